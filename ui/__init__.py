@@ -1,0 +1,1 @@
+"""Qt layer over the workshop core; filled by the desktop-app issue."""

@@ -1,0 +1,1 @@
+"""Foundation: errors, events and per-user paths shared by every layer."""
