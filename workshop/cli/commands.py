@@ -1,0 +1,10 @@
+"""Explicit list of subcommand modules (a frozen build cannot discover them by listing files).
+
+Each module has `register(subparsers)`; each subparser sets `func(args) -> int`.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+ALL: list[ModuleType] = []
