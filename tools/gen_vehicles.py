@@ -1,0 +1,85 @@
+"""Regenerate resources/vehicles/*.toml (deterministic). Run: python tools/gen_vehicles.py"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+OUT = Path(__file__).resolve().parents[1] / "resources" / "vehicles"
+
+DEMO = [  # name, req, resp, supplier, dtcs
+    ("ENGINE", 0x7E0, 0x7E8, "Bosch", [
+        ("P030100", 0x2F, True, "Cylinder 1 misfire detected"),
+        ("P017100", 0x28, False, "System too lean, bank 1")]),
+    ("TRANSMISSION", 0x7E1, 0x7E9, "ZF", [("P070000", 0x28, False, "Transmission control system")]),
+    ("ABS", 0x7E2, 0x7EA, "Continental", [
+        ("C003504", 0x2F, True, "Left front wheel speed sensor: internal fault")]),
+    ("AIRBAG", 0x7E3, 0x7EB, "Autoliv", []),
+    ("BODY", 0x7E4, 0x7EC, "Hella", [("B100113", 0x28, False, "Driver door lock: open circuit")]),
+    ("INSTRUMENT", 0x7E5, 0x7ED, "Visteon", []),
+    ("GATEWAY", 0x7E6, 0x7EE, "Vector", [("U010087", 0x2F, True, "Lost communication with ECM")]),
+]
+
+
+def ident(name: str, supplier: str, idx: int, sw: str) -> list[str]:
+    return [
+        f'F180 = "BL-{name[:3]}-0{idx}"',
+        f'F187 = "5Q0-{900 + idx}-{100 + idx}-A"',
+        f'F188 = "SW{4000 + idx:05d}"',
+        f'F189 = "{sw}"',
+        f'F18A = "{supplier}"',
+        f'F18C = "SN{20240000 + idx * 7919:010d}"',
+        f'F191 = "HW-{name[:3]}-{idx:02d}"',
+        'F193 = "H03"',
+        f'F195 = "{sw}"',
+        f'F197 = "{name}"',
+        f'F19E = "EV_{name}_{idx:03d}"',
+    ]
+
+
+def dtc_block(code: str, status: int, present: bool, text: str) -> str:
+    return (
+        f'[[ecus.dtcs]]\ncode = "{code}"\nstatus = 0x{status:02X}\n'
+        f'present = {"true" if present else "false"}\ntext = "{text}"\n'
+        f'snapshots = [{{ record = 1, dids = {{ "9000" = "0BB8", "9001" = "5A" }} }}]\n'
+        f'extended = {{ "1" = "03", "2" = "0A" }}\n'
+    )
+
+
+def demo_car() -> str:
+    lines = ['name = "demo-car"', 'model = "Demo Car 2024"', 'vin = "WDEMO000000000001"', "",
+             "[bus]", "bitrate = 500000", 'addressing = "normal_11bit"', "functional_id = 0x7DF",
+             "latency_ms = [5, 15]", "",
+             "[snapshot_dids]", '"9000" = 2  # engine speed', '"9001" = 1  # coolant temp', ""]
+    for i, (name, req, resp, supplier, dtcs) in enumerate(DEMO, start=1):
+        lines += ["[[ecus]]", f'name = "{name}"', f"request_id = 0x{req:03X}",
+                  f"response_id = 0x{resp:03X}", "", "[ecus.identification]"]
+        lines += ident(name, supplier, i, "1.0.0") + [""]
+        lines += [dtc_block(*d) for d in dtcs]
+    return "\n".join(lines)
+
+
+def truck() -> str:
+    rng = random.Random(2024)
+    lines = ['name = "truck"', 'model = "Demo Truck 40t"', 'vin = "WTRUCK00000000042"', "",
+             "[bus]", "bitrate = 500000", 'addressing = "normal_fixed_29bit"',
+             "tester_address = 0xF1", "latency_ms = [20, 50]", "",
+             "[snapshot_dids]", '"9000" = 2', '"9001" = 1', ""]
+    for i in range(30):
+        addr = 0x10 + i
+        name = f"ECU{addr:02X}"
+        lines += ["[[ecus]]", f'name = "{name}"', f"address = 0x{addr:02X}", "",
+                  "[ecus.identification]"]
+        lines += ident(name, "TruckParts", i + 1, f"2.{i % 4}.0") + [""]
+        for _ in range(rng.randint(0, 3)):
+            code = f"{rng.choice('PCBU')}{rng.randint(0, 3)}{rng.randint(0, 0xFFF):03X}"
+            code += f"{rng.choice([0, 0x11, 0x1F, 0x87]):02X}"
+            present = rng.random() < 0.4
+            lines.append(dtc_block(code, 0x2F if present else 0x28, present, "Simulated fault"))
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "demo-car.toml").write_text(demo_car(), encoding="utf-8")
+    (OUT / "truck.toml").write_text(truck(), encoding="utf-8")

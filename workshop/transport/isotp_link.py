@@ -1,0 +1,98 @@
+"""ISO-TP (ISO 15765-2) links over a shared bus, using can-isotp."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import can
+import isotp
+
+ADDRESSING_11BIT = "normal_11bit"
+ADDRESSING_29BIT_FIXED = "normal_fixed_29bit"
+PADDING = 0xCC
+
+
+@dataclass(frozen=True)
+class LinkAddress:
+    """Physical request/response IDs of one ECU plus the functional request ID."""
+
+    addressing: str
+    request_id: int
+    response_id: int
+    functional_id: int
+
+    @property
+    def extended_id(self) -> bool:
+        return self.addressing == ADDRESSING_29BIT_FIXED
+
+    def describe(self) -> str:
+        width = 8 if self.extended_id else 3
+        return f"request 0x{self.request_id:0{width}X} / response 0x{self.response_id:0{width}X}"
+
+
+@dataclass(frozen=True)
+class LinkParams:
+    fd: bool = False
+    stmin_ms: int = 0
+    block_size: int = 0
+    padding: int | None = PADDING
+    rx_timeout_ms: int = 1000
+
+    def as_isotp(self) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "stmin": self.stmin_ms,
+            "blocksize": self.block_size,
+            "tx_padding": self.padding,
+            "rx_flowcontrol_timeout": self.rx_timeout_ms,
+            "rx_consecutive_frame_timeout": self.rx_timeout_ms,
+            "max_frame_size": 4095,
+            "blocking_send": False,
+            "can_fd": self.fd,
+            "tx_data_length": 64 if self.fd else 8,
+            "tx_data_min_length": 8 if self.padding is not None else None,
+            "bitrate_switch": self.fd,
+        }
+        return params
+
+
+def isotp_address(addr: LinkAddress, *, server: bool = False) -> isotp.Address:
+    """The can-isotp address for the tester side, or the ECU side when `server`."""
+    tx, rx = (addr.response_id, addr.request_id) if server else (addr.request_id, addr.response_id)
+    if addr.addressing == ADDRESSING_29BIT_FIXED:
+        return isotp.Address(isotp.AddressingMode.NormalFixed_29bits,
+                             source_address=tx & 0xFF, target_address=(tx >> 8) & 0xFF)
+    return isotp.Address(isotp.AddressingMode.Normal_11bits, txid=tx, rxid=rx)
+
+
+def open_link(bus: can.BusABC, notifier: can.Notifier, addr: LinkAddress, params: LinkParams,
+              *, server: bool = False, error_handler: Any = None) -> isotp.NotifierBasedCanStack:
+    """A started-on-demand ISO-TP stack sharing `bus` with every other link via `notifier`."""
+    return isotp.NotifierBasedCanStack(bus, notifier, address=isotp_address(addr, server=server),
+                                       params=params.as_isotp(), error_handler=error_handler)
+
+
+def single_frame(payload: bytes, fd: bool = False) -> bytes:
+    """ISO-TP single frame for a functional request (functional requests are single-frame)."""
+    if len(payload) <= 7:
+        frame = bytes([len(payload)]) + payload
+        return frame.ljust(8, bytes([PADDING]))
+    if fd and len(payload) <= 62:
+        return bytes([0, len(payload)]) + payload
+    raise ValueError("a functional request must fit in one frame")
+
+
+def functional_message(addr_functional_id: int, extended: bool, payload: bytes,
+                       fd: bool = False) -> can.Message:
+    return can.Message(arbitration_id=addr_functional_id, is_extended_id=extended,
+                       data=single_frame(payload, fd), is_fd=fd)
+
+
+def parse_single_frame(data: bytes) -> bytes | None:
+    """Payload of an ISO-TP single frame, or None for any other frame type."""
+    if not data or data[0] >> 4 != 0:
+        return None
+    length = data[0] & 0x0F
+    if length == 0 and len(data) > 1:
+        return bytes(data[2:2 + data[1]])
+    return bytes(data[1:1 + length]) if length else None

@@ -1,0 +1,10 @@
+"""Vehicle definitions: the bus and the ECUs, as data (the simulator adds behaviour data)."""
+
+from workshop.vehicles.definition import (
+    DtcDefinition,
+    EcuDefinition,
+    VehicleDefinition,
+    load_vehicle,
+)
+
+__all__ = ["DtcDefinition", "EcuDefinition", "VehicleDefinition", "load_vehicle"]
