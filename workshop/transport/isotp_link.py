@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import queue
 from dataclasses import dataclass
 from typing import Any
 
 import can
 import isotp
+
+from workshop.transport.router import BusEndpoint
 
 ADDRESSING_11BIT = "normal_11bit"
 ADDRESSING_29BIT_FIXED = "normal_fixed_29bit"
@@ -65,11 +68,42 @@ def isotp_address(addr: LinkAddress, *, server: bool = False) -> isotp.Address:
     return isotp.Address(isotp.AddressingMode.Normal_11bits, txid=tx, rxid=rx)
 
 
-def open_link(bus: can.BusABC, notifier: can.Notifier, addr: LinkAddress, params: LinkParams,
-              *, server: bool = False, error_handler: Any = None) -> isotp.NotifierBasedCanStack:
-    """A started-on-demand ISO-TP stack sharing `bus` with every other link via `notifier`."""
-    return isotp.NotifierBasedCanStack(bus, notifier, address=isotp_address(addr, server=server),
-                                       params=params.as_isotp(), error_handler=error_handler)
+class RoutedLink(isotp.TransportLayer):  # type: ignore[misc]
+    """An ISO-TP link fed by a FrameRouter queue; `tx` may be swapped (fault injection)."""
+
+    def __init__(self, endpoint: BusEndpoint, addr: LinkAddress, params: LinkParams,
+                 server: bool, error_handler: Any) -> None:
+        self.endpoint = endpoint
+        self.tx: Any = endpoint.bus
+        self._isotp_addr = isotp_address(addr, server=server)
+        self._rx_key = (self._isotp_addr.get_rx_arbitration_id(), addr.extended_id)
+        self._rx = endpoint.router.subscribe(*self._rx_key)
+        super().__init__(rxfn=self._receive, txfn=self._transmit, address=self._isotp_addr,
+                         params=params.as_isotp(), error_handler=error_handler)
+
+    def _receive(self, timeout: float) -> isotp.CanMessage | None:
+        try:
+            msg = self._rx.get(timeout=timeout)
+        except queue.Empty:
+            return None
+        return isotp.CanMessage(arbitration_id=msg.arbitration_id, data=msg.data,
+                                extended_id=msg.is_extended_id, is_fd=msg.is_fd,
+                                bitrate_switch=msg.bitrate_switch)
+
+    def _transmit(self, msg: isotp.CanMessage) -> None:
+        self.tx.send(can.Message(arbitration_id=msg.arbitration_id, data=msg.data,
+                                 is_extended_id=msg.is_extended_id, is_fd=msg.is_fd,
+                                 bitrate_switch=msg.bitrate_switch))
+
+    def close(self) -> None:
+        self.stop()
+        self.endpoint.router.unsubscribe(*self._rx_key)
+
+
+def open_link(endpoint: BusEndpoint, addr: LinkAddress, params: LinkParams, *,
+              server: bool = False, error_handler: Any = None) -> RoutedLink:
+    """An ISO-TP link sharing the endpoint's bus with every other link."""
+    return RoutedLink(endpoint, addr, params, server, error_handler)
 
 
 def single_frame(payload: bytes, fd: bool = False) -> bytes:

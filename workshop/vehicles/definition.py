@@ -13,9 +13,8 @@ from typing import Any
 
 from workshop.foundation.errors import ConfigError
 from workshop.foundation.paths import resources_dir
+from workshop.transport.isotp_link import ADDRESSING_11BIT, ADDRESSING_29BIT_FIXED
 
-ADDRESSING_11BIT = "normal_11bit"
-ADDRESSING_29BIT_FIXED = "normal_fixed_29bit"
 ADDRESSINGS = (ADDRESSING_11BIT, ADDRESSING_29BIT_FIXED)
 
 

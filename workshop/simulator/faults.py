@@ -1,0 +1,103 @@
+"""Fault injection for one simulated ECU: the documented API tests and demos drive."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+
+class FaultPlan:
+    """Faults to inject into one ECU. All methods are thread-safe and take effect at once.
+
+    - drop_frame(n) / corrupt_frame(n): the ECU's n-th transmitted CAN frame from now on
+      (1 = the next one) is not sent / has its last data byte inverted.
+    - stop_answering() / resume(): the ECU stays silent (still powered).
+    - answer_with_nrc(sid, nrc, times=None): the service is refused with that NRC.
+    - respond_slowly(extra_ms): add latency to every answer (past P2 the ECU sends 0x78).
+    - lose_power(off_s): silent for `off_s`, then reboots into its last valid state.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._tx_count = 0
+        self._drop: set[int] = set()
+        self._corrupt: set[int] = set()
+        self.silent = False
+        self.extra_latency_ms = 0.0
+        self._nrcs: dict[int, tuple[int, int | None]] = {}
+        self.power_back_at: float | None = None
+
+    def drop_frame(self, n: int = 1) -> None:
+        with self._lock:
+            self._drop.add(self._tx_count + n)
+
+    def corrupt_frame(self, n: int = 1) -> None:
+        with self._lock:
+            self._corrupt.add(self._tx_count + n)
+
+    def stop_answering(self) -> None:
+        self.silent = True
+
+    def resume(self) -> None:
+        self.silent = False
+
+    def answer_with_nrc(self, sid: int, nrc: int, times: int | None = None) -> None:
+        with self._lock:
+            self._nrcs[sid] = (nrc, times)
+
+    def respond_slowly(self, extra_ms: float) -> None:
+        self.extra_latency_ms = extra_ms
+
+    def lose_power(self, off_s: float) -> None:
+        self.power_back_at = time.monotonic() + off_s
+
+    def clear(self) -> None:
+        with self._lock:
+            self._drop.clear()
+            self._corrupt.clear()
+            self._nrcs.clear()
+        self.silent = False
+        self.extra_latency_ms = 0.0
+
+    def injected_nrc(self, sid: int) -> int | None:
+        with self._lock:
+            entry = self._nrcs.get(sid)
+            if entry is None:
+                return None
+            nrc, times = entry
+            if times is not None:
+                if times <= 1:
+                    del self._nrcs[sid]
+                else:
+                    self._nrcs[sid] = (nrc, times - 1)
+            return nrc
+
+    def filter_tx(self, data: bytearray) -> bytearray | None:
+        """Apply frame faults to an outgoing frame; None means drop it."""
+        with self._lock:
+            self._tx_count += 1
+            n = self._tx_count
+            if n in self._drop:
+                self._drop.discard(n)
+                return None
+            if n in self._corrupt:
+                self._corrupt.discard(n)
+                data = bytearray(data)
+                data[-1] ^= 0xFF
+        return data
+
+
+class FaultyTx:
+    """Stands in for the bus on an ECU's ISO-TP stack so frame faults hit its transmissions."""
+
+    def __init__(self, bus: Any, plan: FaultPlan) -> None:
+        self._bus = bus
+        self._plan = plan
+
+    def send(self, msg: Any, timeout: float | None = None) -> None:
+        data = self._plan.filter_tx(bytearray(msg.data))
+        if data is None:
+            return
+        msg.data = data
+        self._bus.send(msg, timeout)

@@ -1,0 +1,1 @@
+"""UDS (ISO 14229-1) client side over ISO-TP, on udsoncan."""

@@ -1,0 +1,10 @@
+"""ISO-TP link addresses of a vehicle's ECUs."""
+
+from __future__ import annotations
+
+from workshop.transport.isotp_link import LinkAddress
+from workshop.vehicles.definition import EcuDefinition, VehicleDefinition
+
+
+def link_address(vehicle: VehicleDefinition, ecu: EcuDefinition) -> LinkAddress:
+    return LinkAddress(ecu.addressing, ecu.request_id, ecu.response_id, vehicle.functional_id)
