@@ -1,0 +1,67 @@
+"""ECU identification: the ISO 14229-1 standard DIDs F180-F19E read into a typed record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+STANDARD_DIDS: dict[int, str] = {
+    0xF180: "bootSoftwareIdentification",
+    0xF181: "applicationSoftwareIdentification",
+    0xF182: "applicationDataIdentification",
+    0xF183: "bootSoftwareFingerprint",
+    0xF184: "applicationSoftwareFingerprint",
+    0xF186: "activeDiagnosticSession",
+    0xF187: "sparePartNumber",
+    0xF188: "ecuSoftwareNumber",
+    0xF189: "ecuSoftwareVersion",
+    0xF18A: "systemSupplierIdentifier",
+    0xF18B: "ecuManufacturingDate",
+    0xF18C: "ecuSerialNumber",
+    0xF190: "vin",
+    0xF191: "ecuHardwareNumber",
+    0xF192: "systemSupplierEcuHardwareNumber",
+    0xF193: "systemSupplierEcuHardwareVersion",
+    0xF194: "systemSupplierEcuSoftwareNumber",
+    0xF195: "systemSupplierEcuSoftwareVersion",
+    0xF197: "systemName",
+    0xF19E: "odxFileIdentifier",
+}
+# What a scan reads: the DIDs that identify part, software and vehicle.
+SCAN_DIDS = (0xF187, 0xF189, 0xF195, 0xF191, 0xF190, 0xF18C, 0xF18A, 0xF180, 0xF188, 0xF193,
+             0xF197, 0xF19E)
+
+
+def decode_did_value(raw: bytes) -> str:
+    """Identification DIDs are ASCII by convention; anything else is shown as hex."""
+    text = raw.rstrip(b"\x00 \xff")
+    if text and all(0x20 <= b < 0x7F for b in text):
+        return text.decode("ascii")
+    return raw.hex().upper()
+
+
+@dataclass
+class EcuIdentity:
+    values: dict[int, str] = field(default_factory=dict)
+
+    def get(self, did: int) -> str | None:
+        return self.values.get(did)
+
+    @property
+    def vin(self) -> str | None:
+        return self.values.get(0xF190)
+
+    @property
+    def part_number(self) -> str | None:
+        return self.values.get(0xF187)
+
+    @property
+    def hardware_number(self) -> str | None:
+        return self.values.get(0xF191)
+
+    @property
+    def software_version(self) -> str | None:
+        return self.values.get(0xF189) or self.values.get(0xF195)
+
+    def by_name(self) -> dict[str, str]:
+        return {STANDARD_DIDS.get(did, f"0x{did:04X}"): value
+                for did, value in sorted(self.values.items())}
