@@ -1,0 +1,1 @@
+"""Vehicle-level diagnostics: discovery, concurrent scans, functional clear."""

@@ -1,0 +1,82 @@
+"""Functional requests: find which ECUs answer, and clear DTCs on all of them at once."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import can
+
+from workshop.transport.errors import BusOffError
+from workshop.transport.isotp_link import functional_message, parse_single_frame
+from workshop.transport.router import BusEndpoint
+
+P2_STAR_S = 5.0
+MAX_PENDING_S = 30.0
+
+
+@dataclass(frozen=True)
+class FunctionalAnswer:
+    response_id: int
+    payload: bytes
+
+
+class FunctionalRequest:
+    """Send one single-frame functional request and collect single-frame answers.
+
+    Finishes as soon as every expected responder gave a final answer (positive or a negative
+    other than 0x78 response-pending), or when the window closes.
+    """
+
+    def __init__(self, endpoint: BusEndpoint, functional_id: int, extended: bool,
+                 is_response_id: Callable[[int], bool]) -> None:
+        self.endpoint = endpoint
+        self.functional_id = functional_id
+        self.extended = extended
+        self.is_response_id = is_response_id
+
+    def run(self, payload: bytes, expected: set[int], window_s: float) -> list[FunctionalAnswer]:
+        answers: dict[int, bytes] = {}
+        pending: set[int] = set()
+        done = threading.Event()
+        sid_ok, sid_nrc = payload[0] + 0x40, 0x7F
+        lock = threading.Lock()
+
+        def tap(msg: can.Message) -> None:
+            if msg.is_extended_id != self.extended or msg.arbitration_id == self.functional_id:
+                return
+            if not self.is_response_id(msg.arbitration_id):
+                return
+            data = parse_single_frame(bytes(msg.data))
+            if not data or data[0] not in (sid_ok, sid_nrc):
+                return
+            with lock:
+                if data[0] == sid_nrc and len(data) >= 3 and data[2] == 0x78:
+                    pending.add(msg.arbitration_id)
+                    return
+                answers[msg.arbitration_id] = data
+                pending.discard(msg.arbitration_id)
+                if expected and expected <= answers.keys():
+                    done.set()
+
+        self.endpoint.router.add_tap(tap)
+        try:
+            try:
+                self.endpoint.bus.send(functional_message(self.functional_id, self.extended,
+                                                          payload))
+            except can.CanOperationError as exc:
+                raise BusOffError(f"the adapter cannot transmit: {exc}",
+                                  hint="check wiring, termination and the bitrate") from exc
+            deadline = time.monotonic() + window_s
+            cap = deadline + MAX_PENDING_S
+            while not done.wait(max(0.0, deadline - time.monotonic())):
+                with lock:
+                    if not pending or time.monotonic() > cap:
+                        break
+                # Someone still works on it (0x78): extend by P2* like a tester must.
+                deadline = min(cap, time.monotonic() + P2_STAR_S)
+        finally:
+            self.endpoint.router.remove_tap(tap)
+        return [FunctionalAnswer(k, v) for k, v in sorted(answers.items())]

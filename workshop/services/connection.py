@@ -1,0 +1,100 @@
+"""A connection to a vehicle: the adapter's bus, and the simulated vehicle when it is `sim`."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from workshop.diagnostics.discovery import FunctionalAnswer, FunctionalRequest
+from workshop.simulator import SimulatedVehicle
+from workshop.transport.adapters import AdapterConfig, open_bus
+from workshop.transport.isotp_link import ADDRESSING_29BIT_FIXED, LinkAddress, LinkParams
+from workshop.transport.router import BusEndpoint
+from workshop.uds.client import EcuClient, EcuTarget
+from workshop.vehicles import EcuDefinition, VehicleDefinition
+from workshop.vehicles.addressing import link_address
+
+DISCOVERY_WINDOW_S = 0.5
+
+
+class VehicleConnection:
+    """`with VehicleConnection(adapter, vehicle) as conn:` opens the bus (and the simulator)."""
+
+    def __init__(self, adapter: AdapterConfig, vehicle: VehicleDefinition) -> None:
+        self.adapter = adapter
+        self.vehicle = vehicle
+        self.simulator: SimulatedVehicle | None = None
+        self.endpoint: BusEndpoint | None = None
+
+    def open(self) -> VehicleConnection:
+        if self.adapter.is_simulated:
+            # The one place the simulator is chosen: the `sim` adapter brings its vehicle.
+            self.simulator = SimulatedVehicle(self.vehicle, self.adapter).start()
+        try:
+            self.endpoint = BusEndpoint(open_bus(self.adapter))
+        except Exception:
+            self.close()
+            raise
+        return self
+
+    def close(self) -> None:
+        if self.endpoint is not None:
+            self.endpoint.close()
+            self.endpoint = None
+        if self.simulator is not None:
+            self.simulator.shutdown()
+            self.simulator = None
+
+    def __enter__(self) -> VehicleConnection:
+        return self.open()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    @property
+    def extended_ids(self) -> bool:
+        return self.vehicle.addressing == ADDRESSING_29BIT_FIXED
+
+    def _endpoint(self) -> BusEndpoint:
+        if self.endpoint is None:
+            raise RuntimeError("connection is not open")
+        return self.endpoint
+
+    # -- ECUs ------------------------------------------------------------------------------
+
+    def target(self, ecu: EcuDefinition | LinkAddress, name: str | None = None) -> EcuTarget:
+        if isinstance(ecu, EcuDefinition):
+            return EcuTarget(ecu.name, link_address(self.vehicle, ecu), LinkParams(fd=ecu.fd),
+                             ecu.seed_key, snapshot_did_sizes=tuple(
+                                 self.vehicle.snapshot_did_sizes.items()))
+        return EcuTarget(name or ecu.describe(), ecu, LinkParams(fd=self.vehicle.fd))
+
+    def client(self, ecu_name: str) -> EcuClient:
+        return EcuClient(self._endpoint(), self.target(self.vehicle.ecu(ecu_name)))
+
+    def is_response_id(self, arbitration_id: int) -> bool:
+        if self.extended_ids:
+            tester = self.vehicle.tester_address
+            return arbitration_id & 0x1FFFFF00 == 0x18DA0000 | tester << 8
+        known = {e.response_id for e in self.vehicle.ecus}
+        return arbitration_id in known or 0x7E8 <= arbitration_id <= 0x7EF
+
+    def functional(self, payload: bytes, window_s: float = DISCOVERY_WINDOW_S
+                   ) -> list[FunctionalAnswer]:
+        request = FunctionalRequest(self._endpoint(), self.vehicle.functional_id,
+                                    self.extended_ids, self.is_response_id)
+        expected = {e.response_id for e in self.vehicle.ecus}
+        return request.run(payload, expected, window_s)
+
+    def discover(self) -> list[int]:
+        """Response IDs of every ECU that answers a functional TesterPresent."""
+        return [a.response_id for a in self.functional(b"\x3e\x00") if a.payload[0] == 0x7E]
+
+    def address_for_response(self, response_id: int) -> LinkAddress:
+        if self.extended_ids:
+            ecu = response_id & 0xFF
+            request_id = 0x18DA0000 | ecu << 8 | self.vehicle.tester_address
+        else:
+            request_id = response_id - 8  # the ISO 15765-4 pairing 0x7E0..7 / 0x7E8..F
+        return LinkAddress(self.vehicle.addressing, request_id, response_id,
+                           self.vehicle.functional_id)
