@@ -1,31 +1,30 @@
-"""Command-line interface over the workshop core.
-
-Exit codes: 0 success; 1 the command ran but found a failure (e.g. verification failed);
-2 usage error; 3 vehicle/communication error (timeout, negative response, adapter);
-4 input file or configuration error; 5 cancelled.
-"""
+"""Command-line interface over the workshop core (exit codes: see workshop.cli.output)."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 
 from workshop import __version__
-from workshop.cli import commands
+from workshop.cli.output import (
+    EXIT_CANCELLED,
+    EXIT_FAILED,
+    EXIT_INPUT,
+    EXIT_OK,
+    EXIT_USAGE,
+    EXIT_VEHICLE,
+    add_json_flag,
+    print_json,
+)
 from workshop.foundation.errors import CancelledError, ConfigError, WorkshopError
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_VEHICLE = 3
-EXIT_INPUT = 4
-EXIT_CANCELLED = 5
-
+__all__ = ["EXIT_CANCELLED", "EXIT_FAILED", "EXIT_INPUT", "EXIT_OK", "EXIT_USAGE",
+           "EXIT_VEHICLE", "add_json_flag", "build_parser", "main", "print_json"]
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="workshop", description=__doc__,
+    from workshop.cli import commands  # the command modules import the helpers above
+    parser = argparse.ArgumentParser(prog="workshop", description=output_doc(),
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"workshop {__version__}")
     bus = parser.add_argument_group("bus")
@@ -41,13 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def add_json_flag(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--json", action="store_true", help="print machine-readable JSON")
-
-
-def print_json(obj: object) -> None:
-    json.dump(obj, sys.stdout, indent=2, sort_keys=False, default=str)
-    sys.stdout.write("\n")
+def output_doc() -> str:
+    from workshop.cli import output
+    return output.__doc__ or ""
 
 
 def error_exit_code(exc: WorkshopError) -> int:

@@ -31,9 +31,9 @@ class DtcMemory:
 
     def clear(self, group: int) -> bool:
         """Clear all (0xFFFFFF) or one DTC; False when the group is unknown."""
-        targets = list(self.defs) if group == 0xFFFFFF else [group] if group in self.defs else []
-        if not targets:
+        if group != 0xFFFFFF and group not in self.defs:
             return False
+        targets = list(self.defs) if group == 0xFFFFFF else [group]
         for dtc in targets:
             present = self.defs[dtc].present
             self.status[dtc] = STATUS_REDETECTED if present else STATUS_AFTER_CLEAR

@@ -1,0 +1,162 @@
+"""`adapters`, `scan`, `ecu info`, `dtc read`, `dtc clear`, `sim reset`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from workshop.cli.options import adapter_config, confirm, vehicle
+from workshop.cli.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, add_json_flag, print_json
+from workshop.diagnostics.scan import EcuScan
+from workshop.foundation.events import Progress
+from workshop.services import diagnose
+from workshop.services.connection import VehicleConnection
+from workshop.simulator import reset_vehicle_state
+from workshop.transport.adapters import detect_adapters, interface_names
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("adapters", help="list adapter names and detected adapters")
+    add_json_flag(p)
+    p.set_defaults(func=cmd_adapters)
+
+    p = sub.add_parser("scan", help="identify every ECU and read its DTCs")
+    p.add_argument("--sequential", action="store_true", help="one ECU after another")
+    p.add_argument("--no-discovery", action="store_true",
+                   help="only the ECUs of the vehicle definition")
+    add_json_flag(p)
+    p.set_defaults(func=cmd_scan)
+
+    ecu = sub.add_parser("ecu", help="one ECU").add_subparsers(dest="ecu_command", required=True)
+    p = ecu.add_parser("info", help="identification of one ECU")
+    p.add_argument("ecu")
+    add_json_flag(p)
+    p.set_defaults(func=cmd_ecu_info)
+
+    dtc = sub.add_parser("dtc", help="read or clear DTCs").add_subparsers(
+        dest="dtc_command", required=True)
+    p = dtc.add_parser("read", help="read DTCs with status, snapshot and extended data")
+    p.add_argument("--ecu", help="only this ECU")
+    add_json_flag(p)
+    p.set_defaults(func=cmd_dtc_read)
+    p = dtc.add_parser("clear", help="clear DTCs on one ECU or on all (functional request)")
+    target = p.add_mutually_exclusive_group(required=True)
+    target.add_argument("--ecu", help="clear this ECU")
+    target.add_argument("--all", action="store_true", help="clear every ECU at once")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    add_json_flag(p)
+    p.set_defaults(func=cmd_dtc_clear)
+
+    sim = sub.add_parser("sim", help="the simulated vehicle").add_subparsers(
+        dest="sim_command", required=True)
+    p = sim.add_parser("reset", help="restore the simulated vehicle's factory state")
+    p.add_argument("name", nargs="?", help="vehicle (default: --vehicle)")
+    add_json_flag(p)
+    p.set_defaults(func=cmd_sim_reset)
+
+
+def connect(args: argparse.Namespace) -> VehicleConnection:
+    v = vehicle(args)
+    return VehicleConnection(adapter_config(args, v), v)
+
+
+def _progress(args: argparse.Namespace) -> Any:
+    if args.json or not sys.stderr.isatty():
+        return lambda _p: None
+
+    def show(p: Progress) -> None:
+        print(f"  {p.subject:<14} {p.message}", file=sys.stderr)
+    return show
+
+
+def cmd_adapters(args: argparse.Namespace) -> int:
+    detected = detect_adapters()
+    if args.json:
+        print_json({"interfaces": interface_names(),
+                    "detected": [vars(d) for d in detected]})
+        return EXIT_OK
+    print("detected:")
+    for d in detected:
+        print(f"  {d.interface:<12} {d.channel}")
+    print("adapter names: " + ", ".join(interface_names()))
+    return EXIT_OK
+
+
+def _print_ecu(e: EcuScan, dtc_only: bool = False) -> None:
+    print(f"{e.name:<14} {e.address}")
+    if e.error:
+        print(f"  ! {e.error}")
+    if not dtc_only:
+        for key, value in e.identity.by_name().items():
+            print(f"  {key:<34} {value}")
+    for d in e.dtcs:
+        print(f"  {d.code}  status 0x{d.status:02X}  {d.text}")
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    with connect(args) as conn:
+        result = diagnose.scan(conn, discover=not args.no_discovery,
+                               concurrent=not args.sequential, progress=_progress(args))
+    if args.json:
+        print_json(result.to_json())
+    else:
+        print(f"vehicle {result.vehicle}  VIN {result.vin}  "
+              f"{len(result.ecus)} ECUs in {result.duration_s:.2f} s")
+        for e in result.ecus:
+            sw = e.identity.software_version or "-"
+            state = "no answer" if not e.responded else f"{len(e.dtcs)} DTC"
+            print(f"  {e.name:<14} {e.identity.part_number or '-':<18} sw {sw:<8} {state}")
+    return EXIT_OK if all(e.responded for e in result.ecus) else EXIT_FAILED
+
+
+def cmd_ecu_info(args: argparse.Namespace) -> int:
+    with connect(args) as conn, conn.client(args.ecu) as ecu:
+        identity = ecu.read_identity()
+        name = ecu.target.name
+    if args.json:
+        print_json({"name": name, "identification": identity.by_name()})
+    else:
+        print(name)
+        for key, value in identity.by_name().items():
+            print(f"  {key:<34} {value}")
+    return EXIT_OK
+
+
+def cmd_dtc_read(args: argparse.Namespace) -> int:
+    with connect(args) as conn:
+        result = diagnose.scan(conn, only=[args.ecu] if args.ecu else None, discover=False)
+    if args.json:
+        print_json({"vin": result.vin, "ecus": [
+            {"name": e.name, "dtcs": [d.to_json() for d in e.dtcs], "error": e.error}
+            for e in result.ecus]})
+    else:
+        for e in result.ecus:
+            _print_ecu(e, dtc_only=True)
+    return EXIT_OK if all(e.error is None for e in result.ecus) else EXIT_FAILED
+
+
+def cmd_dtc_clear(args: argparse.Namespace) -> int:
+    what = "every ECU" if args.all else args.ecu
+    if not confirm(f"Clear all DTCs on {what}?", args.yes):
+        print("nothing cleared", file=sys.stderr)
+        return EXIT_USAGE
+    with connect(args) as conn:
+        results = (diagnose.clear_all(conn) if args.all
+                   else [diagnose.clear_ecu(conn, args.ecu)])
+    if args.json:
+        print_json({"cleared": [vars(r) for r in results]})
+    else:
+        for r in results:
+            print(f"  {r.ecu:<14} {'cleared' if r.ok else 'NOT cleared: ' + r.detail}")
+    return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
+
+
+def cmd_sim_reset(args: argparse.Namespace) -> int:
+    name = args.name or args.vehicle
+    had_state = reset_vehicle_state(name)
+    if args.json:
+        print_json({"vehicle": name, "reset": True, "had_state": had_state})
+    else:
+        print(f"simulated vehicle {name!r} restored to factory state")
+    return EXIT_OK
