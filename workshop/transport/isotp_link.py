@@ -86,7 +86,7 @@ class RoutedLink(isotp.TransportLayer):  # type: ignore[misc]
             msg = self._rx.get(timeout=timeout)
         except queue.Empty:
             return None
-        return isotp.CanMessage(arbitration_id=msg.arbitration_id, data=msg.data,
+        return isotp.CanMessage(arbitration_id=msg.arbitration_id, data=bytes(msg.data),
                                 extended_id=msg.is_extended_id, is_fd=msg.is_fd,
                                 bitrate_switch=msg.bitrate_switch)
 

@@ -76,7 +76,7 @@ class EcuClient:
         config.update(data_identifiers={"default": _RawDid()}, p2_timeout=target.p2_timeout_s,
                       p2_star_timeout=5.0, request_timeout=30.0, use_server_timing=False,
                       exception_on_unexpected_response=True)
-        self._client = Client(self._conn, config=config)
+        self._client = Client(self._conn, config=config)  # type: ignore[arg-type]
         self._keepalive: threading.Thread | None = None
         self._keepalive_stop = threading.Event()
         self._lock = threading.RLock()
@@ -108,7 +108,7 @@ class EcuClient:
             try:
                 return fn()
             except NegativeResponseException as exc:
-                raise NegativeResponseError(name, service, sid, exc.response.code) from exc
+                raise NegativeResponseError(name, service, sid, exc.response.code or 0) from exc
             except TimeoutException as exc:
                 raise EcuTimeoutError(name, addr, service) from exc
             except (InvalidResponseException, UnexpectedResponseException) as exc:
@@ -126,7 +126,9 @@ class EcuClient:
         """Send a request udsoncan has no helper for; return the positive response payload."""
         req = Request(service=getattr(services, service), subfunction=subfunction, data=data)
         resp = self._call(service, sid, lambda: self._client.send_request(req))
-        return bytes(resp.data)
+        if resp is None:  # only with suppress-positive-response, which we do not ask for
+            return b""
+        return bytes(resp.data or b"")
 
     # -- sessions, keep-alive, security ----------------------------------------------------
 
