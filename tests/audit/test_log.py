@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from workshop.audit.identity import KEY_FILE, audit_dir
 def test_append_chains_and_verifies(filled_log: AuditLog, signer: AuditSigner) -> None:
     recs = list(filled_log.records())
     assert [r.seq for r in recs] == [1, 2, 3, 4, 5, 6]
-    assert all(b.prev_hash == a.hash for a, b in zip(recs, recs[1:], strict=False))
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(recs))
     result = filled_log.verify(signer.certificate)
     assert result.ok and result.records == 6 and result.checkpoint_seq == 6
 
