@@ -178,3 +178,25 @@ def test_export_cert_replaced(filled_log: AuditLog, signer: AuditSigner, tmp_pat
     out.write_text("\n".join(lines) + "\n")
     result = verify_export(out)
     assert not result.ok and result.problems[0].seq == 1
+
+
+def test_append_refuses_over_truncated_tail(filled_log: AuditLog, signer: AuditSigner) -> None:
+    sql(filled_log, "DELETE FROM records WHERE seq=6")
+    with pytest.raises(AuditTamperedError) as exc:
+        filled_log.append("x", vin=None, ecu=None, technician="t")
+    assert exc.value.seq == 6
+    assert "truncated tail" in problems(filled_log, signer)[0][1]  # still detectable
+
+
+def test_append_refuses_without_checkpoint(filled_log: AuditLog) -> None:
+    sql(filled_log, "DELETE FROM checkpoint")
+    with pytest.raises(AuditTamperedError):
+        filled_log.append("x", vin=None, ecu=None, technician="t")
+
+
+def test_two_writers_interleave(filled_log: AuditLog, signer: AuditSigner) -> None:
+    other = AuditLog.open(filled_log.path, signer)
+    for i in range(5):
+        filled_log.append("a", vin=None, ecu=None, technician="t", details={"i": i})
+        other.append("b", vin=None, ecu=None, technician="t", details={"i": i})
+    assert filled_log.verify(signer.certificate).records == 16

@@ -10,7 +10,7 @@ from typing import Any
 
 from cryptography import x509
 
-from workshop.audit.errors import AuditError
+from workshop.audit.errors import AuditError, AuditTamperedError
 from workshop.audit.records import (
     GENESIS_HASH,
     Checkpoint,
@@ -21,7 +21,7 @@ from workshop.audit.records import (
     record_signed_bytes,
     utc_now,
 )
-from workshop.audit.signing import AuditSigner
+from workshop.audit.signing import AuditSigner, certificate_key, signature_valid
 from workshop.audit.verification import ChainVerifier, VerifyResult, verify_chain
 
 SCHEMA = """
@@ -129,6 +129,7 @@ class AuditLog:
                 row = self._conn.execute(
                     "SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1").fetchone()
                 seq, prev = (row[0] + 1, row[1]) if row else (1, GENESIS_HASH)
+                self._check_head(signer, seq - 1, prev)
                 content = {"seq": seq, "time": utc_now(), "workstation": signer.workstation,
                            "technician": technician, "vin": vin, "ecu": ecu, "action": action,
                            "details": json.loads(details_text), "prev_hash": prev}
@@ -149,6 +150,20 @@ class AuditLog:
             raise AuditError(f"cannot write audit record: {exc}",
                              hint="the action must not proceed without an audit record") from exc
         return record
+
+    def _check_head(self, signer: AuditSigner, last_seq: int, last_hash: str) -> None:
+        """Refuse to append (and re-sign the head) over a truncated or rolled-back tail."""
+        cp = self.checkpoint()
+        if cp is None or not signature_valid(certificate_key(signer.certificate), cp.signature,
+                                             cp.signed_bytes()):
+            raise AuditTamperedError(last_seq + 1, "signed checkpoint missing or invalid; "
+                                     "refusing to append over a tampered log")
+        if (cp.seq, cp.hash) != (last_seq, last_hash):
+            raise AuditTamperedError(
+                min(cp.seq, last_seq) + 1,
+                f"last record (seq {last_seq}) does not match the signed checkpoint "
+                f"(seq {cp.seq}); refusing to append over a tampered log",
+                hint="run `workshop audit verify`, keep this log as evidence and start a new one")
 
     def records(self) -> Iterator[Record]:
         for row in self._conn.execute(f"SELECT {COLUMNS} FROM records ORDER BY seq"):

@@ -9,7 +9,7 @@ from cryptography import x509
 
 from workshop.audit.errors import AuditTamperedError
 from workshop.audit.records import GENESIS_HASH, Checkpoint, Record, record_signed_bytes
-from workshop.audit.signing import certificate_key, signature_valid, workstation_id
+from workshop.audit.signing import PublicKey, certificate_key, signature_valid, workstation_id
 
 ChainVerifier = Callable[[x509.Certificate], None]
 """Raises when the certificate does not chain to a trusted root (wired to the trust store)."""
@@ -111,14 +111,14 @@ def verify_chain(records: Iterable[Record], checkpoint: Checkpoint | None,
     return result
 
 
-def _check_checkpoint(result: VerifyResult, checkpoint: Checkpoint | None, key: object,
+def _check_checkpoint(result: VerifyResult, checkpoint: Checkpoint | None, key: PublicKey,
                       hashes: dict[int, str]) -> None:
     last = result.last_seq
     if checkpoint is None:
         result.problems.append(Problem(last + 1, "signed checkpoint missing (tail unprotected)"))
         return
     result.checkpoint_seq = checkpoint.seq
-    if not signature_valid(key, checkpoint.signature, checkpoint.signed_bytes()):  # type: ignore[arg-type]
+    if not signature_valid(key, checkpoint.signature, checkpoint.signed_bytes()):
         result.problems.append(Problem(checkpoint.seq, "checkpoint signature invalid"))
         return
     if checkpoint.seq > last:
