@@ -58,3 +58,12 @@ def test_not_an_export(tmp_path: Path) -> None:
     bad = tmp_path / "x.jsonl"
     bad.write_text("hello\n")
     assert main(["audit", "verify", "--file", str(bad)]) == 4
+
+
+def test_show_on_foreign_db_is_input_error() -> None:
+    conn = sqlite3.connect(default_log_path())
+    conn.execute("CREATE TABLE x (a)")
+    conn.commit()
+    conn.close()
+    assert main(["audit", "show"]) == 4
+    assert main(["audit", "verify"]) == 4

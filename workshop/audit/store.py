@@ -170,8 +170,11 @@ class AuditLog:
             yield _row_to_record(row)
 
     def last(self, n: int) -> list[Record]:
-        rows = self._conn.execute(
-            f"SELECT {COLUMNS} FROM records ORDER BY seq DESC LIMIT ?", (n,)).fetchall()
+        try:
+            rows = self._conn.execute(
+                f"SELECT {COLUMNS} FROM records ORDER BY seq DESC LIMIT ?", (n,)).fetchall()
+        except sqlite3.Error as exc:
+            raise AuditError(f"cannot read audit log {self.path}: {exc}") from exc
         return [_row_to_record(r) for r in reversed(rows)]
 
     def checkpoint(self) -> Checkpoint | None:
