@@ -7,6 +7,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from workshop.cli import diag_cmd
+from workshop.cli import audit_cmd, diag_cmd
 
-ALL: list[ModuleType] = [diag_cmd]
+ALL: list[ModuleType] = [diag_cmd, audit_cmd]
