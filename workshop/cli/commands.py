@@ -7,4 +7,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-ALL: list[ModuleType] = []
+from workshop.cli import package, pki
+
+ALL: list[ModuleType] = [pki, package]
