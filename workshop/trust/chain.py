@@ -9,6 +9,7 @@ which callers pass only when the target adapter is the simulator.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -148,7 +149,7 @@ def _check_leaf_usage(cert: x509.Certificate, eku: x509.ObjectIdentifier) -> Non
 
 
 def _check_revocation(path: list[x509.Certificate], store: TrustStore, at: dt.datetime) -> None:
-    for cert, issuer in zip(path, path[1:], strict=False):
+    for cert, issuer in itertools.pairwise(path):
         crl = store.crl_for(issuer)
         if crl is None:
             continue
