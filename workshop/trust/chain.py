@@ -180,9 +180,9 @@ def verify_chain(chain: Sequence[x509.Certificate], store: TrustStore, *,
             "only for the simulator", hint="use a package signed by a production OEM root")
     for cert in path:
         _check_validity(cert, when)
-    _library_verify(path, store, when)
     for index, cert in enumerate(path[1:], start=1):
         _check_ca(cert, below=max(0, index - 1))
+    _library_verify(path, store, when)
     _check_leaf_usage(path[0], eku)
     _check_revocation(path, store, when)
     return VerifiedChain(tuple(path))
