@@ -51,7 +51,7 @@ def test_expired_and_not_yet_valid(tmp_path: Path) -> None:
     root = make_root()
     store = TrustStore.load(write_store(tmp_path / "t", [root]))
     old = make_signer(root, not_before=NOW - dt.timedelta(days=30), days=10)
-    with pytest.raises(CertificateExpiredError, match="validity check failed.*expired"):
+    with pytest.raises(CertificateExpiredError, match=r"validity check failed.*expired"):
         verify_chain(old.chain, store, allow_demo_root=False)
     future = make_signer(root, not_before=NOW + dt.timedelta(days=3))
     with pytest.raises(CertificateNotYetValidError, match="not valid before"):
@@ -72,7 +72,7 @@ def test_no_code_signing_usage(tmp_path: Path) -> None:
     root = make_root()
     store = TrustStore.load(write_store(tmp_path / "t", [root]))
     signer = make_signer(root, eku=[ExtendedKeyUsageOID.CLIENT_AUTH])
-    with pytest.raises(KeyUsageError, match="extended-key-usage check failed.*code signing"):
+    with pytest.raises(KeyUsageError, match=r"extended-key-usage check failed.*code signing"):
         verify_chain(signer.chain, store, allow_demo_root=False)
 
 
