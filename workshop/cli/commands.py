@@ -7,6 +7,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from workshop.cli import package, pki
+from workshop.cli import baseline, package, pki
 
-ALL: list[ModuleType] = [pki, package]
+ALL: list[ModuleType] = [pki, package, baseline]
