@@ -53,7 +53,7 @@ def failed(pkg: Path, store: TrustStore, check: str, text: str, home: Path) -> N
 def test_good_package_verifies_and_fills_image_store(good: Path, pki, workshop_home) -> None:
     report = verify_package(good, pki[3], allow_demo_root=False)
     assert report.ok, report.checks
-    assert [c.name for c in report.checks] == ["container", "manifest", "chain", "signature",
+    assert [c.name for c in report.checks] == ["container", "chain", "signature", "manifest",
                                                "expiry", "payloads"]
     pkg = report.package
     assert pkg is not None
@@ -83,11 +83,6 @@ def test_flipped_byte(tmp_path: Path, good: Path, pki, workshop_home, entry, che
             data = data[:pos] + bytes([data[pos] ^ 0x01]) + data[pos + 1:]
         out.append((name, data))
     pkg = rewrite(good, tmp_path / "bad.zip", out)
-    if entry == "manifest.json":
-        # the flipped manifest byte may break the JSON; either check names the failure
-        report = verify_package(pkg, pki[3], allow_demo_root=False)
-        assert not report.ok and any(c.passed is False for c in report.checks)
-        return
     failed(pkg, pki[3], check, text, workshop_home)
 
 

@@ -58,7 +58,7 @@ class VerificationReport:
                            for c in self.checks]}
 
 
-CHECKS = ["container", "manifest", "chain", "signature", "expiry", "payloads"]
+CHECKS = ["container", "chain", "signature", "manifest", "expiry", "payloads"]
 
 
 class VerifiedPackage:
@@ -109,13 +109,6 @@ def _run(report: VerificationReport, trust: TrustStore, allow_demo_root: bool,
         signature = c.read_small(SIGNATURE, MAX_SIGNATURE)
         chain_pem = c.read_small(CHAIN, MAX_CHAIN)
         passed(f"{len(c.entries)} entries, no duplicates, no escaping names")
-        manifest = parse_manifest(manifest_bytes)
-        declared = {p.file for p in manifest.payloads()}
-        extra = sorted(set(unknown) - declared)
-        if extra:
-            raise PackageFormatError(f"manifest check failed: entries not listed in the "
-                                     f"manifest: {', '.join(extra[:5])}")
-        passed(f"schema {manifest.schema}, package {manifest.id} {manifest.version}")
         try:
             chain = verify_chain(load_certs_pem(chain_pem), trust,
                                  allow_demo_root=allow_demo_root, at=at)
@@ -123,7 +116,14 @@ def _run(report: VerificationReport, trust: TrustStore, allow_demo_root: bool,
             verify_signature(chain.leaf.public_key(), signature, manifest_bytes)
         except TrustError as exc:
             raise PackageSignatureError(exc.message, hint=exc.hint) from exc
-        passed("manifest signature valid")
+        passed("signature over the exact manifest bytes is valid")
+        manifest = parse_manifest(manifest_bytes)  # only signed bytes are parsed
+        declared = {p.file for p in manifest.payloads()}
+        extra = sorted(set(unknown) - declared)
+        if extra:
+            raise PackageFormatError(f"manifest check failed: entries not listed in the "
+                                     f"manifest: {', '.join(extra[:5])}")
+        passed(f"schema {manifest.schema}, package {manifest.id} {manifest.version}")
         expires = manifest.expires_at()
         if expires is not None and expires.tzinfo is None:
             expires = expires.replace(tzinfo=dt.UTC)
