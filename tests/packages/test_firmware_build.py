@@ -152,3 +152,22 @@ def test_zip_bomb_stops_reading(tmp_path: Path, fuzz_setup) -> None:
     report = verify_package(path, fuzz_setup[1], allow_demo_root=False)
     assert not report.ok
     assert "size check failed" in report.error.message  # type: ignore[union-attr]
+
+
+def test_cli_build_with_key_cert_ed25519_and_delta(tmp_path: Path, monkeypatch) -> None:
+    pki_dir = tmp_path / "pki"
+    monkeypatch.setenv("WORKSHOP_KEY_PASSPHRASE", "pw")
+    assert main(["pki", "demo-init", str(pki_dir), "--key-type", "ed25519"]) == 0
+    spec = resources_dir() / "packages" / "gateway-1.1.0.toml"
+    full, delta = tmp_path / "full.zip", tmp_path / "delta.zip"
+    sign = ["--key", str(pki_dir / "keys/code-signer.key"),
+            "--cert", str(pki_dir / "certs/code-signer-chain.pem")]
+    assert main(["package", "build", str(spec), "--out", str(full), *sign]) == 0
+    assert main(["package", "build", str(spec), "--out", str(delta), "--delta-from",
+                 str(full), *sign]) == 0
+    trust = ["--trust", str(pki_dir / "trust")]
+    assert main(["package", "verify", str(full), *trust]) == 0
+    assert main(["package", "verify", str(delta), *trust]) == 0
+    assert main(["package", "build", str(spec), "--out", str(tmp_path / "x.zip"),
+                 "--key", str(pki_dir / "keys/code-signer.key")]) == 4
+    assert not (tmp_path / "x.zip").exists()
