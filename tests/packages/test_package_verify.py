@@ -154,6 +154,7 @@ def test_duplicate_entries(tmp_path, good, pki, workshop_home) -> None:
 def test_payload_larger_than_declared(tmp_path, good, pki, workshop_home) -> None:
     def shrink(doc: dict) -> None:
         doc["ecus"][0]["regions"][0]["payload"]["size"] = 100
+        doc["ecus"][0]["regions"][0]["length"] = 100
     bad = resign(good, tmp_path / "z.zip", pki[2], shrink)
     failed(bad, pki[3], "payloads", "size check failed", workshop_home)
     with pytest.raises(PayloadSizeError):
@@ -204,3 +205,10 @@ def test_manifest_json_is_exact_signed_bytes(good) -> None:
     doc = json.loads(dict(entries(good))["manifest.json"])
     assert doc["schema"] == 1
     assert doc["ecus"][0]["regions"][0]["payload"]["size"] == 5000
+
+
+def test_region_outside_erase_region(tmp_path, good, pki, workshop_home) -> None:
+    def move(doc: dict) -> None:
+        doc["ecus"][0]["regions"][0]["erase_address"] = 0x2000
+    bad = resign(good, tmp_path / "r.zip", pki[2], move)
+    failed(bad, pki[3], "manifest", "outside its erase region", workshop_home)

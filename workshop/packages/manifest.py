@@ -134,6 +134,14 @@ def _region(d: Any, where: str) -> Region:
                     _payload(p, f"{where}.payload") if p is not None else None, delta)
     if region.payload is None and region.delta is None:
         raise ManifestError(f"manifest check failed: {where} has neither payload nor delta")
+    if min(region.address, region.length, region.erase_address, region.erase_length) < 0:
+        raise ManifestError(f"manifest check failed: {where} has a negative address or length")
+    if region.payload is not None and region.payload.size != region.length:
+        raise ManifestError(f"manifest check failed: {where} payload size differs from the "
+                            "region length")
+    if not (region.erase_address <= region.address and region.address + region.length
+            <= region.erase_address + region.erase_length):
+        raise ManifestError(f"manifest check failed: {where} lies outside its erase region")
     return region
 
 
