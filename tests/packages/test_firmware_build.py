@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import zipfile
 from pathlib import Path
 
@@ -117,7 +118,7 @@ def _check(data: bytes, store: TrustStore, folder: Path) -> None:
         open_verified(path, store, allow_demo_root=False)
 
 
-FUZZ = settings(max_examples=150, deadline=None,
+FUZZ = settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "150")), deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
@@ -171,3 +172,25 @@ def test_cli_build_with_key_cert_ed25519_and_delta(tmp_path: Path, monkeypatch) 
     assert main(["package", "build", str(spec), "--out", str(tmp_path / "x.zip"),
                  "--key", str(pki_dir / "keys/code-signer.key")]) == 4
     assert not (tmp_path / "x.zip").exists()
+
+
+@FUZZ
+@given(st.data())
+def test_fuzz_mutated_certificate(fuzz_setup, data) -> None:
+    import base64
+    import re
+    with zipfile.ZipFile(io.BytesIO(fuzz_setup[0])) as z:
+        items = [(i.filename, z.read(i)) for i in z.infolist()]
+    chain = dict(items)["chain.pem"]
+    body = re.search(rb"-----BEGIN CERTIFICATE-----\n(.*?)-----END", chain, re.S)
+    assert body is not None
+    der = bytearray(base64.b64decode(body.group(1)))
+    for _ in range(data.draw(st.integers(1, 3))):
+        der[data.draw(st.integers(0, len(der) - 1))] = data.draw(st.integers(0, 255))
+    pem = b"-----BEGIN CERTIFICATE-----\n" + base64.encodebytes(bytes(der)) + \
+        b"-----END CERTIFICATE-----\n"
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, d in items:
+            z.writestr(name, pem if name == "chain.pem" else d)
+    _check(buf.getvalue(), fuzz_setup[1], fuzz_setup[2])

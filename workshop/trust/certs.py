@@ -97,7 +97,7 @@ def load_certs(path: Path) -> list[x509.Certificate]:
 def load_certs_pem(data: bytes) -> list[x509.Certificate]:
     try:
         certs = x509.load_pem_x509_certificates(data)
-    except ValueError as exc:
+    except (ValueError, x509.InvalidVersion) as exc:
         raise KeyFileError("certificate data is not valid PEM",
                            hint="provide PEM certificates (BEGIN CERTIFICATE)") from exc
     return certs

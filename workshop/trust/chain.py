@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.x509 import verification as xv
 from cryptography.x509.oid import ExtendedKeyUsageOID
@@ -169,6 +170,16 @@ def verify_chain(chain: Sequence[x509.Certificate], store: TrustStore, *,
                  allow_demo_root: bool, at: dt.datetime | None = None,
                  eku: x509.ObjectIdentifier = CODE_SIGNING) -> VerifiedChain:
     """Verify `chain` (leaf first) for `eku`; raise a TrustError leaf naming the failed check."""
+    try:
+        return _verify_chain(chain, store, allow_demo_root=allow_demo_root, at=at, eku=eku)
+    except (ValueError, TypeError, UnsupportedAlgorithm, x509.InvalidVersion) as exc:
+        raise ChainError(f"chain check failed: a certificate is malformed ({exc})",
+                         hint="the certificate chain is corrupt; obtain a new copy") from exc
+
+
+def _verify_chain(chain: Sequence[x509.Certificate], store: TrustStore, *,
+                  allow_demo_root: bool, at: dt.datetime | None,
+                  eku: x509.ObjectIdentifier) -> VerifiedChain:
     if not chain:
         raise ChainError("chain check failed: no certificate given",
                          hint="the signer certificate is missing")

@@ -29,7 +29,7 @@ class TrustStore:
                     store.roots.extend(x509.load_pem_x509_certificates(path.read_bytes()))
                 elif suffix == ".crl":
                     store.crls.append(x509.load_pem_x509_crl(path.read_bytes()))
-            except ValueError as exc:
+            except (ValueError, x509.InvalidVersion) as exc:
                 raise KeyFileError(f"trust store file {path} is not valid PEM",
                                    hint="remove or replace the file") from exc
         return store
