@@ -194,3 +194,12 @@ def test_fuzz_mutated_certificate(fuzz_setup, data) -> None:
         for name, d in items:
             z.writestr(name, pem if name == "chain.pem" else d)
     _check(buf.getvalue(), fuzz_setup[1], fuzz_setup[2])
+
+
+def test_cli_inspect_and_verify_corrupt_file(tmp_path: Path, capsys) -> None:
+    bad = tmp_path / "bad.zip"
+    bad.write_bytes(b"not a zip")
+    assert main(["package", "inspect", str(bad)]) == 1
+    assert "container check failed" in capsys.readouterr().err
+    assert main(["package", "verify", str(bad)]) == 1
+    assert "FAIL  container" in capsys.readouterr().out
