@@ -1,0 +1,98 @@
+"""`workshop package build|verify|inspect`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+import workshop.cli as cli  # attributes used at call time (cli imports this module)
+from workshop.packages.build import build_package
+from workshop.packages.container import MANIFEST, Container
+from workshop.packages.manifest import MAX_MANIFEST_BYTES, parse_manifest
+from workshop.packages.verify import verify_package
+from workshop.trust.demo import Signer, demo_signer, user_demo_pki
+from workshop.trust.store import TrustStore
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("package", help="build, verify and inspect signed update packages")
+    psub = p.add_subparsers(dest="package_command", required=True, metavar="ACTION")
+    b = psub.add_parser("build", help="build and sign a package from a TOML spec")
+    b.add_argument("spec", type=Path)
+    b.add_argument("--out", type=Path, required=True)
+    b.add_argument("--key", type=Path, help="signer private key (PEM, passphrase from "
+                   "$WORKSHOP_KEY_PASSPHRASE); default: per-user demo signer")
+    b.add_argument("--cert", type=Path, help="signer certificate chain (PEM, leaf first)")
+    b.add_argument("--delta-from", type=Path, help="previous package: ship bsdiff4 deltas")
+    cli.add_json_flag(b)
+    b.set_defaults(func=_build)
+    v = psub.add_parser("verify", help="verify a package; exit 0 only if every check passed")
+    v.add_argument("package", type=Path)
+    v.add_argument("--trust", type=Path, help="trust store folder (default: per-user demo "
+                   "PKI trust store, demo root allowed because the adapter is the simulator)")
+    cli.add_json_flag(v)
+    v.set_defaults(func=_verify)
+    i = psub.add_parser("inspect", help="show a package's manifest (does not verify)")
+    i.add_argument("package", type=Path)
+    cli.add_json_flag(i)
+    i.set_defaults(func=_inspect)
+
+
+def _build(args: argparse.Namespace) -> int:
+    if (args.key is None) != (args.cert is None):
+        from workshop.foundation.errors import ConfigError
+        raise ConfigError("--key and --cert must be given together",
+                          hint="omit both to sign with the demo signer")
+    if args.key is not None:
+        pw = os.environ.get("WORKSHOP_KEY_PASSPHRASE")
+        signer = Signer.load(args.key, args.cert, pw.encode() if pw else None)
+    else:
+        signer = demo_signer()
+    m = build_package(args.spec, args.out, signer, delta_from=args.delta_from)
+    if args.json:
+        cli.print_json({"package": str(args.out), "id": m.id, "version": m.version,
+                    "ecus": [e.name for e in m.ecus]})
+    else:
+        print(f"built {args.out}: {m.id} {m.version} ({', '.join(e.name for e in m.ecus)})")
+    return cli.EXIT_OK
+
+
+def _verify(args: argparse.Namespace) -> int:
+    simulator = getattr(args, "adapter", "sim") == "sim"
+    trust_dir = args.trust or user_demo_pki().trust_dir
+    report = verify_package(args.package, TrustStore.load(trust_dir),
+                            allow_demo_root=simulator)
+    if args.json:
+        cli.print_json(report.to_dict())
+    else:
+        marks = {True: "PASS", False: "FAIL", None: "SKIP"}
+        for c in report.checks:
+            print(f"{marks[c.passed]}  {c.name:10} {c.detail}")
+        print("package verified" if report.ok else "package REJECTED")
+        if report.error is not None and report.error.hint:
+            print(f"  -> {report.error.hint}")
+    return cli.EXIT_OK if report.ok else cli.EXIT_FAILED
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    with Container(args.package) as c:
+        m = parse_manifest(c.read_small(MANIFEST, MAX_MANIFEST_BYTES))
+    if args.json:
+        import json
+        cli.print_json(json.loads(m.to_json()))
+        return cli.EXIT_OK
+    print(f"{m.id} {m.version} (schema {m.schema}) for {', '.join(m.vehicle_models)}")
+    print(f"created {m.created}, expires {m.expires or 'never'}; order: {' -> '.join(m.order)}")
+    if m.release_notes:
+        print(f"notes: {m.release_notes}")
+    for e in m.ecus:
+        deps = f" after {', '.join(e.depends_on)}" if e.depends_on else ""
+        print(f"  {e.name} @0x{e.address:X}: {'/'.join(e.from_versions)} -> {e.new_version} "
+              f"(security {e.security_version}, hw {', '.join(e.hardware_part_numbers)}){deps}")
+        for r in e.regions:
+            kind = f"delta from {r.delta.base_sha256[:12]}" if r.delta else "full"
+            print(f"    0x{r.address:08X} +{r.length} erase 0x{r.erase_address:08X}+"
+                  f"{r.erase_length} {e.check_memory}={r.crc32:08x} {kind}")
+    print("(not verified; run 'workshop package verify')")
+    return cli.EXIT_OK

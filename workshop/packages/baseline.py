@@ -1,0 +1,165 @@
+"""Signed baselines: for a vehicle model + integration level, the approved hardware part
+numbers and software versions per ECU; and a pure `compare` against a vehicle's ECUs.
+
+File format (JSON): {"format": "workshop-baseline", "document": "<JSON text>",
+"signature": "<base64>", "chain": "<PEM, signer first>"}. The signature (same PKI and scheme
+as packages: code-signing certificate, ECDSA P-256/SHA-256 or Ed25519) covers the UTF-8
+bytes of "document" exactly. The document: {"schema": 1, "vehicle_model", "integration_level",
+"created", "ecus": {NAME: {"part_numbers": [...], "software_versions": [...]}}}.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from workshop.foundation.paths import atomic_write
+from workshop.packages.errors import BuildSpecError, ManifestError, PackageSignatureError
+from workshop.packages.manifest import Manifest
+from workshop.trust.certs import load_certs_pem
+from workshop.trust.chain import VerifiedChain, verify_chain
+from workshop.trust.demo import Signer
+from workshop.trust.errors import TrustError
+from workshop.trust.keys import sign, verify_signature
+from workshop.trust.store import TrustStore
+
+FORMAT = "workshop-baseline"
+SCHEMA = 1
+MAX_BYTES = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Approved:
+    part_numbers: tuple[str, ...]
+    software_versions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Baseline:
+    vehicle_model: str
+    integration_level: str
+    created: str
+    ecus: Mapping[str, Approved]
+    signer: VerifiedChain | None = None
+
+
+@dataclass(frozen=True)
+class EcuVerdict:
+    ecu: str
+    verdict: str  # approved | outdated | unapproved | unknown | missing
+    detail: str = ""
+    package: str | None = None  # for "outdated": id of a known package that fixes it
+
+
+def _document(spec: Mapping[str, Any]) -> dict[str, Any]:
+    try:
+        head = spec["baseline"]
+        ecus = {name: {"part_numbers": list(map(str, e["part_numbers"])),
+                       "software_versions": list(map(str, e["software_versions"]))}
+                for name, e in spec["ecu"].items()}
+        return {"schema": SCHEMA, "vehicle_model": str(head["vehicle_model"]),
+                "integration_level": str(head["integration_level"]),
+                "created": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+                "ecus": ecus}
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise BuildSpecError(f"baseline spec check failed: missing or malformed {exc}",
+                             hint="see resources/baselines/*.toml") from exc
+
+
+def sign_baseline(spec_path: Path, out: Path, signer: Signer) -> Baseline:
+    try:
+        spec = tomllib.loads(spec_path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise BuildSpecError(f"cannot read baseline spec {spec_path}: {exc}") from exc
+    text = json.dumps(_document(spec), indent=1, sort_keys=True)
+    envelope = {"format": FORMAT, "document": text,
+                "signature": base64.b64encode(sign(signer.key, text.encode())).decode(),
+                "chain": signer.chain_pem().decode()}
+    atomic_write(out, json.dumps(envelope, indent=1).encode())
+    return _parse(text.encode(), None)
+
+
+def _parse(data: bytes, chain: VerifiedChain | None) -> Baseline:
+    try:
+        doc = json.loads(data)
+        if doc["schema"] != SCHEMA:
+            raise ManifestError(f"schema check failed: baseline schema {doc['schema']} is not "
+                                f"supported (this tool reads {SCHEMA})")
+        ecus = {str(n): Approved(tuple(e["part_numbers"]), tuple(e["software_versions"]))
+                for n, e in doc["ecus"].items()}
+        return Baseline(str(doc["vehicle_model"]), str(doc["integration_level"]),
+                        str(doc["created"]), ecus, chain)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ManifestError("baseline check failed: document is malformed",
+                            hint="obtain a new copy of the baseline") from exc
+
+
+def load_baseline(path: Path, trust: TrustStore, *, allow_demo_root: bool) -> Baseline:
+    """Read and verify a signed baseline; the demo root only with the simulator."""
+    try:
+        raw = path.read_bytes()
+        if len(raw) > MAX_BYTES:
+            raise ManifestError(f"baseline check failed: {path} is larger than {MAX_BYTES}")
+        env = json.loads(raw)
+        if not isinstance(env, dict) or env.get("format") != FORMAT:
+            raise ManifestError(f"baseline check failed: {path} is not a workshop baseline")
+        document = str(env["document"]).encode()
+        signature = base64.b64decode(str(env["signature"]), validate=True)
+        chain_pem = str(env["chain"]).encode()
+    except OSError as exc:
+        raise ManifestError(f"cannot read baseline {path}: {exc.strerror}") from exc
+    except (ValueError, KeyError, binascii.Error) as exc:
+        raise ManifestError(f"baseline check failed: {path} is malformed",
+                            hint="obtain a new copy of the baseline") from exc
+    try:
+        chain = verify_chain(load_certs_pem(chain_pem), trust, allow_demo_root=allow_demo_root)
+        verify_signature(chain.leaf.public_key(), signature, document)
+    except TrustError as exc:
+        raise PackageSignatureError(exc.message, hint=exc.hint) from exc
+    return _parse(document, chain)
+
+
+def _fixing_package(name: str, part: str, version: str, approved: Approved,
+                    packages: Iterable[Manifest]) -> str | None:
+    for m in packages:
+        for e in m.ecus:
+            if (e.name == name and version in e.from_versions
+                    and e.new_version in approved.software_versions
+                    and (not e.hardware_part_numbers or part in e.hardware_part_numbers)):
+                return m.id
+    return None
+
+
+def compare(baseline: Baseline, ecus: list[Mapping[str, str]],
+            known_packages: Iterable[Manifest] = ()) -> list[EcuVerdict]:
+    """Per-ECU verdicts for a scanned vehicle (`ecus`: name, part_number, software_version)."""
+    packages = list(known_packages)
+    seen: set[str] = set()
+    out: list[EcuVerdict] = []
+    for ecu in ecus:
+        name, part, version = ecu["name"], ecu["part_number"], ecu["software_version"]
+        seen.add(name)
+        approved = baseline.ecus.get(name)
+        if approved is None:
+            out.append(EcuVerdict(name, "unknown", "ECU is not in the baseline"))
+        elif part not in approved.part_numbers:
+            out.append(EcuVerdict(name, "unapproved", f"part number {part} is not approved"))
+        elif version in approved.software_versions:
+            out.append(EcuVerdict(name, "approved", f"{part} {version}"))
+        else:
+            pkg = _fixing_package(name, part, version, approved, packages)
+            if pkg is not None:
+                out.append(EcuVerdict(name, "outdated", f"{version} -> update with {pkg}", pkg))
+            else:
+                out.append(EcuVerdict(name, "unapproved", f"software {version} is not "
+                                      "approved and no known package updates it"))
+    out.extend(EcuVerdict(n, "missing", "ECU in the baseline was not found on the vehicle")
+               for n in baseline.ecus if n not in seen)
+    return out

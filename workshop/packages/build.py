@@ -1,0 +1,159 @@
+"""Build a signed package from a TOML build spec (see resources/packages/*.toml)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import tomllib
+import zipfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import bsdiff4
+
+from workshop.packages.container import CHAIN, MANIFEST, SIGNATURE, Container
+from workshop.packages.errors import BuildSpecError, PackageError
+from workshop.packages.firmware import generate_image, load_firmware
+from workshop.packages.manifest import (
+    SCHEMA_VERSION,
+    Delta,
+    EcuUpdate,
+    Manifest,
+    PayloadRef,
+    Region,
+    check_order,
+    parse_manifest,
+)
+from workshop.trust.demo import Signer
+from workshop.trust.keys import sign
+
+ERASE_BLOCK = 0x1000
+
+
+@dataclass
+class _Payload:
+    file: str
+    data: bytes
+
+    def ref(self) -> PayloadRef:
+        return PayloadRef(self.file, hashlib.sha256(self.data).hexdigest(), len(self.data))
+
+
+def _spec_get(d: dict[str, Any], key: str, kind: type, where: str, default: Any = None) -> Any:
+    if key not in d:
+        if default is not None:
+            return default
+        raise BuildSpecError(f"build spec check failed: {where}.{key} is missing")
+    if not isinstance(d[key], kind):
+        raise BuildSpecError(f"build spec check failed: {where}.{key} has the wrong type")
+    return d[key]
+
+
+def _region_images(r: dict[str, Any], spec_dir: Path, ecu: str, version: str
+                   ) -> list[tuple[int, bytes]]:
+    if "file" in r:
+        regions = load_firmware(spec_dir / r["file"], r.get("load_address"))
+        return [(x.address, x.data) for x in regions]
+    if "generate_size" in r:
+        address = _spec_get(r, "address", int, f"ecu[{ecu}].region")
+        return [(address, generate_image(f"{ecu}:{version}:{address}", int(r["generate_size"])))]
+    raise BuildSpecError(f"build spec check failed: ecu[{ecu}].region needs 'file' or "
+                         "'generate_size'")
+
+
+def _old_images(old: Path | None) -> dict[tuple[str, int], tuple[bytes, str]]:
+    """Full region images of a previous package (delta bases), keyed by (ECU, address)."""
+    if old is None:
+        return {}
+    out: dict[tuple[str, int], tuple[bytes, str]] = {}
+    with Container(old) as c:
+        m = parse_manifest(c.read_small(MANIFEST, 4 * 1024 * 1024))
+        for e in m.ecus:
+            for reg in e.regions:
+                if reg.payload is not None:
+                    data = b"".join(c.iter_chunks(reg.payload.file, reg.payload.size))
+                    out[(e.name, reg.address)] = (data, e.new_version)
+    return out
+
+
+def build_manifest(spec_path: Path, delta_from: Path | None = None,
+                   now: dt.datetime | None = None) -> tuple[Manifest, list[_Payload]]:
+    try:
+        spec = tomllib.loads(spec_path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise BuildSpecError(f"cannot read build spec {spec_path}: {exc}") from exc
+    pkg = _spec_get(spec, "package", dict, "spec")
+    bases = _old_images(delta_from)
+    payloads: list[_Payload] = []
+    ecus: list[EcuUpdate] = []
+    for e in _spec_get(spec, "ecu", list, "spec"):
+        name = _spec_get(e, "name", str, "ecu")
+        version = _spec_get(e, "new_version", str, f"ecu[{name}]")
+        regions: list[Region] = []
+        for r in _spec_get(e, "region", list, f"ecu[{name}]"):
+            for address, image in _region_images(r, spec_path.parent, name, version):
+                index = len(regions)
+                erase_len = int(r.get("erase_length", -(-len(image) // ERASE_BLOCK) * ERASE_BLOCK))
+                digest = hashlib.sha256(image).hexdigest()
+                full = _Payload(f"payloads/{name}/region{index}.bin", image)
+                delta = None
+                payload_ref: PayloadRef | None = full.ref()
+                base = bases.get((name, address))
+                if base is not None:
+                    patch = _Payload(f"payloads/{name}/region{index}.bsdiff",
+                                     bsdiff4.diff(base[0], image))
+                    delta = Delta(patch.ref(), hashlib.sha256(base[0]).hexdigest(), base[1])
+                    payloads.append(patch)
+                    payload_ref = None
+                else:
+                    payloads.append(full)
+                regions.append(Region(address, len(image), int(r.get("erase_address", address)),
+                                      erase_len, digest, zlib.crc32(image), payload_ref, delta))
+        ecus.append(EcuUpdate(name, _spec_get(e, "address", int, f"ecu[{name}]"),
+                              list(_spec_get(e, "hardware_part_numbers", list, f"ecu[{name}]")),
+                              list(_spec_get(e, "from_versions", list, f"ecu[{name}]")),
+                              version, _spec_get(e, "security_version", int, f"ecu[{name}]"),
+                              str(e.get("check_memory", "crc32")), regions,
+                              list(e.get("depends_on", []))))
+    created = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+    expires = pkg.get("expires")
+    if isinstance(expires, dt.datetime | dt.date):
+        expires = expires.isoformat()
+    manifest = Manifest(SCHEMA_VERSION, _spec_get(pkg, "id", str, "package"),
+                        _spec_get(pkg, "version", str, "package"),
+                        str(pkg.get("release_notes", "")), list(pkg.get("vehicle_models", [])),
+                        created.isoformat(), expires,
+                        list(pkg.get("order", [x.name for x in ecus])), ecus)
+    try:
+        check_order(manifest)
+    except PackageError as exc:
+        raise BuildSpecError(exc.message, hint=exc.hint) from exc
+    return manifest, payloads
+
+
+def write_package(out: Path, manifest_bytes: bytes, signature: bytes, chain_pem: bytes,
+                  payloads: list[_Payload]) -> None:
+    """Write the zip (STORED: payloads are hashed at disk speed) atomically."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    try:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as z:
+            z.writestr(MANIFEST, manifest_bytes)
+            z.writestr(SIGNATURE, signature)
+            z.writestr(CHAIN, chain_pem)
+            for p in payloads:
+                z.writestr(p.file, p.data)
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def build_package(spec_path: Path, out: Path, signer: Signer, *,
+                  delta_from: Path | None = None) -> Manifest:
+    manifest, payloads = build_manifest(spec_path, delta_from)
+    data = manifest.to_json()
+    write_package(out, data, sign(signer.key, data), signer.chain_pem(), payloads)
+    return manifest

@@ -1,0 +1,204 @@
+"""manifest.json: versioned schema (schema 1), parsed into typed, validated dataclasses."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from workshop.packages.errors import ManifestError, SchemaVersionError
+
+SCHEMA_VERSION = 1
+MAX_MANIFEST_BYTES = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class PayloadRef:
+    file: str
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Delta:
+    payload: PayloadRef  # bsdiff4 patch
+    base_sha256: str  # full base image, looked up in the local image store
+    base_version: str
+
+
+@dataclass(frozen=True)
+class Region:
+    address: int
+    length: int
+    erase_address: int
+    erase_length: int
+    image_sha256: str  # of the full image written to this region
+    crc32: int
+    payload: PayloadRef | None  # full image, or None when only a delta ships
+    delta: Delta | None = None
+
+
+@dataclass(frozen=True)
+class EcuUpdate:
+    name: str
+    address: int
+    hardware_part_numbers: list[str]
+    from_versions: list[str]
+    new_version: str
+    security_version: int
+    check_memory: str
+    regions: list[Region]
+    depends_on: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Manifest:
+    schema: int
+    id: str
+    version: str
+    release_notes: str
+    vehicle_models: list[str]
+    created: str
+    expires: str | None
+    order: list[str]
+    ecus: list[EcuUpdate]
+
+    def payloads(self) -> list[PayloadRef]:
+        refs: list[PayloadRef] = []
+        for ecu in self.ecus:
+            for r in ecu.regions:
+                if r.payload:
+                    refs.append(r.payload)
+                if r.delta:
+                    refs.append(r.delta.payload)
+        return refs
+
+    def expires_at(self) -> dt.datetime | None:
+        return dt.datetime.fromisoformat(self.expires) if self.expires else None
+
+    def ecu(self, name: str) -> EcuUpdate:
+        for e in self.ecus:
+            if e.name == name:
+                return e
+        raise ManifestError(f"package has no ECU {name!r}", hint="see 'workshop package inspect'")
+
+    def to_json(self) -> bytes:
+        return json.dumps(asdict(self), indent=1, sort_keys=True).encode()
+
+
+def _get(d: Any, key: str, kind: type | tuple[type, ...], where: str) -> Any:
+    if not isinstance(d, dict) or key not in d:
+        raise ManifestError(f"manifest check failed: {where}.{key} is missing",
+                            hint="the package was not built by a compatible tool")
+    value = d[key]
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ManifestError(f"manifest check failed: {where}.{key} has the wrong type",
+                            hint="the package was not built by a compatible tool")
+    return value
+
+
+def _strs(d: Any, key: str, where: str) -> list[str]:
+    items = _get(d, key, list, where)
+    if not all(isinstance(i, str) for i in items):
+        raise ManifestError(f"manifest check failed: {where}.{key} must list strings")
+    return list(items)
+
+
+def _hex64(value: str, where: str) -> str:
+    if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
+        raise ManifestError(f"manifest check failed: {where} is not a SHA-256 hex digest")
+    return value
+
+
+def _payload(d: Any, where: str) -> PayloadRef:
+    size = _get(d, "size", int, where)
+    if size < 0:
+        raise ManifestError(f"manifest check failed: {where}.size is negative")
+    return PayloadRef(_get(d, "file", str, where),
+                      _hex64(_get(d, "sha256", str, where), f"{where}.sha256"), size)
+
+
+def _region(d: Any, where: str) -> Region:
+    p = d.get("payload") if isinstance(d, dict) else None
+    dd = d.get("delta") if isinstance(d, dict) else None
+    delta = None
+    if dd is not None:
+        delta = Delta(_payload(_get(dd, "payload", dict, where), f"{where}.delta.payload"),
+                      _hex64(_get(dd, "base_sha256", str, where), f"{where}.delta.base_sha256"),
+                      _get(dd, "base_version", str, f"{where}.delta"))
+    region = Region(_get(d, "address", int, where), _get(d, "length", int, where),
+                    _get(d, "erase_address", int, where), _get(d, "erase_length", int, where),
+                    _hex64(_get(d, "image_sha256", str, where), f"{where}.image_sha256"),
+                    _get(d, "crc32", int, where),
+                    _payload(p, f"{where}.payload") if p is not None else None, delta)
+    if region.payload is None and region.delta is None:
+        raise ManifestError(f"manifest check failed: {where} has neither payload nor delta")
+    if min(region.address, region.length, region.erase_address, region.erase_length) < 0:
+        raise ManifestError(f"manifest check failed: {where} has a negative address or length")
+    if region.payload is not None and region.payload.size != region.length:
+        raise ManifestError(f"manifest check failed: {where} payload size differs from the "
+                            "region length")
+    if not (region.erase_address <= region.address and region.address + region.length
+            <= region.erase_address + region.erase_length):
+        raise ManifestError(f"manifest check failed: {where} lies outside its erase region")
+    return region
+
+
+def _ecu(d: Any, where: str) -> EcuUpdate:
+    name = _get(d, "name", str, where)
+    where = f"ecus[{name}]"
+    regions = [_region(r, f"{where}.regions[{i}]")
+               for i, r in enumerate(_get(d, "regions", list, where))]
+    return EcuUpdate(name, _get(d, "address", int, where),
+                     _strs(d, "hardware_part_numbers", where), _strs(d, "from_versions", where),
+                     _get(d, "new_version", str, where), _get(d, "security_version", int, where),
+                     _get(d, "check_memory", str, where), regions,
+                     _strs(d, "depends_on", where))
+
+
+def parse_manifest(data: bytes) -> Manifest:
+    """Parse and validate manifest bytes; raise ManifestError naming the failed field."""
+    try:
+        doc = json.loads(data)
+    except (ValueError, RecursionError) as exc:
+        raise ManifestError("manifest check failed: manifest.json is not valid JSON",
+                            hint="the package is corrupt; obtain a new copy") from exc
+    schema = _get(doc, "schema", int, "manifest")
+    if schema != SCHEMA_VERSION:
+        raise SchemaVersionError(f"schema check failed: manifest schema {schema} is not "
+                                 f"supported (this tool reads schema {SCHEMA_VERSION})",
+                                 hint="update workshop to a version that reads this package")
+    expires = doc.get("expires")
+    if expires is not None and not isinstance(expires, str):
+        raise ManifestError("manifest check failed: manifest.expires has the wrong type")
+    manifest = Manifest(schema, _get(doc, "id", str, "manifest"),
+                        _get(doc, "version", str, "manifest"),
+                        _get(doc, "release_notes", str, "manifest"),
+                        _strs(doc, "vehicle_models", "manifest"),
+                        _get(doc, "created", str, "manifest"), expires,
+                        _strs(doc, "order", "manifest"),
+                        [_ecu(e, "manifest.ecus") for e in _get(doc, "ecus", list, "manifest")])
+    try:
+        manifest.expires_at()
+    except ValueError as exc:
+        raise ManifestError("manifest check failed: manifest.expires is not an ISO date") from exc
+    check_order(manifest)
+    return manifest
+
+
+def check_order(m: Manifest) -> None:
+    """Every ECU appears once in `order`; each dependency is flashed before its dependant."""
+    names = [e.name for e in m.ecus]
+    if sorted(names) != sorted(m.order) or len(set(names)) != len(names):
+        raise ManifestError("ordering check failed: 'order' must list each ECU exactly once",
+                            hint="fix [package].order in the build spec")
+    position = {n: i for i, n in enumerate(m.order)}
+    for e in m.ecus:
+        for dep in e.depends_on:
+            if dep not in position:
+                raise ManifestError(f"dependency check failed: {e.name} depends on {dep}, "
+                                    "which is not in the package")
+            if position[dep] >= position[e.name]:
+                raise ManifestError(f"dependency check failed: {e.name} depends on {dep}, "
+                                    "which is ordered after it")
