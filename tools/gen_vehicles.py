@@ -21,7 +21,7 @@ DEMO = [  # name, req, resp, supplier, dtcs
 ]
 
 
-def ident(name: str, supplier: str, idx: int, sw: str) -> list[str]:
+def ident(name: str, supplier: str, idx: int, sw: str, hw_prefix: str) -> list[str]:
     return [
         f'F180 = "BL-{name[:3]}-0{idx}"',
         f'F187 = "5Q0-{900 + idx}-{100 + idx}-A"',
@@ -29,7 +29,7 @@ def ident(name: str, supplier: str, idx: int, sw: str) -> list[str]:
         f'F189 = "{sw}"',
         f'F18A = "{supplier}"',
         f'F18C = "SN{20240000 + idx * 7919:010d}"',
-        f'F191 = "HW-{name[:3]}-{idx:02d}"',
+        f'F191 = "{hw_prefix}-{name[:3]}-HW-100"',
         'F193 = "H03"',
         f'F195 = "{sw}"',
         f'F197 = "{name}"',
@@ -54,7 +54,7 @@ def demo_car() -> str:
     for i, (name, req, resp, supplier, dtcs) in enumerate(DEMO, start=1):
         lines += ["[[ecus]]", f'name = "{name}"', f"request_id = 0x{req:03X}",
                   f"response_id = 0x{resp:03X}", "", "[ecus.identification]"]
-        lines += [*ident(name, supplier, i, "1.0.0"), ""]
+        lines += [*ident(name, supplier, i, "1.0.0", "DC"), ""]
         lines += [dtc_block(*d) for d in dtcs]
     return "\n".join(lines)
 
@@ -70,7 +70,7 @@ def truck() -> str:
         name = f"ECU{addr:02X}"
         lines += ["[[ecus]]", f'name = "{name}"', f"address = 0x{addr:02X}", "",
                   "[ecus.identification]"]
-        lines += [*ident(name, "TruckParts", i + 1, f"2.{i % 4}.0"), ""]
+        lines += [*ident(name, "TruckParts", i + 1, f"2.{i % 4}.0", "TR"), ""]
         for _ in range(rng.randint(0, 3)):
             code = f"{rng.choice('PCBU')}{rng.randint(0, 3)}{rng.randint(0, 0xFFF):03X}"
             code += f"{rng.choice([0, 0x11, 0x1F, 0x87]):02X}"

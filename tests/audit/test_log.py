@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import itertools
+import shutil
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,9 @@ from workshop.audit import (
     intent_and_outcome,
     load_or_create_workstation_identity,
 )
-from workshop.audit.identity import KEY_FILE, audit_dir
+from workshop.audit.identity import CERT_FILE, KEY_FILE, audit_dir, workstation_chain_verifier
+from workshop.foundation.errors import WorkshopError
+from workshop.foundation.paths import user_home
 
 
 def test_append_chains_and_verifies(filled_log: AuditLog, signer: AuditSigner) -> None:
@@ -79,18 +82,32 @@ def test_intent_not_written_means_body_not_run(filled_log: AuditLog) -> None:
     assert not ran
 
 
-def test_identity_created_once_and_key_encrypted() -> None:
+def test_identity_created_once_from_demo_pki_and_key_encrypted() -> None:
     a = load_or_create_workstation_identity()
     b = load_or_create_workstation_identity()
     assert a.certificate == b.certificate and a.workstation.startswith("workstation-")
-    assert b"ENCRYPTED PRIVATE KEY" in (audit_dir() / KEY_FILE).read_bytes()
+    key_file = user_home() / "pki" / "keys" / "workstation.key"
+    assert b"ENCRYPTED PRIVATE KEY" in key_file.read_bytes()
+    # issued by the demo dealer root, and it chains to the trust store with client-auth usage
+    workstation_chain_verifier(None, allow_demo_root=True)(a.certificate)
 
 
-def test_identity_wrong_passphrase(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_demo_workstation_is_untrusted_off_the_simulator() -> None:
+    cert = load_or_create_workstation_identity().certificate
+    with pytest.raises(WorkshopError):
+        workstation_chain_verifier(None, allow_demo_root=False)(cert)
+
+
+def test_imported_identity_wrong_passphrase(monkeypatch: pytest.MonkeyPatch) -> None:
+    demo = user_home() / "pki"
     load_or_create_workstation_identity()
+    shutil.copy(demo / "keys" / "workstation.key", audit_dir() / KEY_FILE)
+    shutil.copy(demo / "certs" / "workstation.pem", audit_dir() / CERT_FILE)
     monkeypatch.setenv("WORKSHOP_AUDIT_PASSPHRASE", "wrong")
     with pytest.raises(AuditError):
         load_or_create_workstation_identity()
+    monkeypatch.setenv("WORKSHOP_AUDIT_PASSPHRASE", "workshop-demo")
+    assert load_or_create_workstation_identity().workstation.startswith("workstation-")
 
 
 def test_tampered_error_carries_seq() -> None:

@@ -1,30 +1,28 @@
-"""Per-user workstation identity (key + certificate) used to sign the audit log.
+"""Per-user workstation identity (key + certificate) that signs the audit log.
 
-PLACEHOLDER FOR THE LEAD: `load_or_create_workstation_identity()` creates a self-signed
-certificate. Rewire it to the demo PKI (workshop.trust) so the certificate is issued by the
-workshop CA; callers only use the returned AuditSigner, so nothing else changes.
-
-The private key is stored PKCS#8-encrypted (BestAvailableEncryption). Demo passphrase:
-"workshop-demo-audit", overridable with $WORKSHOP_AUDIT_PASSPHRASE.
+An imported identity (`workstation-key.pem` + `workstation-cert.pem`, the key encrypted with
+$WORKSHOP_AUDIT_PASSPHRASE) in the audit folder wins; otherwise the workstation certificate
+of the per-user demo PKI is used (dealer demo root -> workstation, created on first run).
 """
 
 from __future__ import annotations
 
 import os
-import secrets
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from workshop.audit.errors import AuditError
 from workshop.audit.signing import AuditSigner
-from workshop.foundation.paths import atomic_write, user_home
+from workshop.foundation.errors import WorkshopError
+from workshop.foundation.paths import user_home
+from workshop.trust.certs import CLIENT_AUTH
+from workshop.trust.chain import verify_chain
+from workshop.trust.demo import DEMO_PASSPHRASE, user_demo_pki
+from workshop.trust.keys import load_key
+from workshop.trust.store import TrustStore
 
-DEMO_PASSPHRASE = "workshop-demo-audit"
 KEY_FILE = "workstation-key.pem"
 CERT_FILE = "workstation-cert.pem"
 LOG_FILE = "audit.sqlite3"
@@ -40,45 +38,38 @@ def default_log_path() -> Path:
     return audit_dir() / LOG_FILE
 
 
-def _passphrase() -> bytes:
-    return os.environ.get("WORKSHOP_AUDIT_PASSPHRASE", DEMO_PASSPHRASE).encode()
-
-
-def _create(key_path: Path, cert_path: Path) -> None:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "workshop (self-signed placeholder)"),
-        x509.NameAttribute(NameOID.COMMON_NAME, f"workstation-{secrets.token_hex(4)}"),
-    ])
-    now = datetime.now(UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - timedelta(minutes=5))
-            .not_valid_after(now + timedelta(days=3650))
-            .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True,
-                                         key_encipherment=False, data_encipherment=False,
-                                         key_agreement=False, key_cert_sign=False,
-                                         crl_sign=False, encipher_only=False,
-                                         decipher_only=False), critical=True)
-            .sign(key, hashes.SHA256()))
-    pem_key = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.BestAvailableEncryption(_passphrase()))
-    atomic_write(key_path, pem_key)
-    os.chmod(key_path, 0o600)
-    atomic_write(cert_path, cert.public_bytes(serialization.Encoding.PEM))
+def _identity_files() -> tuple[Path, Path, bytes]:
+    folder = audit_dir()
+    key_path, cert_path = folder / KEY_FILE, folder / CERT_FILE
+    if key_path.exists() and cert_path.exists():
+        return key_path, cert_path, os.environ.get("WORKSHOP_AUDIT_PASSPHRASE", "").encode()
+    pki = user_demo_pki()
+    return pki.folder / "keys" / "workstation.key", pki.workstation_cert, DEMO_PASSPHRASE
 
 
 def load_or_create_workstation_identity() -> AuditSigner:
-    """LEAD: rewire to the demo PKI. Loads (or on first run creates) the workstation identity."""
-    folder = audit_dir()
-    key_path, cert_path = folder / KEY_FILE, folder / CERT_FILE
-    if not key_path.exists() or not cert_path.exists():
-        _create(key_path, cert_path)
+    """The workstation's signer: the imported identity, or the demo PKI's workstation."""
+    key_path, cert_path, passphrase = _identity_files()
     try:
-        key = serialization.load_pem_private_key(key_path.read_bytes(), _passphrase())
+        key = load_key(key_path, passphrase or None)
         cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
-    except (ValueError, TypeError, OSError) as exc:
-        raise AuditError(f"cannot load workstation identity from {folder}: {exc}",
+    except (WorkshopError, ValueError, TypeError, OSError) as exc:
+        raise AuditError(f"cannot load workstation identity from {key_path.parent}: {exc}",
                          hint="check $WORKSHOP_AUDIT_PASSPHRASE matches the key's passphrase"
                          ) from exc
     return AuditSigner(key, cert)  # type: ignore[arg-type]
+
+
+def trust_store_dir() -> Path:
+    return user_demo_pki().trust_dir
+
+
+def workstation_chain_verifier(trust_dir: Path | None, *, allow_demo_root: bool
+                               ) -> Callable[[x509.Certificate], None]:
+    """`verify_chain_fn(cert)` for audit verification: the workstation cert must chain to a
+    trusted (dealer) root with client-authentication usage."""
+    store = TrustStore.load(trust_dir or trust_store_dir())
+
+    def check(cert: x509.Certificate) -> None:
+        verify_chain([cert], store, allow_demo_root=allow_demo_root, eku=CLIENT_AUTH)
+    return check

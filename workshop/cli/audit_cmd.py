@@ -16,12 +16,14 @@ from workshop.audit import (
     export_log,
     load_or_create_workstation_identity,
     verify_export,
+    workstation_chain_verifier,
 )
 
 
-def trust_chain_verifier() -> ChainVerifier | None:
-    """LEAD: return the trust store's `verify_chain(cert)` here once workshop.trust exists."""
-    return None
+def trust_chain_verifier(args: argparse.Namespace) -> ChainVerifier:
+    """The workstation certificate must chain to the trust store (the demo dealer root is
+    accepted only while the adapter is the simulator)."""
+    return workstation_chain_verifier(args.trust, allow_demo_root=args.adapter == "sim")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -32,6 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     v = sub.add_parser("verify", help="detect modified, deleted, inserted or reordered records")
     v.add_argument("--file", type=Path, help="verify an export instead of the local log")
     v.add_argument("--cert", type=Path, help="expected workstation certificate (PEM) to pin")
+    v.add_argument("--trust", type=Path, help="trust store folder (default: the demo PKI's)")
     add_json_flag(v)
     v.set_defaults(func=_verify)
     e = sub.add_parser("export", help="write records, checkpoint and certificate as JSON lines")
@@ -47,7 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _verify(args: argparse.Namespace) -> int:
     from workshop.cli import print_json
 
-    chain = trust_chain_verifier()
+    chain = trust_chain_verifier(args)
     if args.file is not None:
         pinned = None
         if args.cert is not None:
