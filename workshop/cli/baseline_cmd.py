@@ -1,4 +1,4 @@
-"""`workshop baseline sign SPEC --out FILE` (the `baseline check` command is wired elsewhere)."""
+"""`workshop baseline sign SPEC --out FILE` and `workshop baseline check [--baseline FILE]`."""
 
 from __future__ import annotations
 
@@ -22,6 +22,40 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--cert", type=Path, help="signer certificate chain (PEM, leaf first)")
     cli.add_json_flag(s)
     s.set_defaults(func=_sign)
+    c = psub.add_parser("check", help="compare the vehicle with its approved baseline")
+    c.add_argument("--baseline", type=Path, help="signed baseline file (default: newest stored)")
+    c.add_argument("--trust", type=Path, help="trust store folder (default: the demo PKI's)")
+    cli.add_json_flag(c)
+    c.set_defaults(func=_check)
+
+
+def _check(args: argparse.Namespace) -> int:
+    from workshop.cli.options import adapter_config, vehicle
+    from workshop.services import baseline_check, diagnose
+    from workshop.services.connection import VehicleConnection
+
+    v = vehicle(args)
+    adapter = adapter_config(args, v)
+    demo_ok = adapter.is_simulated  # the demo root never vouches for a real vehicle
+    if demo_ok:
+        baseline_check.ensure_demo_material(v.name)
+    trust = baseline_check.trust_store(args.trust)
+    baseline = baseline_check.find_baseline(v.name, trust, allow_demo_root=demo_ok,
+                                            path=args.baseline)
+    packages = baseline_check.known_packages(trust, allow_demo_root=demo_ok)
+    with VehicleConnection(adapter, v) as conn:
+        scan = diagnose.scan(conn)
+    verdicts = baseline_check.check(scan, baseline, packages)
+    if args.json:
+        cli.print_json({"vin": scan.vin, "vehicle_model": baseline.vehicle_model,
+                        "integration_level": baseline.integration_level,
+                        "ecus": [vars(x) for x in verdicts]})
+    else:
+        print(f"VIN {scan.vin}  baseline {baseline.vehicle_model} "
+              f"{baseline.integration_level}")
+        for x in verdicts:
+            print(f"  {x.ecu:<14} {x.verdict:<11} {x.detail}")
+    return cli.EXIT_OK if all(x.verdict == "approved" for x in verdicts) else cli.EXIT_FAILED
 
 
 def _sign(args: argparse.Namespace) -> int:

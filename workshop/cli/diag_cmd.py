@@ -11,6 +11,7 @@ from workshop.cli.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, add_json_flag,
 from workshop.diagnostics.scan import EcuScan
 from workshop.foundation.events import Progress
 from workshop.services import diagnose
+from workshop.services.audit_trail import open_audit_log
 from workshop.services.connection import VehicleConnection
 from workshop.simulator import reset_vehicle_state
 from workshop.transport.adapters import detect_adapters, interface_names
@@ -141,9 +142,9 @@ def cmd_dtc_clear(args: argparse.Namespace) -> int:
     if not confirm(f"Clear all DTCs on {what}?", args.yes):
         print("nothing cleared", file=sys.stderr)
         return EXIT_USAGE
-    with connect(args) as conn:
-        results = (diagnose.clear_all(conn) if args.all
-                   else [diagnose.clear_ecu(conn, args.ecu)])
+    with connect(args) as conn, open_audit_log() as log:
+        results = (diagnose.clear_all(conn, log) if args.all
+                   else [diagnose.clear_ecu(conn, args.ecu, log)])
     if args.json:
         print_json({"cleared": [vars(r) for r in results]})
     else:

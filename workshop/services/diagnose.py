@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from workshop.audit import AuditLog, intent_and_outcome
 from workshop.diagnostics.scan import VehicleScan, scan_vehicle
+from workshop.foundation.errors import WorkshopError
 from workshop.foundation.events import CancelToken, ProgressSink, ignore_progress
+from workshop.services.audit_trail import technician
 from workshop.services.connection import VehicleConnection
 from workshop.uds.client import EcuTarget
 from workshop.uds.dtc import DEFAULT_STATUS_MASK
+from workshop.uds.identity import decode_did_value
 
 
 def scan_targets(conn: VehicleConnection, discover: bool = True) -> list[tuple[EcuTarget, str]]:
@@ -49,24 +53,48 @@ class ClearResult:
     detail: str
 
 
-def clear_ecu(conn: VehicleConnection, ecu_name: str) -> ClearResult:
+def read_vin(conn: VehicleConnection, ecu_names: list[str]) -> str | None:
+    """VIN as the vehicle reports it (first ECU that answers), for the audit record."""
+    for name in ecu_names:
+        try:
+            with conn.client(name) as ecu:
+                return decode_did_value(ecu.read_did(0xF190))
+        except WorkshopError:
+            continue
+    return None
+
+
+def clear_ecu(conn: VehicleConnection, ecu_name: str, log: AuditLog) -> ClearResult:
+    """Clear one ECU's DTCs, bracketed by audit intent and outcome records."""
     name = conn.vehicle.ecu(ecu_name).name
-    with conn.client(name) as ecu:
-        ecu.clear_dtcs()
+    vin = read_vin(conn, [name])
+    with intent_and_outcome(log, "dtc.clear", vin=vin, ecu=name, technician=technician(),
+                            details={"group": "FFFFFF", "addressing": "physical"}) as intent:
+        with conn.client(name) as ecu:
+            ecu.clear_dtcs()
+        intent.result = {"cleared": [name]}
     return ClearResult(name, True, "cleared")
 
 
-def clear_all(conn: VehicleConnection) -> list[ClearResult]:
+def clear_all(conn: VehicleConnection, log: AuditLog) -> list[ClearResult]:
     """Functional clear (0x14 FFFFFF to every ECU at once); reports each ECU's answer."""
-    answers = {a.response_id: a.payload for a in
-               conn.functional(b"\x14\xff\xff\xff", window_s=2.0)}
-    results = []
-    for ecu in conn.vehicle.ecus:
-        payload = answers.get(ecu.response_id)
-        if payload is None:
-            results.append(ClearResult(ecu.name, False, "no answer"))
-        elif payload[0] == 0x54:
-            results.append(ClearResult(ecu.name, True, "cleared"))
-        else:
-            results.append(ClearResult(ecu.name, False, f"NRC 0x{payload[2]:02X}"))
+    names = [e.name for e in conn.vehicle.ecus]
+    vin = read_vin(conn, names)
+    with intent_and_outcome(log, "dtc.clear", vin=vin, ecu="*", technician=technician(),
+                            details={"group": "FFFFFF", "addressing": "functional",
+                                     "ecus": names}) as intent:
+        answers = {a.response_id: a.payload for a in
+                   conn.functional(b"\x14\xff\xff\xff", window_s=2.0)}
+        results = [_clear_verdict(ecu.name, answers.get(ecu.response_id))
+                   for ecu in conn.vehicle.ecus]
+        intent.result = {"cleared": [r.ecu for r in results if r.ok],
+                         "not_cleared": {r.ecu: r.detail for r in results if not r.ok}}
     return results
+
+
+def _clear_verdict(name: str, payload: bytes | None) -> ClearResult:
+    if payload is None:
+        return ClearResult(name, False, "no answer")
+    if payload[0] == 0x54:
+        return ClearResult(name, True, "cleared")
+    return ClearResult(name, False, f"NRC 0x{payload[2]:02X}")

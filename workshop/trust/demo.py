@@ -8,7 +8,6 @@ first use under user_home()/pki) uses the documented constant DEMO_PASSPHRASE.
 from __future__ import annotations
 
 import secrets
-
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,7 +72,8 @@ def demo_init(folder: Path, passphrase: bytes, *, key_type: KeyType = "p256") ->
     dealer_name = name("Workshop Demo Dealer Root CA", org)
     dealer = certs.issue(dealer_name, dealer_key, dealer_name, dealer_key, ca=True,
                          path_length=0, days=7300)
-    ws = certs.issue(name(f"workstation-{secrets.token_hex(4)}", org), ws_key, dealer_name, dealer_key,
+    ws_name = name(f"workstation-{secrets.token_hex(4)}", org)
+    ws = certs.issue(ws_name, ws_key, dealer_name, dealer_key,
                      ca=False, eku=[CLIENT_AUTH], days=1825)
     pki = DemoPki(folder)
     keys = {"oem-root": root_key, "supplier-ca": sup_key, "code-signer": sign_key,
