@@ -1,6 +1,6 @@
 """Package verification throughput and peak memory.
 
-Run: python benchmarks/trust_packages.py
+Run: python benchmarks/package_verify.py
 - throughput of verify_package on a 64 MB package vs plain hashlib SHA-256 over the same
   bytes (ratio, target >= 0.8);
 - peak Python heap (tracemalloc) of verification for 16 MB vs 64 MB packages (should be flat:

@@ -1,6 +1,6 @@
 """Audit log throughput: durable appends/s (WAL, synchronous=FULL) and verify records/s.
 
-Run: python benchmarks/audit.py [--count N]
+Run: python benchmarks/audit_rate.py [--count N]
 """
 
 from __future__ import annotations
