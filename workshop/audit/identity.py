@@ -16,7 +16,7 @@ from cryptography import x509
 from workshop.audit.errors import AuditError
 from workshop.audit.signing import AuditSigner
 from workshop.foundation.errors import WorkshopError
-from workshop.foundation.paths import user_home
+from workshop.foundation.paths import user_dir
 from workshop.trust.certs import CLIENT_AUTH
 from workshop.trust.chain import verify_chain
 from workshop.trust.demo import DEMO_PASSPHRASE, user_demo_pki
@@ -29,9 +29,7 @@ LOG_FILE = "audit.sqlite3"
 
 
 def audit_dir() -> Path:
-    path = user_home() / "audit"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return user_dir("audit")
 
 
 def default_log_path() -> Path:

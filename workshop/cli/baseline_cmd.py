@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
-import workshop.cli as cli  # attributes used at call time (cli imports this module)
-from workshop.foundation.errors import ConfigError
+import workshop.cli as cli
+from workshop.cli import options  # attributes used at call time (cli imports this module)
 from workshop.packages.baseline import sign_baseline
-from workshop.trust.demo import Signer, demo_signer
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -59,14 +57,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _sign(args: argparse.Namespace) -> int:
-    if (args.key is None) != (args.cert is None):
-        raise ConfigError("--key and --cert must be given together",
-                          hint="omit both to sign with the demo signer")
-    if args.key is not None:
-        pw = os.environ.get("WORKSHOP_KEY_PASSPHRASE")
-        signer = Signer.load(args.key, args.cert, pw.encode() if pw else None)
-    else:
-        signer = demo_signer()
+    signer = options.signer(args)
     b = sign_baseline(args.spec, args.out, signer)
     if args.json:
         cli.print_json({"baseline": str(args.out), "vehicle_model": b.vehicle_model,

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
-import workshop.cli as cli  # attributes used at call time (cli imports this module)
+import workshop.cli as cli
+from workshop.cli import options  # attributes used at call time (cli imports this module)
 from workshop.packages.build import build_package
 from workshop.packages.container import MANIFEST, Container
 from workshop.packages.manifest import MAX_MANIFEST_BYTES, parse_manifest
 from workshop.packages.verify import verify_package
-from workshop.trust.demo import Signer, demo_signer, user_demo_pki
+from workshop.trust.demo import user_demo_pki
 from workshop.trust.store import TrustStore
 
 
@@ -40,15 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _build(args: argparse.Namespace) -> int:
-    if (args.key is None) != (args.cert is None):
-        from workshop.foundation.errors import ConfigError
-        raise ConfigError("--key and --cert must be given together",
-                          hint="omit both to sign with the demo signer")
-    if args.key is not None:
-        pw = os.environ.get("WORKSHOP_KEY_PASSPHRASE")
-        signer = Signer.load(args.key, args.cert, pw.encode() if pw else None)
-    else:
-        signer = demo_signer()
+    signer = options.signer(args)
     m = build_package(args.spec, args.out, signer, delta_from=args.delta_from)
     if args.json:
         cli.print_json({"package": str(args.out), "id": m.id, "version": m.version,

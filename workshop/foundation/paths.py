@@ -17,6 +17,13 @@ def user_home() -> Path:
     return path
 
 
+def user_dir(name: str) -> Path:
+    """A per-user subfolder (audit, packages, baselines...), created on first use."""
+    path = user_home() / name
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def resources_dir() -> Path:
     """Shipped resources: beside the source tree, or inside a PyInstaller bundle."""
     bundle = getattr(sys, "_MEIPASS", None)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from workshop.diagnostics.scan import VehicleScan
 from workshop.foundation.errors import ConfigError
-from workshop.foundation.paths import resources_dir, user_home
+from workshop.foundation.paths import resources_dir, user_dir
 from workshop.packages.baseline import Baseline, EcuVerdict, compare, load_baseline, sign_baseline
 from workshop.packages.build import build_package
 from workshop.packages.manifest import Manifest
@@ -25,15 +25,11 @@ BASELINE_SUFFIX = ".baseline"
 
 
 def package_store() -> Path:
-    path = user_home() / "packages"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return user_dir("packages")
 
 
 def baseline_store() -> Path:
-    path = user_home() / "baselines"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return user_dir("baselines")
 
 
 def trust_store(trust_dir: Path | None) -> TrustStore:
@@ -81,7 +77,8 @@ def known_packages(trust: TrustStore, *, allow_demo_root: bool) -> list[Manifest
 
 
 def check(scan: VehicleScan, baseline: Baseline, packages: list[Manifest]) -> list[EcuVerdict]:
-    ecus: list[Mapping[str, str]] = [{"name": e.name, "part_number": e.identity.hardware_number or "",
-             "software_version": e.identity.software_version or ""}
-            for e in scan.ecus if e.responded]
+    ecus: list[Mapping[str, str]] = [
+        {"name": e.name, "part_number": e.identity.hardware_number or "",
+         "software_version": e.identity.software_version or ""}
+        for e in scan.ecus if e.responded]
     return compare(baseline, ecus, packages)
