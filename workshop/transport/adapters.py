@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,6 +73,9 @@ class DetectedAdapter:
 def detect_adapters(timeout_s: float = 5.0) -> list[DetectedAdapter]:
     """python-can's detection across interfaces, bounded in time (some drivers hang)."""
     found = [DetectedAdapter(SIM, "workshop-sim", {"description": "built-in simulated vehicle"})]
+    can_log = logging.getLogger("can")
+    level = can_log.level
+    can_log.setLevel(logging.CRITICAL)  # each absent vendor driver would log a warning
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
     future = pool.submit(can.detect_available_configs)
     try:
@@ -80,6 +84,7 @@ def detect_adapters(timeout_s: float = 5.0) -> list[DetectedAdapter]:
         configs = []
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
+        can_log.setLevel(level)
     for cfg in configs:
         iface = str(cfg.get("interface"))
         if iface == "virtual":
