@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from udsoncan import Request, services
+from udsoncan import Request
 
 from workshop.services.connection import VehicleConnection
 from workshop.uds.client import EXTENDED_SESSION, PROGRAMMING_SESSION, EcuClient
