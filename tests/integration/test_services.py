@@ -105,3 +105,53 @@ def test_self_test_routine_pending(engine: EcuClient) -> None:
     assert_nrc(exc, 0x24)
     engine.routine(0x0203, control=1)
     engine.routine(0x0203, control=3)
+
+
+def test_unknown_routine_0x31(engine: EcuClient) -> None:
+    engine.change_session(EXTENDED_SESSION)
+    with pytest.raises(NegativeResponseError) as exc:
+        engine.routine(0x0999)
+    assert_nrc(exc, 0x31)
+
+
+def test_quick_check_routine(engine: EcuClient) -> None:
+    engine.change_session(EXTENDED_SESSION)
+    assert engine.routine(0x0202, control=1)[:3] == b"\x01\x02\x02"
+    assert engine.routine(0x0202, control=3)[:3] == b"\x03\x02\x02"
+    assert engine.routine(0x0202, control=2)[:3] == b"\x02\x02\x02"
+
+
+def test_unknown_dtc_records_0x31(engine: EcuClient) -> None:
+    with pytest.raises(NegativeResponseError) as exc:
+        raw(engine, b"\x19\x04\x12\x34\x56\xff")
+    assert_nrc(exc, 0x31)
+
+
+def test_dtc_information_content(engine: EcuClient) -> None:
+    assert engine.count_dtcs() == 2  # P030100 (0x2F) and P017100 (0x28) match mask 0x2F
+    assert engine.count_dtcs(mask=0x01) == 1  # only P030100 has testFailed
+    supported = {d.dtc for d in engine.supported_dtcs()}
+    assert supported == {0x030100, 0x017100}
+    dtcs = {d.code: d for d in engine.read_dtcs()}
+    dtc = dtcs["P030100"]
+    assert dtc.status == 0x2F
+    assert dtc.snapshots and dtc.extended
+
+
+def test_communication_control_and_dtc_setting(engine: EcuClient) -> None:
+    with pytest.raises(NegativeResponseError) as exc:
+        engine.communication_control(0x01)
+    assert_nrc(exc, 0x7F)
+    engine.change_session(EXTENDED_SESSION)
+    engine.communication_control(0x01)
+    engine.communication_control(0x00)
+    engine.control_dtc_setting(False)
+    engine.control_dtc_setting(True)
+
+
+def test_ecu_reset_returns_to_default(engine: EcuClient) -> None:
+    engine.change_session(EXTENDED_SESSION)
+    engine.reset(1)
+    with pytest.raises(NegativeResponseError) as exc:
+        engine.unlock()
+    assert_nrc(exc, 0x7F)
