@@ -79,3 +79,11 @@ def test_sim_reset_in_process(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert main(["sim", "reset", "--json"]) == 0
     out = capsys.readouterr().out
     json.loads(out)
+
+
+def test_timeout_exit_code(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A real CAN interface with nothing on it: python-can's virtual bus, no simulator.
+    code = main(["--adapter", "virtual", "--channel", f"empty-{tmp_path.name}",
+                 "ecu", "info", "ENGINE"])
+    assert code == 3
+    assert "did not answer" in capsys.readouterr().err
