@@ -96,8 +96,12 @@ class SimulatedEcu:
         p2 = self.definition.p2_ms / 1000
         if replies and latency >= p2 and replies[0].data[:1] != b"\x7f":
             # Too slow for P2: say so with response-pending, as a real ECU must.
+            # The pending answer goes out at once (within P2); the work's latency then
+            # delays the real answer.
             sid = replies[0].data[0] - 0x40
-            replies = [Reply(0.0, bytes([0x7F, sid, 0x78])), *replies]
+            first = Reply(latency + replies[0].delay_s, replies[0].data)
+            replies = [Reply(0.0, bytes([0x7F, sid, 0x78])), first, *replies[1:]]
+            latency = 0.0
         started = time.monotonic()
         for i, reply in enumerate(replies):
             wait = (latency if i == 0 else 0) + reply.delay_s

@@ -78,6 +78,7 @@ class RoutedLink(isotp.TransportLayer):  # type: ignore[misc]
         self._isotp_addr = isotp_address(addr, server=server)
         self._rx_key = (self._isotp_addr.get_rx_arbitration_id(), addr.extended_id)
         self._rx = endpoint.router.subscribe(*self._rx_key)
+        self.tx_error: can.CanOperationError | None = None
         super().__init__(rxfn=self._receive, txfn=self._transmit, address=self._isotp_addr,
                          params=params.as_isotp(), error_handler=error_handler)
 
@@ -91,6 +92,15 @@ class RoutedLink(isotp.TransportLayer):  # type: ignore[misc]
                                 bitrate_switch=msg.bitrate_switch)
 
     def _transmit(self, msg: isotp.CanMessage) -> None:
+        try:
+            self._transmit_frame(msg)
+            self.tx_error = None
+        except can.CanOperationError as exc:
+            # Raised here it would kill the ISO-TP worker thread and the caller would only see
+            # a timeout; keep it for the caller to report.
+            self.tx_error = exc
+
+    def _transmit_frame(self, msg: isotp.CanMessage) -> None:
         self.tx.send(can.Message(arbitration_id=msg.arbitration_id, data=msg.data,
                                  is_extended_id=msg.is_extended_id, is_fd=msg.is_fd,
                                  bitrate_switch=msg.bitrate_switch))

@@ -110,6 +110,10 @@ class EcuClient:
             except NegativeResponseException as exc:
                 raise NegativeResponseError(name, service, sid, exc.response.code or 0) from exc
             except TimeoutException as exc:
+                if self._link.tx_error is not None:
+                    raise BusOffError(f"the adapter cannot transmit: {self._link.tx_error}",
+                                      hint="check wiring, termination (60 ohm) and the "
+                                           "bitrate") from exc
                 raise EcuTimeoutError(name, addr, service) from exc
             except (InvalidResponseException, UnexpectedResponseException) as exc:
                 raise InvalidResponseError(f"{name} sent an invalid answer to {service}: {exc}",
