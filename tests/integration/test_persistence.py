@@ -8,6 +8,7 @@ import pytest
 
 from tests.conftest import open_vehicle
 from workshop.cli import main
+from workshop.services.audit_trail import open_audit_log
 from workshop.services.diagnose import clear_all
 
 
@@ -23,7 +24,8 @@ def test_clear_persists_and_sim_reset_restores(capsys: pytest.CaptureFixture[str
     conn = open_vehicle("demo-car")
     try:
         factory = dtcs_by_ecu(conn)
-        assert all(r.ok for r in clear_all(conn))
+        with open_audit_log() as log:
+            assert all(r.ok for r in clear_all(conn, log))
     finally:
         conn.close()
     present = {e.name: {d.code for d in e.dtcs if d.present} for e in conn.vehicle.ecus}
