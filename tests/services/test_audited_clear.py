@@ -16,9 +16,9 @@ def _records(log: AuditLog) -> list[dict[str, object]]:
              **r.details} for r in log.records()]
 
 
-def test_clear_one_ecu_is_bracketed(demo_conn: VehicleConnection) -> None:
+def test_clear_one_ecu_is_bracketed(demo: VehicleConnection) -> None:
     with open_audit_log() as log:
-        result = diagnose.clear_ecu(demo_conn, "engine", log)
+        result = diagnose.clear_ecu(demo, "engine", log)
         recs = _records(log)
         assert log.check(load_or_create_workstation_identity().certificate).ok
     assert result.ok
@@ -28,24 +28,24 @@ def test_clear_one_ecu_is_bracketed(demo_conn: VehicleConnection) -> None:
     assert recs[1]["outcome"] == "success" and recs[1]["intent_seq"] == 1
 
 
-def test_failed_clear_records_the_failure(demo_conn: VehicleConnection) -> None:
-    assert demo_conn.simulator is not None
+def test_failed_clear_records_the_failure(demo: VehicleConnection) -> None:
+    assert demo.simulator is not None
     with open_audit_log() as log:
-        demo_conn.simulator.fault("ENGINE").stop_answering()
+        demo.simulator.fault("ENGINE").stop_answering()
         with pytest.raises(EcuTimeoutError):
-            diagnose.clear_ecu(demo_conn, "ENGINE", log)
+            diagnose.clear_ecu(demo, "ENGINE", log)
         recs = _records(log)
     assert recs[-1]["phase"] == "outcome" and recs[-1]["outcome"] == "failure"
     assert "did not answer" in str(recs[-1]["error"])
 
 
 def test_clear_all_lists_each_ecu_and_keeps_present_faults(
-        demo_conn: VehicleConnection) -> None:
+        demo: VehicleConnection) -> None:
     with open_audit_log() as log:
-        results = diagnose.clear_all(demo_conn, log)
+        results = diagnose.clear_all(demo, log)
         recs = _records(log)
     assert all(r.ok for r in results) and len(results) == 7
     assert recs[0]["ecu"] == "*" and recs[1]["outcome"] == "success"
-    after = diagnose.scan(demo_conn, discover=False)
+    after = diagnose.scan(demo, discover=False)
     present = {e.name: [d.code for d in e.dtcs] for e in after.ecus if e.dtcs}
     assert present == {"ENGINE": ["P030100"], "ABS": ["C003504"], "GATEWAY": ["U010087"]}

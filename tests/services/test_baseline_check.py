@@ -15,24 +15,24 @@ from workshop.trust.errors import TrustError
 
 
 def test_every_demo_ecu_is_outdated_with_the_package_that_fixes_it(
-        demo_conn: VehicleConnection) -> None:
+        demo: VehicleConnection) -> None:
     baseline_check.ensure_demo_material("demo-car")
     trust = baseline_check.trust_store(None)
     baseline = baseline_check.find_baseline("demo-car", trust, allow_demo_root=True)
     packages = baseline_check.known_packages(trust, allow_demo_root=True)
-    verdicts = baseline_check.check(diagnose.scan(demo_conn), baseline, packages)
+    verdicts = baseline_check.check(diagnose.scan(demo), baseline, packages)
     by_ecu = {v.ecu: v for v in verdicts}
     assert len(by_ecu) == 7 and {v.verdict for v in verdicts} == {"outdated"}
     assert by_ecu["ENGINE"].package == "demo-car-engine-1.1.0"
 
 
-def test_missing_and_unknown_ecus(demo_conn: VehicleConnection) -> None:
+def test_missing_and_unknown_ecus(demo: VehicleConnection) -> None:
     baseline_check.ensure_demo_material("demo-car")
     trust = baseline_check.trust_store(None)
     baseline = baseline_check.find_baseline("demo-car", trust, allow_demo_root=True)
-    assert demo_conn.simulator is not None
-    demo_conn.simulator.fault("AIRBAG").stop_answering()
-    scan = diagnose.scan(demo_conn, discover=False)
+    assert demo.simulator is not None
+    demo.simulator.fault("AIRBAG").stop_answering()
+    scan = diagnose.scan(demo, discover=False)
     verdicts = {v.ecu: v.verdict for v in baseline_check.check(scan, baseline, [])}
     assert verdicts["AIRBAG"] == "missing"
     assert verdicts["ENGINE"] == "unapproved"  # 1.0.0 and no known package updates it

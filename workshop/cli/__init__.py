@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from workshop import __version__
+from workshop.cli import output
 from workshop.cli.output import (
     EXIT_CANCELLED,
     EXIT_FAILED,
@@ -24,7 +25,7 @@ __all__ = ["EXIT_CANCELLED", "EXIT_FAILED", "EXIT_INPUT", "EXIT_OK", "EXIT_USAGE
 
 def build_parser() -> argparse.ArgumentParser:
     from workshop.cli import commands  # the command modules import the helpers above
-    parser = argparse.ArgumentParser(prog="workshop", description=output_doc(),
+    parser = argparse.ArgumentParser(prog="workshop", description=output.EXIT_CODES_HELP,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"workshop {__version__}")
     bus = parser.add_argument_group("bus")
@@ -38,11 +39,6 @@ def build_parser() -> argparse.ArgumentParser:
     for module in commands.ALL:
         module.register(sub)
     return parser
-
-
-def output_doc() -> str:
-    from workshop.cli import output
-    return output.__doc__ or ""
 
 
 def error_exit_code(exc: WorkshopError) -> int:

@@ -11,6 +11,13 @@ import argparse
 import json
 import sys
 
+EXIT_CODES_HELP = """\
+Diagnose a vehicle and reflash its ECUs (default: the simulated vehicle).
+
+exit codes: 0 success; 1 ran but found a failure (an ECU did not answer, a check failed);
+2 usage error or not confirmed; 3 vehicle or communication error; 4 input file or
+configuration error; 5 cancelled."""
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2

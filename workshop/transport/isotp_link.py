@@ -106,7 +106,9 @@ class RoutedLink(isotp.TransportLayer):  # type: ignore[misc]
                                  bitrate_switch=msg.bitrate_switch))
 
     def close(self) -> None:
-        self.stop()
+        """Stop the link (if still running) and stop routing its frames; safe to call twice."""
+        if self.started:
+            self.stop()
         self.endpoint.router.unsubscribe(*self._rx_key)
 
 

@@ -91,7 +91,7 @@ class EcuClient:
         self._stop_keepalive()
         if self._conn.is_open():
             self._client.close()
-        self._link.endpoint.router.unsubscribe(*self._link._rx_key)
+        self._link.close()
 
     def __enter__(self) -> EcuClient:
         return self.open()
