@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from workshop.foundation.addressing import ADDRESSING_29BIT_FIXED
 from workshop.foundation.errors import ConfigError
-from workshop.transport.isotp_link import ADDRESSING_29BIT_FIXED
 from workshop.vehicles import load_vehicle
 
 

@@ -10,8 +10,8 @@ from workshop.transport.adapters import AdapterConfig, open_bus
 from workshop.transport.isotp_link import ADDRESSING_29BIT_FIXED, LinkAddress, LinkParams
 from workshop.transport.router import BusEndpoint
 from workshop.uds.client import EcuClient, EcuTarget
+from workshop.uds.targets import link_address
 from workshop.vehicles import EcuDefinition, VehicleDefinition
-from workshop.vehicles.addressing import link_address
 
 DISCOVERY_WINDOW_S = 0.5
 

@@ -12,8 +12,8 @@ from workshop.simulator.state import VehicleStore, reset_state
 from workshop.transport.adapters import AdapterConfig, open_bus
 from workshop.transport.isotp_link import ADDRESSING_29BIT_FIXED, parse_single_frame
 from workshop.transport.router import BusEndpoint
+from workshop.uds.targets import link_address
 from workshop.vehicles import VehicleDefinition, load_vehicle
-from workshop.vehicles.addressing import link_address
 
 
 class SimulatedVehicle:

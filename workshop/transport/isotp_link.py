@@ -9,10 +9,11 @@ from typing import Any
 import can
 import isotp
 
+from workshop.foundation.addressing import ADDRESSING_11BIT, ADDRESSING_29BIT_FIXED
 from workshop.transport.router import BusEndpoint
 
-ADDRESSING_11BIT = "normal_11bit"
-ADDRESSING_29BIT_FIXED = "normal_fixed_29bit"
+__all__ = ["ADDRESSING_11BIT", "ADDRESSING_29BIT_FIXED", "LinkAddress", "LinkParams", "open_link"]
+
 PADDING = 0xCC
 
 

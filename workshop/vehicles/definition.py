@@ -11,11 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from workshop.foundation.addressing import ADDRESSING_11BIT, ADDRESSING_29BIT_FIXED, ADDRESSINGS
 from workshop.foundation.errors import ConfigError
 from workshop.foundation.paths import resources_dir
-from workshop.transport.isotp_link import ADDRESSING_11BIT, ADDRESSING_29BIT_FIXED
-
-ADDRESSINGS = (ADDRESSING_11BIT, ADDRESSING_29BIT_FIXED)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""ISO-TP link addresses of a vehicle's ECUs."""
+"""From a vehicle definition (data) to the ISO-TP addresses the transport needs."""
 
 from __future__ import annotations
 
