@@ -144,8 +144,7 @@ def test_path_escape(tmp_path, good, pki, workshop_home) -> None:
 
 def test_duplicate_entries(tmp_path, good, pki, workshop_home) -> None:
     items = entries(good)
-    with pytest.warns(UserWarning):
-        bad = rewrite(good, tmp_path / "d.zip", [*items, items[-1]])
+    bad = rewrite(good, tmp_path / "d.zip", [*items, items[-1]])
     failed(bad, pki[3], "container", "duplicate entry", workshop_home)
     with pytest.raises(DuplicateEntryError):
         open_verified(bad, pki[3], allow_demo_root=False)

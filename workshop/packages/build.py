@@ -6,7 +6,6 @@ import datetime as dt
 import hashlib
 import os
 import tomllib
-import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +13,14 @@ from typing import Any
 
 import bsdiff4
 
-from workshop.packages.container import CHAIN, MANIFEST, SIGNATURE, Container
+from workshop.packages.container import (
+    CHAIN,
+    MANIFEST,
+    SIGNATURE,
+    Container,
+    canonical_order,
+    write_container,
+)
 from workshop.packages.errors import BuildSpecError, PackageError
 from workshop.packages.firmware import generate_image, load_firmware
 from workshop.packages.manifest import (
@@ -136,16 +142,18 @@ def build_manifest(spec_path: Path, delta_from: Path | None = None,
 
 def write_package(out: Path, manifest_bytes: bytes, signature: bytes, chain_pem: bytes,
                   payloads: list[_Payload]) -> None:
-    """Write the zip (STORED: payloads are hashed at disk speed) atomically."""
+    """Write the canonical container (see container.py) atomically: STORED, so payloads are
+    hashed at disk speed, and the same content always gives the same file bytes."""
+    items = {MANIFEST: manifest_bytes, SIGNATURE: signature, CHAIN: chain_pem}
+    for p in payloads:
+        if p.file in items:
+            raise BuildSpecError(f"build spec check failed: two payloads are named {p.file}")
+        items[p.file] = p.data
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
     try:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as z:
-            z.writestr(MANIFEST, manifest_bytes)
-            z.writestr(SIGNATURE, signature)
-            z.writestr(CHAIN, chain_pem)
-            for p in payloads:
-                z.writestr(p.file, p.data)
+        with open(tmp, "wb") as fh:
+            write_container(fh, [(name, items[name]) for name in canonical_order(items)])
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)
