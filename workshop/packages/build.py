@@ -13,6 +13,7 @@ from typing import Any
 
 import bsdiff4
 
+from workshop.foundation.names import safe_name
 from workshop.packages.container import (
     CHAIN,
     MANIFEST,
@@ -24,13 +25,16 @@ from workshop.packages.container import (
 from workshop.packages.errors import BuildSpecError, PackageError
 from workshop.packages.firmware import generate_image, load_firmware
 from workshop.packages.manifest import (
+    DEFAULT_ADDRESS_FORMAT,
     SCHEMA_VERSION,
     Delta,
     EcuUpdate,
     Manifest,
     PayloadRef,
     Region,
+    check_dates,
     check_order,
+    check_regions,
     parse_manifest,
 )
 from workshop.trust.demo import Signer
@@ -95,8 +99,8 @@ def build_manifest(spec_path: Path, delta_from: Path | None = None,
     bases = _old_images(delta_from)
     payloads: list[_Payload] = []
     ecus: list[EcuUpdate] = []
-    for e in _spec_get(spec, "ecu", list, "spec"):
-        name = _spec_get(e, "name", str, "ecu")
+    for i, e in enumerate(_spec_get(spec, "ecu", list, "spec")):
+        name = safe_name(f"ecu[{i}].name", _spec_get(e, "name", str, "ecu"))
         version = _spec_get(e, "new_version", str, f"ecu[{name}]")
         regions: list[Region] = []
         for r in _spec_get(e, "region", list, f"ecu[{name}]"):
@@ -123,17 +127,23 @@ def build_manifest(spec_path: Path, delta_from: Path | None = None,
                               list(_spec_get(e, "from_versions", list, f"ecu[{name}]")),
                               version, _spec_get(e, "security_version", int, f"ecu[{name}]"),
                               str(e.get("check_memory", "crc32")), regions,
-                              list(e.get("depends_on", []))))
+                              list(e.get("depends_on", [])),
+                              _spec_get(e, "address_and_length_format", int, f"ecu[{name}]",
+                                        DEFAULT_ADDRESS_FORMAT)))
     created = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
     expires = pkg.get("expires")
     if isinstance(expires, dt.datetime | dt.date):
         expires = expires.isoformat()
-    manifest = Manifest(SCHEMA_VERSION, _spec_get(pkg, "id", str, "package"),
+    manifest = Manifest(SCHEMA_VERSION,
+                        safe_name("package.id", _spec_get(pkg, "id", str, "package")),
                         _spec_get(pkg, "version", str, "package"),
                         str(pkg.get("release_notes", "")), list(pkg.get("vehicle_models", [])),
                         created.isoformat(), expires,
                         list(pkg.get("order", [x.name for x in ecus])), ecus)
     try:
+        for ecu in manifest.ecus:
+            check_regions(ecu)
+        check_dates(manifest)
         check_order(manifest)
     except PackageError as exc:
         raise BuildSpecError(exc.message, hint=exc.hint) from exc
@@ -160,8 +170,8 @@ def write_package(out: Path, manifest_bytes: bytes, signature: bytes, chain_pem:
 
 
 def build_package(spec_path: Path, out: Path, signer: Signer, *,
-                  delta_from: Path | None = None) -> Manifest:
-    manifest, payloads = build_manifest(spec_path, delta_from)
+                  delta_from: Path | None = None, now: dt.datetime | None = None) -> Manifest:
+    manifest, payloads = build_manifest(spec_path, delta_from, now)
     data = manifest.to_json()
     write_package(out, data, sign(signer.key, data), signer.chain_pem(), payloads)
     return manifest
