@@ -6,8 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from workshop.cli import main
+from workshop.foundation.errors import ConfigError
+from workshop.foundation.paths import resources_dir
+from workshop.vehicles import load_vehicle
 
 GOOD_ECU = 'name = "ENGINE"\nrequest_id = 0x7E0\nresponse_id = 0x7E8\nseed_key = "demo-xor"\n'
 
@@ -82,3 +87,23 @@ def test_bad_state_file_names_file_and_place(workshop_home: Path, content: bytes
     assert str(path) in err and what in err and "sim reset" in err
     assert main(["sim", "reset"]) == 0  # the hint works
     assert main(["dtc", "read", "--ecu", "ENGINE"]) == 0
+
+
+VALUES = ["5", '"x"', "[]", "{}", "true", "-1", "1.5", '"../x"', "[1, 2]", '{ hex = "zz" }']
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_any_wrong_value_is_a_config_error(tmp_path_factory: pytest.TempPathFactory,
+                                           data: st.DataObject) -> None:
+    lines = (resources_dir() / "vehicles" / "demo-car.toml").read_text().splitlines()
+    for _ in range(data.draw(st.integers(1, 3))):
+        index = data.draw(st.sampled_from([i for i, x in enumerate(lines) if " = " in x]))
+        key = lines[index].split(" = ")[0]
+        lines[index] = f"{key} = {data.draw(st.sampled_from(VALUES))}"
+    path = tmp_path_factory.mktemp("fuzz") / "car.toml"
+    path.write_text("\n".join(lines))
+    try:
+        load_vehicle(path)
+    except ConfigError as exc:
+        assert str(path) in exc.message

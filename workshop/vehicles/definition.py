@@ -129,6 +129,8 @@ def load_vehicle(name_or_path: str | Path) -> VehicleDefinition:
         raise ConfigError(f"vehicle definition {path}: {exc}", hint=hint) from exc
     except ConfigError as exc:  # an unsafe name: keep its own hint (the allowed pattern)
         raise ConfigError(f"vehicle definition {path}: {exc.message}", hint=exc.hint) from exc
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a case not named above
+        raise ConfigError(f"vehicle definition {path} is invalid: {exc!r}", hint=hint) from exc
 
 
 def _toml_reason(exc: tomllib.TOMLDecodeError) -> str:
