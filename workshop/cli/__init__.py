@@ -55,6 +55,11 @@ def error_exit_code(exc: WorkshopError) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    with output.printable_streams():  # untrusted text never reaches the terminal raw
+        return _run(argv)
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

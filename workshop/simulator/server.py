@@ -12,8 +12,8 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from workshop.simulator import seedkey
 from workshop.simulator.dtc_memory import DtcMemory
-from workshop.uds import seedkey
 from workshop.vehicles import EcuDefinition
 
 DEFAULT, PROGRAMMING, EXTENDED = 1, 2, 3
@@ -238,7 +238,7 @@ class UdsServer:
         if seed_level not in self.seeds:
             raise Nrc(0x24)
         seed = self.seeds.pop(seed_level)
-        expected = seedkey.algorithm(self.ecu.seed_key)(seed, seed_level)
+        expected = seedkey.expected_key(self.ecu, seed, seed_level)
         if req[2:] != expected:
             self.attempts += 1
             if self.attempts >= MAX_ATTEMPTS:
