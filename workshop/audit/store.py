@@ -26,7 +26,13 @@ from workshop.audit.records import (
     record_signed_bytes,
     utc_now,
 )
-from workshop.audit.signing import AuditSigner, certificate_key, chain_pem, signature_valid
+from workshop.audit.signing import (
+    AuditSigner,
+    certificate_key,
+    chain_pem,
+    fingerprint,
+    signature_valid,
+)
 from workshop.audit.verification import ChainVerifier, HeadInput, VerifyResult, verify_chain
 
 FORMAT = "2"
@@ -254,7 +260,7 @@ class AuditLog:
         would overwrite the evidence. Returns the log id."""
         log = self.log_id()
         cp = self.checkpoint()
-        chain = self.certificates().get(cp.signer, []) if cp is not None else []
+        chain = self._chain(cp.signer) if cp is not None else []
         if log is None or cp is None or not chain or not signature_valid(
                 certificate_key(chain[0]), cp.signature, cp.signed_bytes()):
             raise AuditTamperedError(last_seq + 1, "signed checkpoint missing or invalid; "
@@ -287,6 +293,12 @@ class AuditLog:
         except sqlite3.Error as exc:
             raise AuditError(f"cannot read audit log {self.path}: {exc}") from exc
         return [_row_to_record(r) for r in reversed(rows)]
+
+    def _chain(self, fp: str) -> list[x509.Certificate]:
+        row = self._conn.execute("SELECT chain FROM certificates WHERE fingerprint=?",
+                                 (fp,)).fetchone()
+        chain = _load_chain(row[0]) if row else []
+        return chain if chain and fingerprint(chain[0]) == fp else []
 
     def certificates(self) -> dict[str, list[x509.Certificate]]:
         """Signer certificate chains by fingerprint (leaf first)."""
