@@ -120,14 +120,15 @@ def test_real_action_signed_by_installation_and_marked_not_certified(
     finally:
         conn.close()
     recs = _records()
-    assert [r["signer"] for r in recs] == [identity.fingerprint] * 2
+    assert [r["action"] for r in recs] == ["identity.created", "dtc.clear", "dtc.clear"]
+    assert [r["signer"] for r in recs] == [identity.fingerprint] * 3
     assert {r["workstation"] for r in recs} == {"bench-7"}
     capsys.readouterr()
     assert main(["audit", "verify"]) == 0
     out = capsys.readouterr().out
     assert "bench-7" in out
     assert "signed, identity not certified (self-signed, no certificate from the dealer CA): " \
-           "2 record(s)" in out
+           "3 record(s)" in out
     assert main(["audit", "show", "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert {r["signer_status"] for r in shown} == {"signed, identity not certified"}
@@ -193,7 +194,7 @@ def test_csr_out_certificate_in(passphrase: str, tmp_path: Path,
     assert main(["audit", "verify", "--trust", str(trust), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert [(s["workstation"], s["status"], s["records"]) for s in result["signers"]] == [
-        ("bench-9", "signed, identity not certified", 1), ("bench-9", "certified", 1)]
+        ("bench-9", "signed, identity not certified", 2), ("bench-9", "certified", 1)]
 
 
 def _foreign_csr() -> bytes:
@@ -217,3 +218,22 @@ def test_identity_show_without_identity(capsys: pytest.CaptureFixture[str]) -> N
     assert "workshop identity init" in capsys.readouterr().out
     assert not (user_home() / "audit" / KEY_FILE).exists()
 
+
+
+def test_identity_created_after_simulator_records_takes_over_the_head(
+        passphrase: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["dtc", "clear", "--ecu", "ENGINE", "--yes"]) == 0  # demo-signed
+    assert main(["identity", "init"]) == 0  # its first record moves the signed head
+    capsys.readouterr()
+    assert main(["audit", "verify", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert [(s["status"], s["records"]) for s in result["signers"]] == [
+        ("simulator (demo identity)", 2), ("signed, identity not certified", 1)]
+    assert main(["identity", "init", "--rotate", "--json"]) == 0
+    rotated = json.loads(capsys.readouterr().out)
+    assert main(["audit", "verify", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert len(result["signers"]) == 3 and result["records"] == 4
+    last = _records()[-1]
+    assert last["action"] == "identity.rotated"
+    assert last["details"]["certificate"] == rotated["fingerprint"]

@@ -94,3 +94,15 @@ def test_demo_identity_created_once_and_labelled_simulator() -> None:
 def test_tampered_error_carries_seq() -> None:
     err = AuditTamperedError(7, "bad")
     assert err.seq == 7 and err.reason == "bad" and "seq 7" in str(err)
+
+
+def test_earlier_format_log_is_refused_clearly(tmp_path: Path, signer: AuditSigner) -> None:
+    import sqlite3
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE records (seq INTEGER PRIMARY KEY, time TEXT, workstation "
+                     "TEXT, technician TEXT, vin TEXT, ecu TEXT, action TEXT, details TEXT, "
+                     "prev_hash TEXT, hash TEXT, signature TEXT)")
+    with pytest.raises(AuditError, match="earlier format") as exc:
+        AuditLog.open(path, signer)
+    assert exc.value.hint and "move the file aside" in exc.value.hint

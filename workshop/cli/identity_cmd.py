@@ -54,6 +54,8 @@ def _print(rep: IdentityReport, as_json: bool, headline: str) -> None:
     print(f"  certificate   {rep.fingerprint[:16]}, issuer {rep.issuer}, until {rep.not_after}")
     detail = f" ({rep.detail})" if rep.detail else ""
     print(f"  status        {rep.status}{detail}")
+    if rep.note:
+        print(f"warning: {rep.note}")
 
 
 def _init(args: argparse.Namespace) -> int:

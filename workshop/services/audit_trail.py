@@ -8,8 +8,6 @@ actions on an installation that has none yet.
 
 from __future__ import annotations
 
-import getpass
-import os
 from pathlib import Path
 
 from workshop.audit import (
@@ -27,15 +25,15 @@ from workshop.audit import (
 from workshop.services.identity import (
     PassphraseSource,
     require_installation,
+    technician,
     terminal_passphrase,
     unlock_installation,
 )
 from workshop.trust.certs import load_certs
 
-
-def technician() -> str:
-    """The technician named in audit records: $WORKSHOP_TECHNICIAN, else the OS user."""
-    return os.environ.get("WORKSHOP_TECHNICIAN") or getpass.getuser()
+# technician() lives with the identity use cases; diagnose and the GUI import it from here
+__all__ = ["audit_signer", "export_local_log", "open_audit_log", "recent_records", "technician",
+           "verify_log"]
 
 
 def audit_signer(*, simulated: bool, ask: PassphraseSource = terminal_passphrase

@@ -7,16 +7,18 @@ import getpass
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
 from workshop.audit import (
     AuditError,
+    AuditLog,
     AuditSigner,
     Installation,
     SignerStatus,
     credential_store,
+    default_log_path,
     installation,
     load_installation,
     workstation_chain_verifier,
@@ -32,6 +34,11 @@ PassphraseSource = Callable[[str, bool], str | None]
 """(prompt, confirm) -> the passphrase, or None when there is no way to get one."""
 NO_IDENTITY_HINT = ("run `workshop identity init`, send `workshop identity csr` to your dealer "
                     "CA and `workshop identity import-cert` its answer")
+
+
+def technician() -> str:
+    """The technician named in audit records: $WORKSHOP_TECHNICIAN, else the OS user."""
+    return os.environ.get("WORKSHOP_TECHNICIAN") or getpass.getuser()
 
 
 def terminal_passphrase(prompt: str, confirm: bool) -> str | None:
@@ -57,12 +64,13 @@ class IdentityReport:
     issuer: str
     not_after: str
     folder: Path
+    note: str = ""
 
     def to_json(self) -> dict[str, object]:
         return {"workstation": self.workstation, "fingerprint": self.fingerprint,
                 "protection": self.protection, "status": str(self.status),
                 "detail": self.detail, "issuer": self.issuer, "not_after": self.not_after,
-                "folder": str(self.folder)}
+                "folder": str(self.folder), "note": self.note}
 
 
 def report(identity: Installation, trust_dir: Path | None = None) -> IdentityReport:
@@ -91,10 +99,30 @@ def init_identity(*, protect: Literal["auto", "keyring", "passphrase"] = "auto",
     if not use_keyring:
         given = ask("passphrase for the new workstation key", True)
         passphrase = given.encode() if given else None
+    previous = load_installation() if rotate else None
     identity = installation.create_installation(
         protection="keyring" if use_keyring else "passphrase", passphrase=passphrase,
         workstation=workstation, key_type=key_type, rotate=rotate)
-    return report(identity)
+    note = _record_new_identity(identity, passphrase, previous)
+    return replace(report(identity), note=note)
+
+
+def _record_new_identity(identity: Installation, passphrase: bytes | None,
+                         previous: Installation | None) -> str:
+    """The new key's first record: from now on it signs the log's head, so records signed
+    before (by the demo identity or a retired key) stay vouched for. Returns a note if the log
+    refused it (e.g. it was tampered with: that is for `workshop audit verify` to tell)."""
+    try:
+        signer = installation.unlock(identity, passphrase)
+        with AuditLog.open(default_log_path(), signer) as log:
+            log.append("identity.rotated" if previous else "identity.created", vin=None,
+                       ecu=None, technician=technician(),
+                       details={"workstation": identity.workstation,
+                                "certificate": identity.fingerprint,
+                                "previous": previous.fingerprint if previous else None})
+    except AuditError as exc:
+        return f"not recorded in the audit log: {exc.message}"
+    return ""
 
 
 def require_installation() -> Installation:
