@@ -265,7 +265,8 @@ class AuditLog:
                 certificate_key(chain[0]), cp.signature, cp.signed_bytes()):
             raise AuditTamperedError(last_seq + 1, "signed checkpoint missing or invalid; "
                                      "refusing to append over a tampered log")
-        hint = "run `workshop audit verify`, keep this log as evidence and start a new one"
+        hint = (f"run `workshop audit verify`; keep {self.path.name} and its .head.json as "
+                "evidence and move them aside: the next action starts a new log")
         if (cp.seq, cp.hash) != (last_seq, last_hash):
             raise AuditTamperedError(
                 min(cp.seq, last_seq) + 1,
