@@ -59,3 +59,44 @@ def test_first_run_under_concurrency(workshop_home: Path,
     assert result["ok"] and result["records"] == 2 * PROCESSES
     assert result["head_seq"] == 2 * PROCESSES
     assert [s["status"] for s in result["signers"]] == ["simulator (demo identity)"]
+
+
+INIT = """
+import sys
+from workshop.cli import main
+print("ready", flush=True)
+sys.stdin.readline()
+sys.exit(main(["identity", "init"]))
+"""
+
+
+@pytest.mark.slow  # six interpreters start at once
+def test_concurrent_identity_init_creates_one_identity(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WORKSHOP_AUDIT_PASSPHRASE", "correct horse battery")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    children = [subprocess.Popen([sys.executable, "-c", INIT], stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                 env=env) for _ in range(6)]
+    try:
+        for child in children:
+            assert child.stdout is not None and child.stdout.readline().strip() == "ready"
+        for child in children:
+            assert child.stdin is not None
+            child.stdin.write("go\n")
+            child.stdin.flush()
+        errors = [child.communicate(timeout=100)[1] for child in children]
+    finally:
+        for child in children:
+            child.kill()
+            child.wait()
+    codes = sorted(c.returncode for c in children)
+    assert codes == [0, 4, 4, 4, 4, 4], errors
+    assert sum("already has a workstation identity" in e for e in errors) == 5
+    from workshop.audit import load_installation
+    from workshop.services.audit_trail import open_audit_log, verify_log
+    identity = load_installation()
+    assert identity is not None
+    with open_audit_log(simulated=False) as log:  # the one key on disk matches its cert
+        assert log.signer is not None and log.signer.fingerprint == identity.fingerprint
+    result = verify_log()
+    assert result.ok and result.records == 1  # exactly one identity.created
