@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from workshop.audit import AuditLog, default_log_path, load_or_create_workstation_identity
+from workshop.audit import AuditLog, default_log_path, demo_identity
 from workshop.cli import main
 
 
 @pytest.fixture
 def local_log() -> Path:
-    with AuditLog.open(default_log_path(), load_or_create_workstation_identity()) as log:
+    with AuditLog.open(default_log_path(), demo_identity()) as log:
         for i in range(4):
             log.append("clear_dtc", vin="VIN1", ecu="ABS", technician="t", details={"i": i})
     return default_log_path()

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import itertools
-import shutil
 from pathlib import Path
 
 import pytest
@@ -11,11 +10,11 @@ from workshop.audit import (
     AuditLog,
     AuditSigner,
     AuditTamperedError,
+    SignerStatus,
+    demo_identity,
     intent_and_outcome,
-    load_or_create_workstation_identity,
+    workstation_chain_verifier,
 )
-from workshop.audit.identity import CERT_FILE, KEY_FILE, audit_dir, workstation_chain_verifier
-from workshop.foundation.errors import WorkshopError
 from workshop.foundation.paths import user_home
 
 
@@ -23,13 +22,13 @@ def test_append_chains_and_verifies(filled_log: AuditLog, signer: AuditSigner) -
     recs = list(filled_log.records())
     assert [r.seq for r in recs] == [1, 2, 3, 4, 5, 6]
     assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(recs))
-    result = filled_log.verify(signer.certificate)
+    result = filled_log.verify()
     assert result.ok and result.records == 6 and result.checkpoint_seq == 6
 
 
 def test_empty_log_verifies(tmp_path: Path, signer: AuditSigner) -> None:
     log = AuditLog.open(tmp_path / "a.db", signer)
-    assert log.verify(signer.certificate).records == 0
+    assert log.verify().records == 0
 
 
 def test_reopen_continues_chain(tmp_path: Path, signer: AuditSigner) -> None:
@@ -37,7 +36,7 @@ def test_reopen_continues_chain(tmp_path: Path, signer: AuditSigner) -> None:
         log.append("x", vin=None, ecu=None, technician="t")
     with AuditLog.open(tmp_path / "a.db", signer) as log:
         assert log.append("y", vin=None, ecu=None, technician="t").seq == 2
-        assert log.verify(signer.certificate).ok
+        assert log.verify().ok
 
 
 def test_rejects_non_json_details(filled_log: AuditLog) -> None:
@@ -61,7 +60,7 @@ def test_intent_and_outcome_success(filled_log: AuditLog, signer: AuditSigner) -
     assert outcome.details["outcome"] == "success"
     assert outcome.details["intent_seq"] == intent_rec.seq
     assert outcome.details["result"] == {"cleared": 3}
-    assert filled_log.verify(signer.certificate).ok
+    assert filled_log.verify().ok
 
 
 def test_intent_and_outcome_failure(filled_log: AuditLog) -> None:
@@ -82,34 +81,28 @@ def test_intent_not_written_means_body_not_run(filled_log: AuditLog) -> None:
     assert not ran
 
 
-def test_identity_created_once_from_demo_pki_and_key_encrypted() -> None:
-    a = load_or_create_workstation_identity()
-    b = load_or_create_workstation_identity()
+def test_demo_identity_created_once_and_labelled_simulator() -> None:
+    a = demo_identity()
+    b = demo_identity()
     assert a.certificate == b.certificate and a.workstation.startswith("workstation-")
     key_file = user_home() / "pki" / "keys" / "workstation.key"
     assert b"ENCRYPTED PRIVATE KEY" in key_file.read_bytes()
-    # issued by the demo dealer root, and it chains to the trust store with client-auth usage
-    workstation_chain_verifier(None, allow_demo_root=True)(a.certificate)
-
-
-def test_demo_workstation_is_untrusted_off_the_simulator() -> None:
-    cert = load_or_create_workstation_identity().certificate
-    with pytest.raises(WorkshopError):
-        workstation_chain_verifier(None, allow_demo_root=False)(cert)
-
-
-def test_imported_identity_wrong_passphrase(monkeypatch: pytest.MonkeyPatch) -> None:
-    demo = user_home() / "pki"
-    load_or_create_workstation_identity()
-    shutil.copy(demo / "keys" / "workstation.key", audit_dir() / KEY_FILE)
-    shutil.copy(demo / "certs" / "workstation.pem", audit_dir() / CERT_FILE)
-    monkeypatch.setenv("WORKSHOP_AUDIT_PASSPHRASE", "wrong")
-    with pytest.raises(AuditError):
-        load_or_create_workstation_identity()
-    monkeypatch.setenv("WORKSHOP_AUDIT_PASSPHRASE", "workshop-demo")
-    assert load_or_create_workstation_identity().workstation.startswith("workstation-")
+    # issued by the demo dealer root: it chains, and only ever as the simulator's identity
+    assert workstation_chain_verifier(None)([a.certificate]) is SignerStatus.DEMO
 
 
 def test_tampered_error_carries_seq() -> None:
     err = AuditTamperedError(7, "bad")
     assert err.seq == 7 and err.reason == "bad" and "seq 7" in str(err)
+
+
+def test_earlier_format_log_is_refused_clearly(tmp_path: Path, signer: AuditSigner) -> None:
+    import sqlite3
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE records (seq INTEGER PRIMARY KEY, time TEXT, workstation "
+                     "TEXT, technician TEXT, vin TEXT, ecu TEXT, action TEXT, details TEXT, "
+                     "prev_hash TEXT, hash TEXT, signature TEXT)")
+    with pytest.raises(AuditError, match="earlier format") as exc:
+        AuditLog.open(path, signer)
+    assert exc.value.hint and "move the file aside" in exc.value.hint

@@ -24,7 +24,7 @@ def test_clear_persists_and_sim_reset_restores(capsys: pytest.CaptureFixture[str
     conn = open_vehicle("demo-car")
     try:
         factory = dtcs_by_ecu(conn)
-        with open_audit_log() as log:
+        with open_audit_log(simulated=True) as log:
             assert all(r.ok for r in clear_all(conn, log))
     finally:
         conn.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from workshop.audit import AuditLog, load_or_create_workstation_identity
+from workshop.audit import AuditLog
 from workshop.services import diagnose
 from workshop.services.audit_trail import open_audit_log
 from workshop.services.connection import VehicleConnection
@@ -17,10 +17,10 @@ def _records(log: AuditLog) -> list[dict[str, object]]:
 
 
 def test_clear_one_ecu_is_bracketed(demo: VehicleConnection) -> None:
-    with open_audit_log() as log:
+    with open_audit_log(simulated=True) as log:
         result = diagnose.clear_ecu(demo, "engine", log)
         recs = _records(log)
-        assert log.check(load_or_create_workstation_identity().certificate).ok
+        assert log.check().ok
     assert result.ok
     assert [r["phase"] for r in recs] == ["intent", "outcome"]
     assert recs[0]["vin"] == "WDEMO000000000001" and recs[0]["ecu"] == "ENGINE"
@@ -30,7 +30,7 @@ def test_clear_one_ecu_is_bracketed(demo: VehicleConnection) -> None:
 
 def test_failed_clear_records_the_failure(demo: VehicleConnection) -> None:
     assert demo.simulator is not None
-    with open_audit_log() as log:
+    with open_audit_log(simulated=True) as log:
         demo.simulator.fault("ENGINE").stop_answering()
         with pytest.raises(EcuTimeoutError):
             diagnose.clear_ecu(demo, "ENGINE", log)
@@ -41,7 +41,7 @@ def test_failed_clear_records_the_failure(demo: VehicleConnection) -> None:
 
 def test_clear_all_lists_each_ecu_and_keeps_present_faults(
         demo: VehicleConnection) -> None:
-    with open_audit_log() as log:
+    with open_audit_log(simulated=True) as log:
         results = diagnose.clear_all(demo, log)
         recs = _records(log)
     assert all(r.ok for r in results) and len(results) == 7

@@ -1,31 +1,31 @@
-"""Per-user workstation identity (key + certificate) that signs the audit log.
+"""Where the audit log lives, the demo workstation identity (simulator actions only) and the
+chain check of workstation certificates against the trust store.
 
-An imported identity (`workstation-key.pem` + `workstation-cert.pem`, the key encrypted with
-$WORKSHOP_AUDIT_PASSPHRASE) in the audit folder wins; otherwise the workstation certificate
-of the per-user demo PKI is used (dealer demo root -> workstation, created on first run).
+The installation's own identity (key protected by the OS credential store or a passphrase,
+certificate from the dealer CA) is in installation.py.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
+from collections.abc import Sequence
 from pathlib import Path
 
 from cryptography import x509
 
 from workshop.audit.errors import AuditError
+from workshop.audit.filelock import exclusive
 from workshop.audit.signing import AuditSigner
+from workshop.audit.verification import ChainVerifier, SignerStatus
 from workshop.foundation.errors import WorkshopError
-from workshop.foundation.paths import user_dir
-from workshop.trust.certs import CLIENT_AUTH
+from workshop.foundation.paths import user_dir, user_home
+from workshop.trust.certs import CLIENT_AUTH, is_demo
 from workshop.trust.chain import verify_chain
 from workshop.trust.demo import DEMO_PASSPHRASE, user_demo_pki
 from workshop.trust.keys import load_key
 from workshop.trust.store import TrustStore
 
-KEY_FILE = "workstation-key.pem"
-CERT_FILE = "workstation-cert.pem"
 LOG_FILE = "audit.sqlite3"
+IDENTITY_LOCK = "identity.lock"
 
 
 def audit_dir() -> Path:
@@ -36,38 +36,60 @@ def default_log_path() -> Path:
     return audit_dir() / LOG_FILE
 
 
-def _identity_files() -> tuple[Path, Path, bytes]:
-    folder = audit_dir()
-    key_path, cert_path = folder / KEY_FILE, folder / CERT_FILE
-    if key_path.exists() and cert_path.exists():
-        return key_path, cert_path, os.environ.get("WORKSHOP_AUDIT_PASSPHRASE", "").encode()
-    pki = user_demo_pki()
-    return pki.folder / "keys" / "workstation.key", pki.workstation_cert, DEMO_PASSPHRASE
+def identity_lock() -> Path:
+    return audit_dir() / IDENTITY_LOCK
 
 
-def load_or_create_workstation_identity() -> AuditSigner:
-    """The workstation's signer: the imported identity, or the demo PKI's workstation."""
-    key_path, cert_path, passphrase = _identity_files()
+def demo_identity() -> AuditSigner:
+    """The demo PKI's workstation (dealer demo root): may sign simulator actions only."""
+    # serialise first-run creation of the demo PKI between processes that start together
+    with exclusive(identity_lock()):
+        pki = user_demo_pki()
+    key_path = pki.folder / "keys" / "workstation.key"
     try:
-        key = load_key(key_path, passphrase or None)
-        cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+        key = load_key(key_path, DEMO_PASSPHRASE)
+        cert = x509.load_pem_x509_certificate(pki.workstation_cert.read_bytes())
     except (WorkshopError, ValueError, TypeError, OSError) as exc:
-        raise AuditError(f"cannot load workstation identity from {key_path.parent}: {exc}",
-                         hint="check $WORKSHOP_AUDIT_PASSPHRASE matches the key's passphrase"
+        raise AuditError(f"cannot load the demo workstation identity from {pki.folder}: {exc}",
+                         hint="delete that folder; it is recreated on the next simulator action"
                          ) from exc
     return AuditSigner(key, cert)  # type: ignore[arg-type]
 
 
-def trust_store_dir() -> Path:
-    return user_demo_pki().trust_dir
+def default_trust_dir() -> Path | None:
+    """The installation's trust store (dealer root for workstation certificates), if set up."""
+    folder = user_home() / "trust"
+    return folder if folder.is_dir() else None
 
 
-def workstation_chain_verifier(trust_dir: Path | None, *, allow_demo_root: bool
-                               ) -> Callable[[x509.Certificate], None]:
-    """`verify_chain_fn(cert)` for audit verification: the workstation cert must chain to a
-    trusted (dealer) root with client-authentication usage."""
-    store = TrustStore.load(trust_dir or trust_store_dir())
+def _stores(trust_dir: Path | None) -> list[TrustStore]:
+    stores = []
+    folder = trust_dir or default_trust_dir()
+    if folder is not None:
+        stores.append(TrustStore.load(folder))
+    # the local demo root only ever yields DEMO, which verification labels as simulator
+    demo = user_home() / "pki" / "trust"
+    if demo.is_dir() and demo != folder:
+        stores.append(TrustStore.load(demo))
+    return stores
 
-    def check(cert: x509.Certificate) -> None:
-        verify_chain([cert], store, allow_demo_root=allow_demo_root, eku=CLIENT_AUTH)
+
+def workstation_chain_verifier(trust_dir: Path | None) -> ChainVerifier:
+    """`verify_chain_fn(chain)` for audit verification: the workstation certificate must chain
+    to a trusted dealer root with client-authentication usage. Returns DEMO for the demo
+    dealer root, CERTIFIED for any other; raises when there is no valid chain."""
+    stores = _stores(trust_dir)
+
+    def check(chain: Sequence[x509.Certificate]) -> SignerStatus:
+        first: Exception | None = None
+        for store in stores:
+            try:
+                verified = verify_chain(list(chain), store, allow_demo_root=True,
+                                        eku=CLIENT_AUTH)
+            except WorkshopError as exc:
+                first = first or exc
+                continue
+            return SignerStatus.DEMO if is_demo(verified.root) else SignerStatus.CERTIFIED
+        raise first or AuditError("no trust store with a dealer root is set up",
+                                  hint="pass --trust DIR holding the dealer root certificate")
     return check

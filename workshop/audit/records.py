@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 GENESIS_HASH = "0" * 64
-RECORD_DOMAIN = b"workshop-audit-record/1\n"
-CHECKPOINT_KIND = "workshop-audit-checkpoint/1"
+RECORD_DOMAIN = b"workshop-audit-record/2\n"
+CHECKPOINT_KIND = "workshop-audit-checkpoint/2"
 
 
 def canonical_json(obj: object) -> str:
@@ -26,7 +26,11 @@ def utc_now() -> str:
 
 @dataclass(frozen=True)
 class Record:
-    """One audit event. `hash` covers every other field except `signature`."""
+    """One audit event. `hash` covers every other field except `signature`.
+
+    `signer` is the SHA-256 fingerprint of the signing certificate (kept in the log's
+    certificate table), so records of a rotated identity keep verifying with their own key.
+    """
 
     seq: int
     time: str
@@ -37,13 +41,15 @@ class Record:
     action: str
     details: Mapping[str, Any]
     prev_hash: str
+    signer: str  # SHA-256 fingerprint (hex) of the signing certificate
     hash: str
     signature: str  # hex
 
     def content(self) -> dict[str, Any]:
         return {"seq": self.seq, "time": self.time, "workstation": self.workstation,
                 "technician": self.technician, "vin": self.vin, "ecu": self.ecu,
-                "action": self.action, "details": self.details, "prev_hash": self.prev_hash}
+                "action": self.action, "details": self.details, "prev_hash": self.prev_hash,
+                "signer": self.signer}
 
     def computed_hash(self) -> str:
         return record_hash(self.content())
@@ -56,7 +62,7 @@ class Record:
         return cls(seq=obj["seq"], time=obj["time"], workstation=obj["workstation"],
                    technician=obj["technician"], vin=obj["vin"], ecu=obj["ecu"],
                    action=obj["action"], details=obj["details"], prev_hash=obj["prev_hash"],
-                   hash=obj["hash"], signature=obj["signature"])
+                   signer=obj["signer"], hash=obj["hash"], signature=obj["signature"])
 
 
 def record_hash(content: Mapping[str, Any]) -> str:
@@ -71,27 +77,34 @@ def record_signed_bytes(hash_hex: str) -> bytes:
 
 @dataclass(frozen=True)
 class Checkpoint:
-    """Signed head of the log: the latest seq and its hash (seq 0 / genesis hash when empty)."""
+    """Signed head of log `log`: the latest seq (= record count) and its hash (seq 0 / genesis
+    hash when empty). Kept inside the database and, as the head file, outside it."""
 
+    log: str
     seq: int
     hash: str
     time: str
     workstation: str
+    signer: str  # fingerprint of the certificate whose key signed this checkpoint
     signature: str  # hex
 
     def signed_bytes(self) -> bytes:
-        return checkpoint_signed_bytes(self.seq, self.hash, self.time, self.workstation)
+        return checkpoint_signed_bytes(self.log, self.seq, self.hash, self.time,
+                                       self.workstation, self.signer)
 
     def to_json(self) -> dict[str, Any]:
-        return {"seq": self.seq, "hash": self.hash, "time": self.time,
-                "workstation": self.workstation, "signature": self.signature}
+        return {"log": self.log, "seq": self.seq, "hash": self.hash, "time": self.time,
+                "workstation": self.workstation, "signer": self.signer,
+                "signature": self.signature}
 
     @classmethod
     def from_json(cls, obj: Mapping[str, Any]) -> Checkpoint:
-        return cls(seq=obj["seq"], hash=obj["hash"], time=obj["time"],
-                   workstation=obj["workstation"], signature=obj["signature"])
+        return cls(log=obj["log"], seq=obj["seq"], hash=obj["hash"], time=obj["time"],
+                   workstation=obj["workstation"], signer=obj["signer"],
+                   signature=obj["signature"])
 
 
-def checkpoint_signed_bytes(seq: int, hash_hex: str, time: str, workstation: str) -> bytes:
-    return canonical_json({"kind": CHECKPOINT_KIND, "seq": seq, "hash": hash_hex, "time": time,
-                           "workstation": workstation}).encode()
+def checkpoint_signed_bytes(log: str, seq: int, hash_hex: str, time: str, workstation: str,
+                            signer: str) -> bytes:
+    return canonical_json({"kind": CHECKPOINT_KIND, "log": log, "seq": seq, "hash": hash_hex,
+                           "time": time, "workstation": workstation, "signer": signer}).encode()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -23,6 +25,15 @@ def workstation_id(certificate: x509.Certificate) -> str:
     return str(names[0].value)
 
 
+def fingerprint(certificate: x509.Certificate) -> str:
+    """SHA-256 over the certificate's DER encoding (hex): how a record names its signer."""
+    return certificate.fingerprint(hashes.SHA256()).hex()
+
+
+def chain_pem(chain: Sequence[x509.Certificate]) -> str:
+    return "".join(c.public_bytes(serialization.Encoding.PEM).decode() for c in chain)
+
+
 def certificate_key(certificate: x509.Certificate) -> PublicKey:
     key = certificate.public_key()
     if isinstance(key, ed25519.Ed25519PublicKey):
@@ -39,9 +50,14 @@ def _raw_public(key: PublicKey) -> bytes:
 
 
 class AuditSigner:
-    """Signs audit hashes with the workstation private key matching `certificate`."""
+    """Signs audit hashes with the workstation private key matching `certificate`.
 
-    def __init__(self, private_key: PrivateKey, certificate: x509.Certificate) -> None:
+    `intermediates` (issuing CAs below the trust-store root) travel with the certificate in
+    the log so that another machine can check the chain.
+    """
+
+    def __init__(self, private_key: PrivateKey, certificate: x509.Certificate,
+                 intermediates: Sequence[x509.Certificate] = ()) -> None:
         if not isinstance(private_key, ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey):
             raise AuditError("unsupported workstation key type",
                              hint="use an ECDSA P-256 or Ed25519 key")
@@ -51,6 +67,8 @@ class AuditSigner:
                              hint="re-issue the workstation certificate for this key")
         self.private_key = private_key
         self.certificate = certificate
+        self.chain = [certificate, *intermediates]
+        self.fingerprint = fingerprint(certificate)
         self.workstation = workstation_id(certificate)
 
     def sign(self, data: bytes) -> str:

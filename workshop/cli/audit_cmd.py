@@ -1,29 +1,16 @@
-"""`workshop audit verify|export|show`: inspect and check the tamper-evident audit log."""
+"""`workshop audit verify|export|show`: inspect and check the tamper-evident audit log.
+
+Trust in a record comes from its signer's chain and the trust store (`--trust`); the global
+`--adapter` option plays no part here.
+"""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from cryptography import x509
-
-from workshop.audit import (
-    AuditError,
-    AuditLog,
-    ChainVerifier,
-    VerifyResult,
-    default_log_path,
-    export_log,
-    load_or_create_workstation_identity,
-    verify_export,
-    workstation_chain_verifier,
-)
-
-
-def trust_chain_verifier(args: argparse.Namespace) -> ChainVerifier:
-    """The workstation certificate must chain to the trust store (the demo dealer root is
-    accepted only while the adapter is the simulator)."""
-    return workstation_chain_verifier(args.trust, allow_demo_root=args.adapter == "sim")
+from workshop.audit import Record, SignerStatus, VerifyResult
+from workshop.services import audit_trail
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -31,18 +18,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = subparsers.add_parser("audit", help="verify, export or show the audit log")
     sub = p.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
-    v = sub.add_parser("verify", help="detect modified, deleted, inserted or reordered records")
+    v = sub.add_parser("verify", help="detect modified, deleted, inserted or reordered records "
+                       "and a rolled-back database")
     v.add_argument("--file", type=Path, help="verify an export instead of the local log")
-    v.add_argument("--cert", type=Path, help="expected workstation certificate (PEM) to pin")
-    v.add_argument("--trust", type=Path, help="trust store folder (default: the demo PKI's)")
+    v.add_argument("--cert", type=Path,
+                   help="pin: only these workstation certificates (PEM) may have signed")
+    v.add_argument("--trust", type=Path, help="trust store folder with the dealer root "
+                   "(default: <user data>/trust)")
     add_json_flag(v)
     v.set_defaults(func=_verify)
-    e = sub.add_parser("export", help="write records, checkpoint and certificate as JSON lines")
+    e = sub.add_parser("export", help="write certificates, records, checkpoint and signed head "
+                       "as JSON lines")
     e.add_argument("--out", type=Path, required=True)
     add_json_flag(e)
     e.set_defaults(func=_export)
-    s = sub.add_parser("show", help="list audit records")
+    s = sub.add_parser("show", help="list audit records with their signer's standing")
     s.add_argument("--last", type=int, default=20, metavar="N", help="show the last N records")
+    s.add_argument("--trust", type=Path, help="trust store folder (default: <user data>/trust)")
     add_json_flag(s)
     s.set_defaults(func=_show)
 
@@ -50,43 +42,39 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _verify(args: argparse.Namespace) -> int:
     from workshop.cli import print_json
 
-    chain = trust_chain_verifier(args)
-    if args.file is not None:
-        pinned = None
-        if args.cert is not None:
-            try:
-                pinned = x509.load_pem_x509_certificate(args.cert.read_bytes())
-            except (OSError, ValueError) as exc:
-                raise AuditError(f"cannot read certificate {args.cert}: {exc}") from exc
-        result = verify_export(args.file, certificate=pinned, verify_chain_fn=chain)
+    result = audit_trail.verify_log(file=args.file, trust_dir=args.trust, pinned=args.cert)
+    if args.json:
+        print_json(result.to_json())
     else:
-        signer = load_or_create_workstation_identity()
-        with AuditLog.open(default_log_path(), None) as log:
-            result = log.check(signer.certificate, chain)
-    return _report(result, args.json, print_json)
+        _report(result)
+    return 0 if result.ok else 1
 
 
-def _report(result: VerifyResult, as_json: bool, print_json: object) -> int:
-    if as_json:
-        print_json(result.to_json())  # type: ignore[operator]
-    elif result.ok:
+def _report(result: VerifyResult) -> None:
+    if result.ok:
         print(f"audit log OK: {result.records} records, signed checkpoint at seq "
-              f"{result.checkpoint_seq}")
-        if not result.chain_checked:
-            print("note: workstation certificate chain not checked (no trust store wired)")
+              f"{result.checkpoint_seq}, signed head at seq {result.head_seq}")
     else:
         print(f"audit log FAILED verification ({len(result.problems)} problem(s)):")
         for p in result.problems:
             print(f"  seq {p.seq}: {p.reason}")
-    return 0 if result.ok else 1
+    if result.signers:
+        print("signers:")
+        for s in result.signers.values():
+            detail = f" ({s.detail})" if s.detail else ""
+            print(f"  {s.workstation:<24} {s.status}{detail}: {s.records} record(s), "
+                  f"certificate {s.fingerprint[:16]}")
+    if any(s.status is SignerStatus.DEMO and s.records for s in result.signers.values()):
+        print("note: records signed by the demo identity are simulator actions, never "
+              "certified records of a real vehicle")
+    for note in result.notes:
+        print(f"note: {note}")
 
 
 def _export(args: argparse.Namespace) -> int:
     from workshop.cli import print_json
 
-    signer = load_or_create_workstation_identity()
-    with AuditLog.open(default_log_path(), None) as log:
-        count = export_log(log, signer.certificate, args.out)
+    count = audit_trail.export_local_log(args.out)
     if args.json:
         print_json({"out": str(args.out), "records": count})
     else:
@@ -97,12 +85,19 @@ def _export(args: argparse.Namespace) -> int:
 def _show(args: argparse.Namespace) -> int:
     from workshop.cli import print_json
 
-    with AuditLog.open(default_log_path(), None) as log:
-        records = log.last(max(args.last, 0))
+    records, result = audit_trail.recent_records(args.last, args.trust)
     if args.json:
-        print_json([r.to_json() for r in records])
+        print_json([{**r.to_json(), "signer_status": _status(r, result)} for r in records])
         return 0
     for r in records:
         print(f"{r.seq:>6} {r.time} {r.technician:<12} {r.vin or '-':<17} {r.ecu or '-':<8} "
-              f"{r.action} {r.details}")
+              f"{r.action} {r.details} [{_status(r, result)}]")
+    if not result.ok:
+        print(f"warning: the log FAILED verification ({len(result.problems)} problem(s)); "
+              "run `workshop audit verify`")
     return 0
+
+
+def _status(record: Record, result: VerifyResult) -> str:
+    status = result.status_of(record.seq)
+    return str(status) if status is not None else "FAILED verification"

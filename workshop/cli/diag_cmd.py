@@ -142,7 +142,7 @@ def cmd_dtc_clear(args: argparse.Namespace) -> int:
     if not confirm(f"Clear all DTCs on {what}?", args.yes):
         print("nothing cleared", file=sys.stderr)
         return EXIT_USAGE
-    with connect(args) as conn, open_audit_log() as log:
+    with connect(args) as conn, open_audit_log(simulated=conn.adapter.is_simulated) as log:
         results = (diagnose.clear_all(conn, log) if args.all
                    else [diagnose.clear_ecu(conn, args.ecu, log)])
     if args.json:
