@@ -17,10 +17,10 @@ from workshop.audit.errors import AuditError
 from workshop.audit.signing import AuditSigner
 from workshop.foundation.errors import WorkshopError
 from workshop.foundation.paths import user_dir
-from workshop.trust.certs import CLIENT_AUTH
 from workshop.trust.chain import verify_chain
 from workshop.trust.demo import DEMO_PASSPHRASE, user_demo_pki
 from workshop.trust.keys import load_key
+from workshop.trust.purposes import Purpose
 from workshop.trust.store import TrustStore
 
 KEY_FILE = "workstation-key.pem"
@@ -69,5 +69,6 @@ def workstation_chain_verifier(trust_dir: Path | None, *, allow_demo_root: bool
     store = TrustStore.load(trust_dir or trust_store_dir())
 
     def check(cert: x509.Certificate) -> None:
-        verify_chain([cert], store, allow_demo_root=allow_demo_root, eku=CLIENT_AUTH)
+        verify_chain([cert], store if allow_demo_root else store.without_demo_roots(),
+                     purpose=Purpose.WORKSTATION)
     return check

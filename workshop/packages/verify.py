@@ -2,8 +2,9 @@
 payload bytes are only reachable through a VerifiedPackage, which only `verify_package`
 creates, and only after the whole package verified.
 
-Trust of the demo root: `allow_demo_root=True` may only be passed when the target adapter is
-the simulator; real vehicles need a package signed under a production root in the store.
+The signer must chain to a firmware root of the given trust store (Purpose.FIRMWARE, EKU
+codeSigning). Which roots that store holds (the demo roots only for the simulator) is decided
+by workshop.services.trust_policy.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from workshop.trust.certs import load_certs_pem, utcnow
 from workshop.trust.chain import VerifiedChain, verify_chain
 from workshop.trust.errors import TrustError
 from workshop.trust.keys import verify_signature
+from workshop.trust.purposes import Purpose
 from workshop.trust.store import TrustStore
 
 MAX_SIGNATURE = 4096
@@ -96,7 +98,7 @@ class VerifiedPackage:
 _TOKEN = object()
 
 
-def _run(report: VerificationReport, trust: TrustStore, allow_demo_root: bool,
+def _run(report: VerificationReport, trust: TrustStore,
          at: dt.datetime) -> tuple[Manifest, VerifiedChain]:
     checks = iter(CHECKS)
 
@@ -110,8 +112,8 @@ def _run(report: VerificationReport, trust: TrustStore, allow_demo_root: bool,
         chain_pem = c.read_small(CHAIN, MAX_CHAIN)
         passed(f"{len(c.entries)} entries, no duplicates, no escaping names")
         try:
-            chain = verify_chain(load_certs_pem(chain_pem), trust,
-                                 allow_demo_root=allow_demo_root, at=at)
+            chain = verify_chain(load_certs_pem(chain_pem), trust, purpose=Purpose.FIRMWARE,
+                                 at=at)
             passed(chain.describe())
             verify_signature(chain.leaf.public_key(), signature, manifest_bytes)
         except TrustError as exc:
@@ -142,16 +144,15 @@ def _run(report: VerificationReport, trust: TrustStore, allow_demo_root: bool,
     return manifest, chain
 
 
-def verify_package(path: Path, trust: TrustStore, *, allow_demo_root: bool,
-                   at: dt.datetime | None = None, store_images: bool = True
-                   ) -> VerificationReport:
+def verify_package(path: Path, trust: TrustStore, *, at: dt.datetime | None = None,
+                   store_images: bool = True) -> VerificationReport:
     """Run every check; never raises PackageError (failures are in the report).
 
     On success, full region images are added to the local image store (delta bases).
     """
     report = VerificationReport(Path(path))
     try:
-        manifest, chain = _run(report, trust, allow_demo_root, at or utcnow())
+        manifest, chain = _run(report, trust, at or utcnow())
     except PackageError as exc:
         name = CHECKS[len(report.checks)]
         report.checks.append(Check(name, False, exc.message))
@@ -167,10 +168,10 @@ def verify_package(path: Path, trust: TrustStore, *, allow_demo_root: bool,
     return report
 
 
-def open_verified(path: Path, trust: TrustStore, *, allow_demo_root: bool,
+def open_verified(path: Path, trust: TrustStore, *,
                   at: dt.datetime | None = None) -> VerifiedPackage:
     """verify_package, raising the first failure's PackageError."""
-    report = verify_package(path, trust, allow_demo_root=allow_demo_root, at=at)
+    report = verify_package(path, trust, at=at)
     if report.package is None:
         assert report.error is not None
         raise report.error
