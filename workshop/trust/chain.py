@@ -116,9 +116,13 @@ def _library_verify(path: list[x509.Certificate], at: dt.datetime) -> None:
     """Layer 1, ECDSA chains only (see the module docstring for Ed25519)."""
     if any(isinstance(c.public_key(), ed25519.Ed25519PublicKey) for c in path):
         return
+    # The web-PKI CA profile would demand clientAuth in a CA's EKU; a CA restricted to code
+    # signing is legitimate here, and layer 2 checks a CA's EKU against the purpose.
+    ca_policy = xv.ExtensionPolicy.webpki_defaults_ca().may_be_present(
+        x509.ExtendedKeyUsage, xv.Criticality.NON_CRITICAL, None)
     policy = (xv.PolicyBuilder().store(xv.Store([path[-1]])).time(at)
               .max_chain_depth(MAX_DEPTH)
-              .extension_policies(ca_policy=xv.ExtensionPolicy.webpki_defaults_ca(),
+              .extension_policies(ca_policy=ca_policy,
                                   ee_policy=xv.ExtensionPolicy.permit_all()))
     try:
         policy.build_client_verifier().verify(path[0], path[1:-1])

@@ -1,6 +1,7 @@
 """Demo PKI, one root per purpose as a real OEM and dealer network would have it:
 
-    OEM root -> supplier CA -> code signer        (firmware packages, EKU codeSigning)
+    OEM root -> supplier CA -> code signer        (firmware packages, EKU codeSigning; the
+                                                   supplier CA is restricted to it)
     OEM root -> OEM baseline signer               (baselines, EKU BASELINE_SIGNING)
     dealer root -> workstation                    (audit identity, EKU clientAuth)
 
@@ -107,8 +108,9 @@ def _create(pki: DemoPki, passphrase: bytes, key_type: KeyType) -> None:
     root = certs.issue(root_name, keys["oem-root"], root_name, keys["oem-root"], ca=True,
                        path_length=1, days=7300)
     sup_name = name("Workshop Demo Supplier CA", org)
+    # The supplier CA may issue code signers only, never a baseline signer (EKU chaining).
     sup = certs.issue(sup_name, keys["supplier-ca"], root_name, keys["oem-root"], ca=True,
-                      path_length=0)
+                      path_length=0, eku=[CODE_SIGNING])
     signer = certs.issue(name("Workshop Demo Code Signer", org), keys["code-signer"],
                          sup_name, keys["supplier-ca"], ca=False, eku=[CODE_SIGNING],
                          days=1825)
