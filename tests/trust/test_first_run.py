@@ -13,8 +13,11 @@ from cryptography.hazmat.primitives import serialization
 from workshop.cli import main
 from workshop.foundation.paths import atomic_write, resources_dir
 from workshop.trust import certs
-from workshop.trust.demo import DEMO_PASSPHRASE
+from workshop.trust.chain import verify_chain
+from workshop.trust.demo import DEMO_PASSPHRASE, demo_init, demo_signer, user_demo_pki
 from workshop.trust.keys import load_key
+from workshop.trust.purposes import Purpose
+from workshop.trust.store import TrustStore
 
 PROCESSES = 20
 REPO = Path(__file__).resolve().parents[2]
@@ -98,3 +101,28 @@ def test_atomic_write_leaves_no_temporary_file_on_failure(tmp_path: Path,
         atomic_write(target, b"new")
     assert target.read_bytes() == b"old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f.bin"]
+
+
+def test_a_demo_pki_of_the_old_layout_is_made_anew(workshop_home: Path) -> None:
+    """Layout 1 had its roots at the top of trust/ and no COMPLETE marker."""
+    old = user_demo_pki()
+    (old.trust_dir / "oem-root.pem").write_bytes(
+        (old.trust_dir / "firmware" / "oem-root.pem").read_bytes())
+    old.complete_marker.unlink()
+    pki = user_demo_pki()
+    assert pki.is_complete() and not (pki.trust_dir / "oem-root.pem").exists()
+    store = TrustStore.load(pki.trust_dir)
+    verify_chain(demo_signer().chain, store, purpose=Purpose.FIRMWARE)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+def test_keys_are_owner_only_and_other_files_follow_the_umask(tmp_path: Path) -> None:
+    pki = demo_init(tmp_path / "pki", b"pw")
+    assert pki.signer_key.stat().st_mode & 0o077 == 0
+    assert pki.signer_chain.stat().st_mode & 0o044 == 0o044 & ~_umask()
+
+
+def _umask() -> int:
+    current = os.umask(0o022)
+    os.umask(current)
+    return current

@@ -101,6 +101,10 @@ def demo_init(folder: Path, passphrase: bytes, *, key_type: KeyType = "p256") ->
 def _create(pki: DemoPki, passphrase: bytes, key_type: KeyType) -> None:
     folder, org = pki.folder, DEMO_ORGANIZATION
     pki.complete_marker.unlink(missing_ok=True)
+    if pki.trust_dir.is_dir():  # layout 1 kept its roots at the top, which no longer loads
+        for stale in pki.trust_dir.iterdir():
+            if stale.is_file() and stale.suffix.lower() in (".pem", ".crt"):
+                stale.unlink()
     keys = {label: generate_key(key_type) for label in (
         "oem-root", "supplier-ca", "code-signer", "baseline-signer", "dealer-root",
         "workstation")}
