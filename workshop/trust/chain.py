@@ -188,7 +188,8 @@ def _check_ca(cert: x509.Certificate, below: int, purpose: Purpose) -> None:
 def _check_leaf(cert: x509.Certificate, purpose: Purpose) -> None:
     bc = _ext(cert, x509.BasicConstraints)
     if bc is not None and isinstance(bc.value, x509.BasicConstraints) and bc.value.ca:
-        raise KeyUsageError(f"signer check failed: '{common_name(cert)}' is a CA certificate",
+        raise KeyUsageError(f"signer check failed: '{common_name(cert)}' is a CA certificate "
+                            "(basicConstraints CA=true)",
                             hint="files are signed by an end-entity certificate, not a CA")
     ku = _ext(cert, x509.KeyUsage)
     if ku is None or not isinstance(ku.value, x509.KeyUsage) or not ku.value.digital_signature:
