@@ -65,7 +65,7 @@ def plain_hash(path: Path) -> float:
 
 def verify_time(path: Path, store: TrustStore) -> float:
     start = time.perf_counter()
-    report = verify_package(path, store, allow_demo_root=True, store_images=False)
+    report = verify_package(path, store, store_images=False)
     elapsed = time.perf_counter() - start
     assert report.ok, report.checks
     return elapsed
@@ -73,7 +73,7 @@ def verify_time(path: Path, store: TrustStore) -> float:
 
 def peak_memory(path: Path, store: TrustStore) -> int:
     tracemalloc.start()
-    verify_package(path, store, allow_demo_root=True, store_images=False)
+    verify_package(path, store, store_images=False)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     return peak

@@ -10,6 +10,7 @@ from cryptography.hazmat.primitives import hashes
 
 from tests.trust.pki_factory import CA, make_root, write_store
 from workshop.trust import certs
+from workshop.trust.purposes import Purpose
 
 
 def dealer_root(cn: str = "Test Dealer Root") -> CA:
@@ -18,7 +19,7 @@ def dealer_root(cn: str = "Test Dealer Root") -> CA:
 
 def dealer_store(folder: Path, root: CA) -> Path:
     # with a CRL, so the store stays valid once a missing CRL counts as a failure
-    return write_store(folder, [root], [(root, [])])
+    return write_store(folder, [root], [(root, [])], purpose=Purpose.WORKSTATION)
 
 
 def sign_csr(csr_pem: bytes, ca: CA, cn: str | None = None) -> bytes:

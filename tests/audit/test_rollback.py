@@ -27,6 +27,7 @@ from workshop.audit import (
 from workshop.audit.head import head_path
 from workshop.trust import certs
 from workshop.trust.keys import generate_key
+from workshop.trust.purposes import Purpose
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -129,7 +130,7 @@ def test_rotated_identity_keeps_old_records_valid(tmp_path: Path) -> None:
     with AuditLog.open(default_log_path(), old) as log:
         _append(log, 3)
     root = dealer_root("Dealer Root 2")
-    certs.save_cert(root.cert, trust / "dealer-2.pem")  # the new dealer root joins the store
+    certs.save_cert(root.cert, trust / Purpose.WORKSTATION.folder / "dealer-2.pem")  # joins
     certs.save_crl(certs.make_crl(root.cert, root.key), trust / "dealer-2.crl")
     key = generate_key("ed25519")
     new = AuditSigner(key, certs.issue(certs.name("bench-1b", "Test Dealer"), key,

@@ -55,7 +55,7 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, TrustStore, 
 
 def refused(data: bytes, store: TrustStore, path: Path) -> bool:
     path.write_bytes(data)
-    return not verify_package(path, store, allow_demo_root=False, store_images=False).ok
+    return not verify_package(path, store, store_images=False).ok
 
 
 def test_good_package_verifies(small, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -18,6 +18,7 @@ from workshop.packages.container import write_container
 from workshop.packages.errors import BuildSpecError, PackageError
 from workshop.packages.firmware import load_firmware
 from workshop.packages.verify import open_verified, verify_package
+from workshop.trust.demo import user_demo_pki
 from workshop.trust.store import TrustStore
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -57,7 +58,7 @@ def test_hex_and_srec_packages_hold_same_image(tmp_path: Path) -> None:
                         f'[[ecu.region]]\nfile = "{src}"\n')
         out = tmp_path / f"{src.suffix[1:]}.zip"
         build_package(spec, out, signer)
-        pkg = open_verified(out, store, allow_demo_root=False)
+        pkg = open_verified(out, store)
         hashes.append([(r.address, r.image_sha256) for r in pkg.manifest.ecus[0].regions])
     assert hashes[0] == hashes[1]
 
@@ -74,8 +75,10 @@ def test_shipped_specs_cover_demo_car_and_verify_via_cli(tmp_path: Path, capsys)
         assert main(["package", "inspect", str(out)]) == 0
         covered |= {w for w in capsys.readouterr().out.split() if w in ECUS}
     assert covered >= set(ECUS)
-    # the demo root is refused when the adapter is not the simulator
-    assert main(["--adapter", "socketcan", "package", "verify", str(out)]) == 1
+    # the demo root is refused when the adapter is not the simulator, even when named
+    demo_trust = str(user_demo_pki().trust_dir)
+    assert main(["--adapter", "socketcan", "package", "verify", str(out),
+                 "--trust", demo_trust]) == 1
 
 
 def test_cli_verify_tampered_exit_1_and_json(tmp_path: Path, capsys) -> None:
@@ -92,7 +95,7 @@ def test_cli_verify_tampered_exit_1_and_json(tmp_path: Path, capsys) -> None:
 
 def test_cli_demo_init(tmp_path: Path) -> None:
     assert main(["pki", "demo-init", str(tmp_path / "p")]) == 0
-    assert (tmp_path / "p" / "trust" / "oem-root.pem").exists()
+    assert (tmp_path / "p" / "trust" / "firmware" / "oem-root.pem").exists()
 
 
 @pytest.fixture(scope="module")
@@ -113,10 +116,10 @@ def fuzz_setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, TrustSt
 def _check(data: bytes, store: TrustStore, folder: Path) -> None:
     path = folder / "fuzz.zip"
     path.write_bytes(data)
-    report = verify_package(path, store, allow_demo_root=False, store_images=False)
+    report = verify_package(path, store, store_images=False)
     assert report.error is None or isinstance(report.error, PackageError)
     with contextlib.suppress(PackageError):
-        open_verified(path, store, allow_demo_root=False)
+        open_verified(path, store)
 
 
 FUZZ = settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "150")), deadline=None,
@@ -151,7 +154,7 @@ def test_zip_bomb_is_refused_before_reading(tmp_path: Path, fuzz_setup) -> None:
             z.writestr(name, d + (b"\0" * 50_000_000 if name.endswith(".bin") else b""))
     path = tmp_path / "bomb.zip"
     path.write_bytes(buf.getvalue())
-    report = verify_package(path, fuzz_setup[1], allow_demo_root=False)
+    report = verify_package(path, fuzz_setup[1])
     assert not report.ok
     assert "container check failed" in report.error.message  # type: ignore[union-attr]
     assert [c.name for c in report.checks if c.passed is False] == ["container"]

@@ -43,7 +43,7 @@ def good(tmp_path: Path, pki: Pki) -> Path:
 
 
 def rejected_at_manifest(pkg: Path, store: TrustStore, text: str) -> None:
-    report = verify_package(pkg, store, allow_demo_root=False, store_images=False)
+    report = verify_package(pkg, store, store_images=False)
     failing = [c for c in report.checks if c.passed is False]
     assert not report.ok and [c.name for c in failing] == ["manifest"], report.checks
     assert text in failing[0].detail
@@ -55,7 +55,7 @@ def region(doc: dict) -> dict:  # type: ignore[type-arg]
 
 def test_good_package_passes_and_fits_a_memory_map(good: Path, pki: Pki, tmp_path: Path
                                                    ) -> None:
-    pkg = open_verified(good, pki[3], allow_demo_root=False)
+    pkg = open_verified(good, pki[3])
     vehicle = vehicle_with_memory(tmp_path, "{ start = 0x0, length = 0x10000 }")
     check_vehicle(pkg.manifest, vehicle)
 
@@ -96,7 +96,7 @@ def vehicle_with_memory(folder: Path, memory: str):  # type: ignore[no-untyped-d
 
 
 def test_region_beyond_the_ecu_memory_map(good: Path, pki: Pki, tmp_path: Path) -> None:
-    pkg = open_verified(good, pki[3], allow_demo_root=False)
+    pkg = open_verified(good, pki[3])
     vehicle = vehicle_with_memory(tmp_path, "{ start = 0x0, length = 0x2000 }, "
                                             "{ start = 0x2000, length = 0x1000 }")
     with pytest.raises(MemoryMapError, match=r"ENGINE regions\[0\] region 0x1000..0x2388"):
@@ -170,7 +170,7 @@ def test_ca_certificate_as_signer_refused(tmp_path: Path, pki: Pki) -> None:
     store = TrustStore.load(write_store(tmp_path / "t", [root], [(root, []), (sup, [])]))
     out = tmp_path / "ca.wspkg"
     build_package(write_spec(tmp_path), out, _ca_signer(sup))
-    report = verify_package(out, store, allow_demo_root=False, store_images=False)
+    report = verify_package(out, store, store_images=False)
     failing = [c for c in report.checks if c.passed is False]
     assert not report.ok and [c.name for c in failing] == ["chain"], report.checks
     assert "is a CA certificate (basicConstraints CA=true)" in failing[0].detail

@@ -42,7 +42,7 @@ def good(tmp_path: Path, pki: tuple[CA, CA, Signer, TrustStore]) -> Path:
 
 
 def failed(pkg: Path, store: TrustStore, check: str, text: str, home: Path) -> None:
-    report = verify_package(pkg, store, allow_demo_root=False)
+    report = verify_package(pkg, store)
     assert not report.ok and report.package is None
     failing = [c for c in report.checks if c.passed is False]
     assert [c.name for c in failing] == [check], report.checks
@@ -51,7 +51,7 @@ def failed(pkg: Path, store: TrustStore, check: str, text: str, home: Path) -> N
 
 
 def test_good_package_verifies_and_fills_image_store(good: Path, pki, workshop_home) -> None:
-    report = verify_package(good, pki[3], allow_demo_root=False)
+    report = verify_package(good, pki[3])
     assert report.ok, report.checks
     assert [c.name for c in report.checks] == ["container", "chain", "signature", "manifest",
                                                "expiry", "payloads"]
@@ -139,7 +139,7 @@ def test_path_escape(tmp_path, good, pki, workshop_home) -> None:
         bad = rewrite(good, tmp_path / "e.zip", [*entries(good), (evil, b"x")])
         failed(bad, pki[3], "container", "escapes", workshop_home)
     with pytest.raises(PathEscapeError):
-        open_verified(bad, pki[3], allow_demo_root=False)
+        open_verified(bad, pki[3])
 
 
 def test_duplicate_entries(tmp_path, good, pki, workshop_home) -> None:
@@ -147,7 +147,7 @@ def test_duplicate_entries(tmp_path, good, pki, workshop_home) -> None:
     bad = rewrite(good, tmp_path / "d.zip", [*items, items[-1]])
     failed(bad, pki[3], "container", "duplicate entry", workshop_home)
     with pytest.raises(DuplicateEntryError):
-        open_verified(bad, pki[3], allow_demo_root=False)
+        open_verified(bad, pki[3])
 
 
 def test_payload_larger_than_declared(tmp_path, good, pki, workshop_home) -> None:
@@ -157,7 +157,7 @@ def test_payload_larger_than_declared(tmp_path, good, pki, workshop_home) -> Non
     bad = resign(good, tmp_path / "z.zip", pki[2], shrink)
     failed(bad, pki[3], "payloads", "size check failed", workshop_home)
     with pytest.raises(PayloadSizeError):
-        open_verified(bad, pki[3], allow_demo_root=False)
+        open_verified(bad, pki[3])
 
 
 def test_unknown_schema(tmp_path, good, pki, workshop_home) -> None:
@@ -178,7 +178,7 @@ def test_expired_package(tmp_path, pki, workshop_home) -> None:
 
 
 def test_check_ecus(good, pki) -> None:
-    pkg = open_verified(good, pki[3], allow_demo_root=False)
+    pkg = open_verified(good, pki[3])
     check_ecus(pkg.manifest, ["ENGINE", "ABS"])
     with pytest.raises(EcuMismatchError, match="ENGINE"):
         check_ecus(pkg.manifest, ["ABS"])
@@ -188,12 +188,12 @@ def test_delta_roundtrip_and_missing_base(tmp_path, pki, workshop_home) -> None:
     old, new = tmp_path / "old.zip", tmp_path / "new.zip"
     build_package(write_spec(tmp_path, "1.0.0", 6000), old, pki[2])
     build_package(write_spec(tmp_path, "1.1.0", 6000), new, pki[2], delta_from=old)
-    pkg = open_verified(new, pki[3], allow_demo_root=False)
+    pkg = open_verified(new, pki[3])
     region = pkg.manifest.ecus[0].regions[0]
     assert region.payload is None and region.delta is not None
     with pytest.raises(DeltaBaseMissingError, match=region.delta.base_sha256):
         pkg.region_image(region)
-    open_verified(old, pki[3], allow_demo_root=False)  # fills the image store
+    open_verified(old, pki[3])  # fills the image store
     image = pkg.region_image(region)
     import hashlib
     assert hashlib.sha256(image).hexdigest() == region.image_sha256

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from workshop.trust import certs
 from workshop.trust.certs import CODE_SIGNING, name
 from workshop.trust.demo import Signer
 from workshop.trust.keys import KeyType, PrivateKey, generate_key
+from workshop.trust.purposes import Purpose
 
 
 @dataclass
@@ -45,10 +47,23 @@ def make_signer(parent: CA, *intermediates: CA, cn: str = "Test Code Signer",
 
 
 def write_store(folder: Path, roots: list[CA],
-                crls: list[tuple[CA, list[int]]] = ()) -> Path:  # type: ignore[assignment]
+                crls: Sequence[tuple[CA, list[int]]] | None = None, *,
+                purpose: Purpose = Purpose.FIRMWARE) -> Path:
+    """A trust store with `roots` serving `purpose`. `crls`: (issuer, revoked serials) each;
+    None gives every root an empty CRL (intermediates then need their own, or fail)."""
     folder.mkdir(parents=True, exist_ok=True)
-    for i, root in enumerate(roots):
-        certs.save_cert(root.cert, folder / f"root{i}.pem")
-    for i, (issuer, serials) in enumerate(crls):
+    add_roots(folder, purpose, roots)
+    for i, (issuer, serials) in enumerate([(r, []) for r in roots] if crls is None else crls):
         certs.save_crl(certs.make_crl(issuer.cert, issuer.key, serials), folder / f"ca{i}.crl")
     return folder
+
+
+def add_roots(folder: Path, purpose: Purpose, roots: list[CA]) -> None:
+    for root in roots:
+        serial = f"{root.cert.serial_number:x}"
+        certs.save_cert(root.cert, folder / purpose.folder / f"root-{serial}.pem")
+
+
+def add_crl(folder: Path, issuer: CA, revoked: Sequence[int] = ()) -> None:
+    serial = f"{issuer.cert.serial_number:x}"
+    certs.save_crl(certs.make_crl(issuer.cert, issuer.key, revoked), folder / f"{serial}.crl")

@@ -8,7 +8,14 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from tests.trust.pki_factory import make_ca, make_root, make_signer, write_store
 from workshop.trust.chain import verify_chain
-from workshop.trust.demo import DEMO_PASSPHRASE, Signer, demo_init, demo_signer, user_demo_pki
+from workshop.trust.demo import (
+    DEMO_PASSPHRASE,
+    Signer,
+    demo_baseline_signer,
+    demo_init,
+    demo_signer,
+    user_demo_pki,
+)
 from workshop.trust.errors import (
     CertificateExpiredError,
     CertificateNotYetValidError,
@@ -20,9 +27,11 @@ from workshop.trust.errors import (
     UntrustedRootError,
 )
 from workshop.trust.keys import sign, verify_signature
+from workshop.trust.purposes import Purpose
 from workshop.trust.store import TrustStore
 
 NOW = dt.datetime.now(dt.UTC)
+FIRMWARE = Purpose.FIRMWARE
 
 
 @pytest.mark.parametrize("kind", ["p256", "ed25519"])
@@ -31,7 +40,7 @@ def test_good_chain_verifies(tmp_path: Path, kind: str) -> None:
     sup = make_ca(root, kind=kind)  # type: ignore[arg-type]
     signer = make_signer(sup, sup, kind=kind)  # type: ignore[arg-type]
     store = TrustStore.load(write_store(tmp_path / "t", [root], [(root, []), (sup, [])]))
-    chain = verify_chain(signer.chain, store, allow_demo_root=False)
+    chain = verify_chain(signer.chain, store, purpose=FIRMWARE)
     assert chain.root == root.cert
     sig = sign(signer.key, b"data")
     verify_signature(chain.leaf.public_key(), sig, b"data")
@@ -44,7 +53,7 @@ def test_untrusted_root(tmp_path: Path) -> None:
     signer = make_signer(make_ca(root), make_ca(root))
     store = TrustStore.load(write_store(tmp_path / "t", [other]))
     with pytest.raises(UntrustedRootError, match="trusted-root check failed"):
-        verify_chain(signer.chain, store, allow_demo_root=False)
+        verify_chain(signer.chain, store, purpose=FIRMWARE)
 
 
 def test_expired_and_not_yet_valid(tmp_path: Path) -> None:
@@ -52,10 +61,10 @@ def test_expired_and_not_yet_valid(tmp_path: Path) -> None:
     store = TrustStore.load(write_store(tmp_path / "t", [root]))
     old = make_signer(root, not_before=NOW - dt.timedelta(days=30), days=10)
     with pytest.raises(CertificateExpiredError, match=r"validity check failed.*expired"):
-        verify_chain(old.chain, store, allow_demo_root=False)
+        verify_chain(old.chain, store, purpose=FIRMWARE)
     future = make_signer(root, not_before=NOW + dt.timedelta(days=3))
     with pytest.raises(CertificateNotYetValidError, match="not valid before"):
-        verify_chain(future.chain, store, allow_demo_root=False)
+        verify_chain(future.chain, store, purpose=FIRMWARE)
 
 
 def test_revoked(tmp_path: Path) -> None:
@@ -65,7 +74,7 @@ def test_revoked(tmp_path: Path) -> None:
     store = TrustStore.load(write_store(tmp_path / "t", [root],
                                         [(sup, [signer.chain[0].serial_number])]))
     with pytest.raises(CertificateRevokedError, match="revocation check failed"):
-        verify_chain(signer.chain, store, allow_demo_root=False)
+        verify_chain(signer.chain, store, purpose=FIRMWARE)
 
 
 def test_no_code_signing_usage(tmp_path: Path) -> None:
@@ -73,7 +82,7 @@ def test_no_code_signing_usage(tmp_path: Path) -> None:
     store = TrustStore.load(write_store(tmp_path / "t", [root]))
     signer = make_signer(root, eku=[ExtendedKeyUsageOID.CLIENT_AUTH])
     with pytest.raises(KeyUsageError, match=r"extended-key-usage check failed.*code signing"):
-        verify_chain(signer.chain, store, allow_demo_root=False)
+        verify_chain(signer.chain, store, purpose=FIRMWARE)
 
 
 def test_path_length_exceeded(tmp_path: Path) -> None:
@@ -82,19 +91,20 @@ def test_path_length_exceeded(tmp_path: Path) -> None:
     signer = make_signer(sup, sup)
     store = TrustStore.load(write_store(tmp_path / "t", [root]))
     with pytest.raises(PathLengthError, match="path-length check failed"):
-        verify_chain(signer.chain, store, allow_demo_root=False)
+        verify_chain(signer.chain, store, purpose=FIRMWARE)
 
 
-def test_demo_pki_trusted_only_for_simulator(tmp_path: Path, workshop_home: Path) -> None:
+def test_demo_pki_serves_each_purpose(workshop_home: Path) -> None:
     signer = demo_signer()
     pki = user_demo_pki()
     assert pki.folder == workshop_home / "pki"
     store = TrustStore.load(pki.trust_dir)
-    assert verify_chain(signer.chain, store, allow_demo_root=True)
-    with pytest.raises(UntrustedRootError, match="demo root"):
-        verify_chain(signer.chain, store, allow_demo_root=False)
+    assert verify_chain(signer.chain, store, purpose=FIRMWARE).root.subject == \
+        verify_chain(demo_baseline_signer().chain, store, purpose=Purpose.BASELINE).root.subject
     ws = Signer.load(pki.folder / "keys/workstation.key", pki.workstation_cert, DEMO_PASSPHRASE)
-    verify_chain(ws.chain, store, allow_demo_root=True, eku=ExtendedKeyUsageOID.CLIENT_AUTH)
+    verify_chain(ws.chain, store, purpose=Purpose.WORKSTATION)
+    with pytest.raises(UntrustedRootError, match="not a firmware root"):
+        verify_chain(signer.chain, store.without_demo_roots(), purpose=FIRMWARE)
 
 
 def test_demo_init_keys_encrypted(tmp_path: Path) -> None:

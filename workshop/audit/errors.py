@@ -8,13 +8,9 @@ from workshop.foundation.errors import WorkshopError
 class AuditError(WorkshopError):
     """The audit log or an export cannot be opened, read or written (input/config problem)."""
 
-    exit_code = 4
-
 
 class AuditTamperedError(AuditError):
-    """Verification failed: record `seq` is wrong for `reason` (exit code 1)."""
-
-    exit_code = 1
+    """Verification failed: record `seq` is wrong for `reason`."""
 
     def __init__(self, seq: int, reason: str, *, hint: str | None = None) -> None:
         super().__init__(

@@ -18,10 +18,11 @@ from workshop.audit.signing import AuditSigner
 from workshop.audit.verification import ChainVerifier, SignerStatus
 from workshop.foundation.errors import WorkshopError
 from workshop.foundation.paths import user_dir, user_home
-from workshop.trust.certs import CLIENT_AUTH, is_demo
+from workshop.trust.certs import is_demo
 from workshop.trust.chain import verify_chain
 from workshop.trust.demo import DEMO_PASSPHRASE, user_demo_pki
 from workshop.trust.keys import load_key
+from workshop.trust.purposes import Purpose
 from workshop.trust.store import TrustStore
 
 LOG_FILE = "audit.sqlite3"
@@ -84,8 +85,7 @@ def workstation_chain_verifier(trust_dir: Path | None) -> ChainVerifier:
         first: Exception | None = None
         for store in stores:
             try:
-                verified = verify_chain(list(chain), store, allow_demo_root=True,
-                                        eku=CLIENT_AUTH)
+                verified = verify_chain(list(chain), store, purpose=Purpose.WORKSTATION)
             except WorkshopError as exc:
                 first = first or exc
                 continue

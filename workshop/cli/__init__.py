@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from workshop import __version__
+from workshop.audit.errors import AuditError, AuditTamperedError
 from workshop.cli import logs, output
 from workshop.cli.output import (
     EXIT_CANCELLED,
@@ -20,6 +21,10 @@ from workshop.cli.output import (
     print_json,
 )
 from workshop.foundation.errors import CancelledError, ConfigError, WorkshopError
+from workshop.packages.errors import BuildSpecError, PackageError
+from workshop.transport.errors import TransportError
+from workshop.trust.errors import KeyFileError, TrustError
+from workshop.uds.errors import UdsError
 
 __all__ = ["EXIT_CANCELLED", "EXIT_FAILED", "EXIT_INPUT", "EXIT_OK", "EXIT_USAGE",
            "EXIT_VEHICLE", "add_json_flag", "build_parser", "main", "print_json"]
@@ -46,12 +51,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# The one mapping from core exception types to exit codes; the first match wins, so a
+# subclass that needs another code than its base is listed before the base.
+EXIT_CODES: tuple[tuple[type[WorkshopError], int], ...] = (
+    (CancelledError, EXIT_CANCELLED),
+    (ConfigError, EXIT_INPUT),
+    (KeyFileError, EXIT_INPUT),
+    (BuildSpecError, EXIT_INPUT),
+    (AuditTamperedError, EXIT_FAILED),
+    (AuditError, EXIT_INPUT),
+    (TrustError, EXIT_FAILED),
+    (PackageError, EXIT_FAILED),
+    (TransportError, EXIT_VEHICLE),
+    (UdsError, EXIT_VEHICLE),
+)
+
+
 def error_exit_code(exc: WorkshopError) -> int:
-    if isinstance(exc, CancelledError):
-        return EXIT_CANCELLED
-    if isinstance(exc, ConfigError):
-        return EXIT_INPUT
-    return getattr(exc, "exit_code", EXIT_VEHICLE)
+    return next((code for kind, code in EXIT_CODES if isinstance(exc, kind)), EXIT_VEHICLE)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

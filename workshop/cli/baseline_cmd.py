@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import workshop.cli as cli
 from workshop.cli import options  # attributes used at call time (cli imports this module)
 from workshop.packages.baseline import sign_baseline
+from workshop.trust.demo import demo_baseline_signer
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,43 +23,41 @@ def register(sub: argparse._SubParsersAction) -> None:
     cli.add_json_flag(s)
     s.set_defaults(func=_sign)
     c = psub.add_parser("check", help="compare the vehicle with its approved baseline")
-    c.add_argument("--baseline", type=Path, help="signed baseline file (default: newest stored)")
-    c.add_argument("--trust", type=Path, help="trust store folder (default: the demo PKI's)")
+    c.add_argument("--baseline", type=Path, help="signed baseline file for the vehicle's model "
+                   "(default: the stored one in force most recently)")
+    c.add_argument("--trust", type=Path, help="trust store folder (default: the installed "
+                   "store; with the simulator adapter the demo PKI's roots too)")
     cli.add_json_flag(c)
     c.set_defaults(func=_check)
 
 
 def _check(args: argparse.Namespace) -> int:
     from workshop.cli.options import adapter_config, vehicle
-    from workshop.services import baseline_check, diagnose
-    from workshop.services.connection import VehicleConnection
+    from workshop.services import baseline_check
 
     v = vehicle(args)
-    adapter = adapter_config(args, v)
-    demo_ok = adapter.is_simulated  # the demo root never vouches for a real vehicle
-    if demo_ok:
-        baseline_check.ensure_demo_material(v.name)
-    trust = baseline_check.trust_store(args.trust)
-    baseline = baseline_check.find_baseline(v.name, trust, allow_demo_root=demo_ok,
-                                            path=args.baseline)
-    packages = baseline_check.known_packages(trust, allow_demo_root=demo_ok)
-    with VehicleConnection(adapter, v) as conn:
-        scan = diagnose.scan(conn)
-    verdicts = baseline_check.check(scan, baseline, packages)
+    result = baseline_check.check_vehicle(adapter_config(args, v), v,
+                                          baseline_path=args.baseline, trust_dir=args.trust)
+    baseline = result.choice.baseline
     if args.json:
-        cli.print_json({"vin": scan.vin, "vehicle_model": baseline.vehicle_model,
+        cli.print_json({"vin": result.scan.vin, "vehicle_model": baseline.vehicle_model,
                         "integration_level": baseline.integration_level,
-                        "ecus": [vars(x) for x in verdicts]})
+                        "baseline": str(result.choice.path), "warnings": result.warnings,
+                        "ecus": [vars(x) for x in result.verdicts]})
     else:
-        print(f"VIN {scan.vin}  baseline {baseline.vehicle_model} "
-              f"{baseline.integration_level}")
-        for x in verdicts:
+        for warning in result.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        print(f"VIN {result.scan.vin}  baseline {baseline.vehicle_model} "
+              f"{baseline.integration_level} ({result.choice.path.name})")
+        for x in result.verdicts:
             print(f"  {x.ecu:<14} {x.verdict:<11} {x.detail}")
-    return cli.EXIT_OK if all(x.verdict == "approved" for x in verdicts) else cli.EXIT_FAILED
+    return cli.EXIT_OK if result.ok else cli.EXIT_FAILED
 
 
 def _sign(args: argparse.Namespace) -> int:
-    signer = options.signer(args)
+    # Without --key/--cert the demo OEM baseline signer signs (baseline-signing EKU).
+    signer = (demo_baseline_signer() if args.key is None and args.cert is None
+              else options.signer(args))
     b = sign_baseline(args.spec, args.out, signer)
     if args.json:
         cli.print_json({"baseline": str(args.out), "vehicle_model": b.vehicle_model,

@@ -11,8 +11,8 @@ from workshop.packages.build import build_package
 from workshop.packages.container import MANIFEST, Container
 from workshop.packages.manifest import MAX_MANIFEST_BYTES, parse_manifest
 from workshop.packages.verify import verify_package
-from workshop.trust.demo import user_demo_pki
-from workshop.trust.store import TrustStore
+from workshop.services import trust_policy
+from workshop.transport.adapters import AdapterConfig
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,8 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.set_defaults(func=_build)
     v = psub.add_parser("verify", help="verify a package; exit 0 only if every check passed")
     v.add_argument("package", type=Path)
-    v.add_argument("--trust", type=Path, help="trust store folder (default: per-user demo "
-                   "PKI trust store, demo root allowed because the adapter is the simulator)")
+    v.add_argument("--trust", type=Path, help="trust store folder (default: the installed "
+                   "store; with the simulator adapter also the per-user demo PKI's roots)")
     cli.add_json_flag(v)
     v.set_defaults(func=_verify)
     i = psub.add_parser("inspect", help="show a package's manifest (does not verify)")
@@ -51,10 +51,8 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    simulator = getattr(args, "adapter", "sim") == "sim"
-    trust_dir = args.trust or user_demo_pki().trust_dir
-    report = verify_package(args.package, TrustStore.load(trust_dir),
-                            allow_demo_root=simulator)
+    trust = trust_policy.trust_store(AdapterConfig(interface=args.adapter), args.trust)
+    report = verify_package(args.package, trust)
     if args.json:
         cli.print_json(report.to_dict())
     else:

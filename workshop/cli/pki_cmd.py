@@ -1,4 +1,6 @@
-"""`workshop pki demo-init DIR`: create a demo PKI (simulator only)."""
+"""`workshop pki demo-init DIR`: create a demo PKI (simulator only): OEM root -> supplier CA
+-> code signer, OEM root -> baseline signer, dealer root -> workstation; trust/ holds the
+roots per purpose (firmware/, baseline/, workstation/) and the CRLs."""
 
 from __future__ import annotations
 
@@ -25,7 +27,9 @@ def _demo_init(args: argparse.Namespace) -> int:
     passphrase = os.environ.get("WORKSHOP_KEY_PASSPHRASE", "").encode() or DEMO_PASSPHRASE
     pki = demo_init(args.dir, passphrase, key_type=args.key_type)
     info = {"folder": str(pki.folder), "trust": str(pki.trust_dir),
-            "signer_key": str(pki.signer_key), "signer_chain": str(pki.signer_chain)}
+            "signer_key": str(pki.signer_key), "signer_chain": str(pki.signer_chain),
+            "baseline_key": str(pki.baseline_signer_key),
+            "baseline_chain": str(pki.baseline_signer_chain)}
     if args.json:
         cli.print_json(info)
     else:

@@ -2,10 +2,12 @@
 numbers and software versions per ECU; and a pure `compare` against a vehicle's ECUs.
 
 File format (JSON): {"format": "workshop-baseline", "document": "<JSON text>",
-"signature": "<base64>", "chain": "<PEM, signer first>"}. The signature (same PKI and scheme
-as packages: code-signing certificate, ECDSA P-256/SHA-256 or Ed25519) covers the UTF-8
-bytes of "document" exactly. The document: {"schema": 1, "vehicle_model", "integration_level",
-"created", "ecus": {NAME: {"part_numbers": [...], "software_versions": [...]}}}.
+"signature": "<base64>", "chain": "<PEM, signer first>"}. The signature (ECDSA P-256/SHA-256
+or Ed25519, as for packages) covers the UTF-8 bytes of "document" exactly; the signer's
+certificate must carry the baseline-signing EKU and chain to a baseline root
+(Purpose.BASELINE), so a firmware code-signing key cannot approve a baseline. The document:
+{"schema": 1, "vehicle_model", "integration_level", "created", "valid_from" (optional, ISO
+8601; default: created), "ecus": {NAME: {"part_numbers": [...], "software_versions": [...]}}}.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from workshop.trust.chain import VerifiedChain, verify_chain
 from workshop.trust.demo import Signer
 from workshop.trust.errors import TrustError
 from workshop.trust.keys import sign, verify_signature
+from workshop.trust.purposes import Purpose
 from workshop.trust.store import TrustStore
 
 FORMAT = "workshop-baseline"
@@ -48,6 +51,17 @@ class Baseline:
     created: str
     ecus: Mapping[str, Approved]
     signer: VerifiedChain | None = None
+    valid_from: str | None = None  # ISO 8601; None: valid from `created`
+
+    def effective_from(self) -> dt.datetime:
+        """From when the baseline is in force (valid_from, else its creation time), UTC."""
+        return _timestamp(self.valid_from or self.created)
+
+
+def _timestamp(text: str) -> dt.datetime:
+    """An ISO 8601 date or date-time; a date or a naive time is taken as UTC."""
+    value = dt.datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -64,11 +78,17 @@ def _document(spec: Mapping[str, Any]) -> dict[str, Any]:
         ecus = {name: {"part_numbers": list(map(str, e["part_numbers"])),
                        "software_versions": list(map(str, e["software_versions"]))}
                 for name, e in spec["ecu"].items()}
-        return {"schema": SCHEMA, "vehicle_model": str(head["vehicle_model"]),
-                "integration_level": str(head["integration_level"]),
-                "created": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
-                "ecus": ecus}
-    except (KeyError, TypeError, AttributeError) as exc:
+        doc = {"schema": SCHEMA, "vehicle_model": str(head["vehicle_model"]),
+               "integration_level": str(head["integration_level"]),
+               "created": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+               "ecus": ecus}
+        if "valid_from" in head:
+            start = head["valid_from"]
+            text = start.isoformat() if isinstance(start, dt.date) else str(start)
+            _timestamp(text)
+            doc["valid_from"] = text
+        return doc
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
         raise BuildSpecError(f"baseline spec check failed: missing or malformed {exc}",
                              hint="see resources/baselines/*.toml") from exc
 
@@ -94,15 +114,21 @@ def _parse(data: bytes, chain: VerifiedChain | None) -> Baseline:
                                 f"supported (this tool reads {SCHEMA})")
         ecus = {str(n): Approved(tuple(e["part_numbers"]), tuple(e["software_versions"]))
                 for n, e in doc["ecus"].items()}
-        return Baseline(str(doc["vehicle_model"]), str(doc["integration_level"]),
-                        str(doc["created"]), ecus, chain)
+        valid_from = doc.get("valid_from")
+        baseline = Baseline(str(doc["vehicle_model"]), str(doc["integration_level"]),
+                            str(doc["created"]), ecus, chain,
+                            None if valid_from is None else str(valid_from))
+        baseline.effective_from()  # refuse a date that cannot be read
+        _timestamp(baseline.created)
+        return baseline
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ManifestError("baseline check failed: document is malformed",
                             hint="obtain a new copy of the baseline") from exc
 
 
-def load_baseline(path: Path, trust: TrustStore, *, allow_demo_root: bool) -> Baseline:
-    """Read and verify a signed baseline; the demo root only with the simulator."""
+def load_baseline(path: Path, trust: TrustStore, *, at: dt.datetime | None = None
+                  ) -> Baseline:
+    """Read and verify a signed baseline (signer: baseline-signing EKU, a baseline root)."""
     try:
         raw = path.read_bytes()
         if len(raw) > MAX_BYTES:
@@ -119,7 +145,7 @@ def load_baseline(path: Path, trust: TrustStore, *, allow_demo_root: bool) -> Ba
         raise ManifestError(f"baseline check failed: {path} is malformed",
                             hint="obtain a new copy of the baseline") from exc
     try:
-        chain = verify_chain(load_certs_pem(chain_pem), trust, allow_demo_root=allow_demo_root)
+        chain = verify_chain(load_certs_pem(chain_pem), trust, purpose=Purpose.BASELINE, at=at)
         verify_signature(chain.leaf.public_key(), signature, document)
     except TrustError as exc:
         raise PackageSignatureError(exc.message, hint=exc.hint) from exc

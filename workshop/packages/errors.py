@@ -8,8 +8,6 @@ from workshop.foundation.errors import WorkshopError
 class PackageError(WorkshopError):
     """An update package could not be read, verified or used."""
 
-    exit_code = 1
-
 
 class PackageFormatError(PackageError):
     """The container is not a well-formed package (corrupt zip, bad entry names, sizes)."""
@@ -61,5 +59,3 @@ class DeltaBaseMissingError(PackageError):
 
 class BuildSpecError(PackageError):
     """A build spec or firmware input is invalid."""
-
-    exit_code = 4

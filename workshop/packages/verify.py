@@ -2,8 +2,9 @@
 payload bytes are only reachable through a VerifiedPackage, which only `verify_package`
 creates, and only after the whole package verified.
 
-Trust of the demo root: `allow_demo_root=True` may only be passed when the target adapter is
-the simulator; real vehicles need a package signed under a production root in the store.
+The signer must chain to a firmware root of the given trust store (Purpose.FIRMWARE, EKU
+codeSigning). Which roots that store holds (the demo roots only for the simulator) is decided
+by workshop.services.trust_policy.
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from cryptography import x509
 
 from workshop.packages import images
 from workshop.packages.container import CHAIN, MANIFEST, SIGNATURE, Container
@@ -27,10 +26,11 @@ from workshop.packages.errors import (
     PayloadHashError,
 )
 from workshop.packages.manifest import MAX_MANIFEST_BYTES, Manifest, Region, parse_manifest
-from workshop.trust.certs import common_name, load_certs_pem, utcnow
+from workshop.trust.certs import load_certs_pem, utcnow
 from workshop.trust.chain import VerifiedChain, verify_chain
 from workshop.trust.errors import TrustError
 from workshop.trust.keys import verify_signature
+from workshop.trust.purposes import Purpose
 from workshop.trust.store import TrustStore
 from workshop.vehicles import VehicleDefinition
 
@@ -100,20 +100,7 @@ class VerifiedPackage:
 _TOKEN = object()
 
 
-def _check_end_entity(leaf: x509.Certificate) -> None:
-    """A CA key certifies other keys; a package is signed by an end-entity certificate only."""
-    try:
-        ca = leaf.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
-    except x509.ExtensionNotFound:
-        return
-    if ca:
-        raise PackageSignatureError(
-            f"chain check failed: the signer certificate {common_name(leaf)!r} is a CA "
-            "certificate (basicConstraints CA=true)",
-            hint="packages must be signed with an end-entity code-signing certificate")
-
-
-def _run(report: VerificationReport, trust: TrustStore, allow_demo_root: bool,
+def _run(report: VerificationReport, trust: TrustStore,
          at: dt.datetime) -> tuple[Manifest, VerifiedChain]:
     checks = iter(CHECKS)
 
@@ -127,9 +114,8 @@ def _run(report: VerificationReport, trust: TrustStore, allow_demo_root: bool,
         chain_pem = c.read_small(CHAIN, MAX_CHAIN)
         passed(f"{len(c.entries)} entries in the canonical layout")
         try:
-            chain = verify_chain(load_certs_pem(chain_pem), trust,
-                                 allow_demo_root=allow_demo_root, at=at)
-            _check_end_entity(chain.leaf)
+            chain = verify_chain(load_certs_pem(chain_pem), trust, purpose=Purpose.FIRMWARE,
+                                 at=at)
             passed(chain.describe())
             verify_signature(chain.leaf.public_key(), signature, manifest_bytes)
         except TrustError as exc:
@@ -160,16 +146,15 @@ def _run(report: VerificationReport, trust: TrustStore, allow_demo_root: bool,
     return manifest, chain
 
 
-def verify_package(path: Path, trust: TrustStore, *, allow_demo_root: bool,
-                   at: dt.datetime | None = None, store_images: bool = True
-                   ) -> VerificationReport:
+def verify_package(path: Path, trust: TrustStore, *, at: dt.datetime | None = None,
+                   store_images: bool = True) -> VerificationReport:
     """Run every check; never raises PackageError (failures are in the report).
 
     On success, full region images are added to the local image store (delta bases).
     """
     report = VerificationReport(Path(path))
     try:
-        manifest, chain = _run(report, trust, allow_demo_root, at or utcnow())
+        manifest, chain = _run(report, trust, at or utcnow())
     except PackageError as exc:
         name = CHECKS[len(report.checks)]
         report.checks.append(Check(name, False, exc.message))
@@ -185,10 +170,10 @@ def verify_package(path: Path, trust: TrustStore, *, allow_demo_root: bool,
     return report
 
 
-def open_verified(path: Path, trust: TrustStore, *, allow_demo_root: bool,
+def open_verified(path: Path, trust: TrustStore, *,
                   at: dt.datetime | None = None) -> VerifiedPackage:
     """verify_package, raising the first failure's PackageError."""
-    report = verify_package(path, trust, allow_demo_root=allow_demo_root, at=at)
+    report = verify_package(path, trust, at=at)
     if report.package is None:
         assert report.error is not None
         raise report.error

@@ -1,27 +1,63 @@
-"""Compare a scanned vehicle with its signed, approved baseline.
+"""The baseline check use case: which baseline applies, which known packages count, the scan
+and the comparison. The CLI only parses arguments and prints the result.
 
 The local package store (<user data>/packages/*.wspkg) tells which known package brings an
 outdated ECU to baseline. On the simulator a newcomer has neither a baseline nor packages,
 so the shipped demo specs are signed with the per-user demo PKI on first use.
+
+Baseline selection: a baseline must be for the vehicle's model; among the stored ones for
+the model that verify and are in force (valid_from, else created, not in the future), the
+one in force most recently wins. A stored file that cannot be read or verified is skipped
+and named in the result's warnings; it does not block the others.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from workshop.diagnostics.scan import VehicleScan
-from workshop.foundation.errors import ConfigError
-from workshop.foundation.paths import resources_dir, user_dir
+from workshop.foundation.errors import ConfigError, WorkshopError
+from workshop.foundation.paths import file_lock, resources_dir, user_dir, user_home
 from workshop.packages.baseline import Baseline, EcuVerdict, compare, load_baseline, sign_baseline
 from workshop.packages.build import build_package
 from workshop.packages.manifest import Manifest
 from workshop.packages.verify import verify_package
-from workshop.trust.demo import demo_signer, user_demo_pki
+from workshop.services import diagnose, trust_policy
+from workshop.services.connection import VehicleConnection
+from workshop.transport.adapters import AdapterConfig
+from workshop.trust.certs import utcnow
+from workshop.trust.demo import demo_baseline_signer, demo_signer, user_demo_pki
 from workshop.trust.store import TrustStore
+from workshop.vehicles import VehicleDefinition
 
 PACKAGE_SUFFIX = ".wspkg"
 BASELINE_SUFFIX = ".baseline"
+
+
+class BaselineSelectionError(ConfigError):
+    """No baseline applies: none for the model, or the one given is for another model."""
+
+
+@dataclass(frozen=True)
+class BaselineChoice:
+    baseline: Baseline
+    path: Path
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass
+class BaselineCheckResult:
+    scan: VehicleScan
+    choice: BaselineChoice
+    verdicts: list[EcuVerdict]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(v.verdict == "approved" for v in self.verdicts)
 
 
 def package_store() -> Path:
@@ -32,45 +68,96 @@ def baseline_store() -> Path:
     return user_dir("baselines")
 
 
-def trust_store(trust_dir: Path | None) -> TrustStore:
-    return TrustStore.load(trust_dir or user_demo_pki().trust_dir)
+def _verifies(path: Path, trust: TrustStore) -> bool:
+    try:
+        load_baseline(path, trust)
+    except WorkshopError:
+        return False
+    return True
 
 
 def ensure_demo_material(vehicle_model: str) -> None:
-    """Sign the shipped demo baseline and packages for the simulator, once."""
-    signer = None
-    for spec in sorted((resources_dir() / "baselines").glob(f"{vehicle_model}-*.toml")):
-        out = baseline_store() / (spec.stem + BASELINE_SUFFIX)
-        if not out.exists():
-            signer = signer or demo_signer()
-            sign_baseline(spec, out, signer)
-    if not any(package_store().glob(f"*{PACKAGE_SUFFIX}")):
-        for spec in sorted((resources_dir() / "packages").glob("*.toml")):
-            signer = signer or demo_signer()
-            build_package(spec, package_store() / (spec.stem + PACKAGE_SUFFIX), signer)
+    """Sign the shipped demo baseline and packages for the simulator, once (again when the
+    stored ones no longer verify, e.g. after the demo PKI was recreated)."""
+    with file_lock(user_home() / ".demo-material.lock"):
+        trust = TrustStore.load(user_demo_pki().trust_dir)
+        for spec in sorted((resources_dir() / "baselines").glob(f"{vehicle_model}-*.toml")):
+            out = baseline_store() / (spec.stem + BASELINE_SUFFIX)
+            if not _verifies(out, trust):
+                sign_baseline(spec, out, demo_baseline_signer())
+        stored = sorted(package_store().glob(f"*{PACKAGE_SUFFIX}"))
+        if not any(verify_package(p, trust, store_images=False).ok for p in stored):
+            signer = demo_signer()
+            for spec in sorted((resources_dir() / "packages").glob("*.toml")):
+                build_package(spec, package_store() / (spec.stem + PACKAGE_SUFFIX), signer)
 
 
-def find_baseline(vehicle_model: str, trust: TrustStore, *, allow_demo_root: bool,
-                  path: Path | None = None) -> Baseline:
-    """The given baseline file, else the newest stored one for the vehicle model."""
+def _in_force(baseline: Baseline, path: Path, at: dt.datetime) -> None:
+    start = baseline.effective_from()
+    if start > at:
+        raise BaselineSelectionError(
+            f"baseline {path.name} is valid only from {start:%Y-%m-%d %H:%M} UTC",
+            hint="use the baseline in force today")
+
+
+def find_baseline(vehicle_model: str, trust: TrustStore, *, path: Path | None = None,
+                  at: dt.datetime | None = None) -> BaselineChoice:
+    """The given baseline file (must be for `vehicle_model` and in force), else the stored
+    baseline for the model that came into force last."""
+    now = at or utcnow()
     if path is not None:
-        return load_baseline(path, trust, allow_demo_root=allow_demo_root)
-    candidates = sorted(baseline_store().glob(f"*{BASELINE_SUFFIX}"), reverse=True)
-    for candidate in candidates:
-        baseline = load_baseline(candidate, trust, allow_demo_root=allow_demo_root)
-        if baseline.vehicle_model == vehicle_model:
-            return baseline
-    raise ConfigError(f"no approved baseline for vehicle model {vehicle_model!r}",
-                      hint=f"copy the OEM's signed baseline into {baseline_store()} or pass "
-                           "--baseline FILE")
+        baseline = load_baseline(path, trust, at=now)
+        if baseline.vehicle_model != vehicle_model:
+            raise BaselineSelectionError(
+                f"baseline {path.name} is for vehicle model {baseline.vehicle_model!r}, not "
+                f"for {vehicle_model!r}",
+                hint="pass the baseline of this vehicle's model, or check --vehicle")
+        _in_force(baseline, path, now)
+        return BaselineChoice(baseline, path)
+    warnings: list[str] = []
+    candidates: list[tuple[tuple[dt.datetime, str, str], Baseline, Path]] = []
+    for candidate in sorted(baseline_store().glob(f"*{BASELINE_SUFFIX}")):
+        try:
+            baseline = load_baseline(candidate, trust, at=now)
+            if baseline.vehicle_model != vehicle_model:
+                continue
+            _in_force(baseline, candidate, now)
+        except WorkshopError as exc:
+            warnings.append(f"skipped {candidate.name}: {exc.message}")
+            continue
+        key = (baseline.effective_from(), baseline.created, candidate.name)
+        candidates.append((key, baseline, candidate))
+    if not candidates:
+        skipped = f" ({len(warnings)} file(s) skipped: {'; '.join(warnings)})" if warnings \
+            else ""
+        raise BaselineSelectionError(
+            f"no approved baseline for vehicle model {vehicle_model!r}{skipped}",
+            hint=f"copy the OEM's signed baseline into {baseline_store()} or pass "
+                 "--baseline FILE")
+    _, baseline, chosen = max(candidates, key=lambda c: c[0])
+    return BaselineChoice(baseline, chosen, tuple(warnings))
 
 
-def known_packages(trust: TrustStore, *, allow_demo_root: bool) -> list[Manifest]:
+def check_vehicle(adapter: AdapterConfig, vehicle: VehicleDefinition, *,
+                  baseline_path: Path | None = None, trust_dir: Path | None = None
+                  ) -> BaselineCheckResult:
+    """Choose the baseline, collect the known packages, scan the vehicle and compare."""
+    if adapter.is_simulated:
+        ensure_demo_material(vehicle.name)
+    trust = trust_policy.trust_store(adapter, trust_dir)
+    choice = find_baseline(vehicle.name, trust, path=baseline_path)
+    packages = known_packages(trust)
+    with VehicleConnection(adapter, vehicle) as conn:
+        scan = diagnose.scan(conn)
+    return BaselineCheckResult(scan, choice, check(scan, choice.baseline, packages),
+                               list(choice.warnings))
+
+
+def known_packages(trust: TrustStore) -> list[Manifest]:
     """Manifests of the stored packages that verify; others are ignored, not trusted."""
     manifests = []
     for path in sorted(package_store().glob(f"*{PACKAGE_SUFFIX}")):
-        report = verify_package(path, trust, allow_demo_root=allow_demo_root,
-                                store_images=False)
+        report = verify_package(path, trust, store_images=False)
         if report.package is not None:
             manifests.append(report.package.manifest)
     return manifests

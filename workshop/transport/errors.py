@@ -8,8 +8,6 @@ from workshop.foundation.errors import WorkshopError
 class TransportError(WorkshopError):
     """The CAN adapter or bus failed."""
 
-    exit_code = 3
-
 
 class AdapterNotAvailableError(TransportError):
     """The named adapter is unknown, its driver is missing, or the device is unplugged."""

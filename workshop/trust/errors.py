@@ -8,11 +8,9 @@ from workshop.foundation.errors import WorkshopError
 class TrustError(WorkshopError):
     """A certificate, chain, key or signature could not be trusted."""
 
-    exit_code = 1
-
 
 class UntrustedRootError(TrustError):
-    """The chain does not end at a root in the trust store (or at a demo root not allowed)."""
+    """The chain does not end at a root in the trust store for the purpose at hand."""
 
 
 class ChainError(TrustError):
@@ -31,6 +29,10 @@ class CertificateRevokedError(TrustError):
     """A certificate is listed on its issuer's CRL."""
 
 
+class RevocationUnavailableError(TrustError):
+    """The revocation status cannot be established: no CRL from the issuer, or an old one."""
+
+
 class KeyUsageError(TrustError):
     """A certificate lacks the key usage / extended key usage the operation needs."""
 
@@ -45,5 +47,3 @@ class SignatureInvalidError(TrustError):
 
 class KeyFileError(TrustError):
     """A private key or certificate file is missing, malformed or the passphrase is wrong."""
-
-    exit_code = 4

@@ -28,7 +28,7 @@ def save_key(key: PrivateKey, path: Path, passphrase: bytes) -> None:
     """Write the key as PKCS#8 PEM encrypted with `passphrase`."""
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.BestAvailableEncryption(passphrase))
-    atomic_write(path, pem)
+    atomic_write(path, pem, private=True)
 
 
 def load_key(path: Path, passphrase: bytes | None) -> PrivateKey:

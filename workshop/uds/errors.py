@@ -7,7 +7,7 @@ from workshop.uds.nrc import nrc_explanation, nrc_name
 
 
 class UdsError(WorkshopError):
-    exit_code = 3
+    """An ECU refused or did not answer a UDS request."""
 
 
 class NegativeResponseError(UdsError):
