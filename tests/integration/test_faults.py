@@ -12,7 +12,7 @@ from tests.conftest import open_vehicle
 from tests.integration.test_services import raw
 from workshop.services.connection import VehicleConnection
 from workshop.services.diagnose import scan
-from workshop.simulator import server
+from workshop.simulator.services import security
 from workshop.transport.errors import BusOffError
 from workshop.uds.client import EXTENDED_SESSION
 from workshop.uds.errors import EcuTimeoutError, NegativeResponseError
@@ -37,14 +37,14 @@ def nrc_of(fn) -> int | None:
 
 def test_security_invalid_key_lockout_and_recovery(demo: VehicleConnection,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(server, "SECURITY_DELAY_S", 0.5)
+    monkeypatch.setattr(security, "SECURITY_DELAY_S", 0.5)
     with demo.client("ENGINE") as ecu:
         ecu.change_session(EXTENDED_SESSION)
         codes = []
-        for _ in range(server.MAX_ATTEMPTS):
+        for _ in range(security.MAX_ATTEMPTS):
             raw(ecu, b"\x27\x01")
             codes.append(nrc_of(lambda: raw(ecu, b"\x27\x02\x00\x00\x00\x00")))
-        assert codes == [0x35] * (server.MAX_ATTEMPTS - 1) + [0x36]
+        assert codes == [0x35] * (security.MAX_ATTEMPTS - 1) + [0x36]
         assert nrc_of(lambda: raw(ecu, b"\x27\x01")) == 0x37
         assert wait_for(lambda: nrc_of(lambda: raw(ecu, b"\x27\x01")) is None)
         ecu.unlock()

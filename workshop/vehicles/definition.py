@@ -15,10 +15,14 @@ from workshop.foundation.addressing import ADDRESSING_11BIT, ADDRESSING_29BIT_FI
 from workshop.foundation.errors import ConfigError
 from workshop.foundation.paths import resources_dir
 
+# ISO 14229-1 DTCFormatIdentifier by the name a definition uses (`dtc_format = "..."`).
+DTC_FORMATS = {"iso15031-6": 0x00, "iso14229-1": 0x01, "sae-j1939-73": 0x02,
+               "iso11992-4": 0x03, "sae-j2012-da-04": 0x04}
+
 
 @dataclass(frozen=True)
 class DtcDefinition:
-    code: str  # SAE J2012 text, e.g. "P030100"
+    code: str  # in the ECU's DTC format: "P030100" (SAE J2012), "SPN 110 FMI 0" (J1939)
     status: int
     present: bool = False  # the fault is still there: re-detected after a clear
     text: str = ""
@@ -40,6 +44,7 @@ class EcuDefinition:
     p2_star_ms: int = 5000
     s3_ms: int = 5000
     latency_ms: tuple[float, float] = (5.0, 5.0)
+    dtc_format: int = DTC_FORMATS["iso14229-1"]
 
     @property
     def logical_address(self) -> int:
@@ -125,6 +130,9 @@ def _parse_ecu(raw: dict[str, Any], bus: dict[str, Any], vin: str) -> EcuDefinit
     ident = {int(did, 16): _did_value(v) for did, v in raw.get("identification", {}).items()}
     if vin and ident:
         ident.setdefault(0xF190, vin.encode("ascii"))
+    dtc_format = raw.get("dtc_format", bus.get("dtc_format", "iso14229-1"))
+    if dtc_format not in DTC_FORMATS:
+        raise ValueError(f"ECU {raw['name']}: dtc_format must be one of {sorted(DTC_FORMATS)}")
     latency = raw.get("latency_ms", bus.get("latency_ms", [5, 5]))
     if isinstance(latency, int | float):
         latency = [latency, latency]
@@ -135,6 +143,7 @@ def _parse_ecu(raw: dict[str, Any], bus: dict[str, Any], vin: str) -> EcuDefinit
         seed_key=raw.get("seed_key", "demo-xor"), p2_ms=int(raw.get("p2_ms", 50)),
         p2_star_ms=int(raw.get("p2_star_ms", 5000)), s3_ms=int(raw.get("s3_ms", 5000)),
         latency_ms=(float(latency[0]), float(latency[1])),
+        dtc_format=DTC_FORMATS[dtc_format],
     )
 
 
