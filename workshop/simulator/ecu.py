@@ -31,6 +31,7 @@ class SimulatedEcu:
         self._stack.tx = FaultyTx(endpoint.bus, self.faults)
         self._requests: queue.Queue[tuple[bytes, bool] | None] = queue.Queue()
         self._running = threading.Event()
+        self._stopped = threading.Event()  # wakes a reply that is waiting out its delay
         self._threads: list[threading.Thread] = []
 
     @property
@@ -42,6 +43,7 @@ class SimulatedEcu:
 
     def start(self) -> None:
         self._stack.start()
+        self._stopped.clear()
         self._running.set()
         for target in (self._read_physical, self._work):
             t = threading.Thread(target=target, name=f"sim-{self.name}", daemon=True)
@@ -52,6 +54,7 @@ class SimulatedEcu:
         if not self._running.is_set():
             return
         self._running.clear()
+        self._stopped.set()
         self._requests.put(None)
         for t in self._threads:
             t.join(timeout=2)
@@ -139,13 +142,11 @@ class SimulatedEcu:
         requires of a server still working. False when stopped or powered off meanwhile."""
         every = self._pending_every_s() if pending is not None else None
         while (remaining := due - time.monotonic()) > 0:
-            if every is None:
-                time.sleep(remaining)
+            if self._stopped.wait(remaining if every is None else min(remaining, every)):
+                return False
+            if every is None or due - time.monotonic() <= 0:
                 break
-            time.sleep(min(remaining, every))
-            if due - time.monotonic() <= 0:
-                break
-            if not self._running.is_set() or not self._powered():
+            if not self._powered():
                 return False
             assert pending is not None
             self._stack.send(pending)
