@@ -24,7 +24,7 @@ class SimulatedEcu:
         self.faults = FaultPlan()
         self._store = store
         self.dtcs = DtcMemory(definition, store.ecu(definition.name))
-        self.server = UdsServer(definition, self.dtcs, time.monotonic, self._save)
+        self.server = UdsServer(definition, self.dtcs, self.faults.now, self._save)
         self._rng = self.server.rng
         self._stack = open_link(endpoint, address, LinkParams(fd=definition.fd),
                                 server=True, error_handler=lambda _e: None)

@@ -21,6 +21,8 @@ class FaultPlan:
       DTCs, the self-test routine) takes `duration_s`.
     - pending_interval(every_s): how often the ECU repeats 0x78 while it works (default
       half its P2*); None sends only the first one, as an ECU that lets P2* run out.
+    - advance_clock(s): the ECU's own clock jumps ahead (its S3 and security-delay timers
+      expire) without anyone waiting for it.
     """
 
     def __init__(self) -> None:
@@ -36,6 +38,7 @@ class FaultPlan:
         self.powered.set()
         self._durations: dict[int, float] = {}
         self.pending_every: tuple[float | None] | None = None  # None: the ECU's default
+        self.clock_offset_s = 0.0
 
     def drop_frame(self, n: int = 1) -> None:
         with self._lock:
@@ -68,6 +71,14 @@ class FaultPlan:
 
     def pending_interval(self, every_s: float | None) -> None:
         self.pending_every = (every_s,)
+
+    def advance_clock(self, seconds: float) -> None:
+        with self._lock:
+            self.clock_offset_s += seconds
+
+    def now(self) -> float:
+        """The ECU's clock: monotonic time plus every `advance_clock`."""
+        return time.monotonic() + self.clock_offset_s
 
     def operation_duration(self, sid: int) -> float | None:
         with self._lock:
