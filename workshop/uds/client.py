@@ -84,19 +84,21 @@ class EcuTarget:
 class OperationTimeoutError(EcuTimeoutError):
     """The ECU kept working (0x78) past the overall limit the operation set."""
 
-    def __init__(self, ecu: str, address: str, service: str, limit_s: float) -> None:
+    def __init__(self, ecu: str, address: str, service: str, limit_s: float,
+                 pending: bool) -> None:
         self.ecu, self.address, self.service, self.limit_s = ecu, address, service, limit_s
+        still = " (it was still answering 'response pending')" if pending else ""
         UdsError.__init__(
             self, f"{ecu} ({address}) did not finish {service} within the operation's "
-                  f"limit of {limit_s:g} s (it was still answering 'response pending')",
+                  f"limit of {limit_s:g} s{still}",
             hint="the ECU is still working; give the operation a longer limit if its "
                  "documentation allows, then check the ECU's state before repeating")
 
 
 class _OperationTimeout(TimeoutException):  # type: ignore[misc]
-    def __init__(self, limit_s: float) -> None:
+    def __init__(self, limit_s: float, pending: bool) -> None:
         super().__init__(f"operation limit of {limit_s:g} s reached")
-        self.limit_s = limit_s
+        self.limit_s, self.pending = limit_s, pending
 
 
 class _TimedClient(Client):  # type: ignore[misc]
@@ -195,7 +197,7 @@ class _TimedClient(Client):  # type: ignore[misc]
             if quiet_ok:
                 return None  # suppressed positive answer: silence is success
             if limit_s is not None:
-                raise _OperationTimeout(limit_s)
+                raise _OperationTimeout(limit_s, pending)
             raise TimeoutException(f"no answer within {'P2*' if pending else 'P2'} "
                                    f"({wait_s:.3f} s)")
         response = Response.from_payload(payload)
@@ -258,7 +260,8 @@ class EcuClient:
             except NegativeResponseException as exc:
                 raise NegativeResponseError(name, service, sid, exc.response.code or 0) from exc
             except _OperationTimeout as exc:
-                raise OperationTimeoutError(name, addr, service, exc.limit_s) from exc
+                raise OperationTimeoutError(name, addr, service, exc.limit_s,
+                                            exc.pending) from exc
             except TimeoutException as exc:
                 if self._link.tx_error is not None:
                     raise BusOffError(f"the adapter cannot transmit: {self._link.tx_error}",
@@ -351,14 +354,19 @@ class EcuClient:
         if self._keepalive is not None:
             return
         period = self.keepalive_period_s if period_s is None else period_s
-        self._keepalive_stop.clear()
+        # One stop event per thread: a thread still waiting for the lock after a stop
+        # (a long request holds it) must not be revived by the next start.
+        stop = self._keepalive_stop = threading.Event()
 
         def run() -> None:
-            while not self._keepalive_stop.wait(period):
-                try:
-                    self.tester_present(suppress=True)
-                except Exception as exc:  # report it, and keep the session alive
-                    self._report(str(exc))
+            while not stop.wait(period):
+                with self._lock:
+                    if stop.is_set():
+                        return
+                    try:
+                        self.tester_present(suppress=True)
+                    except Exception as exc:  # report it, and keep the session alive
+                        self._report(str(exc))
 
         self._keepalive = threading.Thread(target=run, name=f"keepalive-{self.target.name}",
                                            daemon=True)
@@ -367,7 +375,8 @@ class EcuClient:
     def _stop_keepalive(self) -> None:
         if self._keepalive is not None:
             self._keepalive_stop.set()
-            self._keepalive.join(timeout=5)
+            if self._keepalive is not threading.current_thread():
+                self._keepalive.join(timeout=5)
             self._keepalive = None
 
     def unlock(self, level: int = 1) -> None:
