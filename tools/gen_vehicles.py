@@ -53,7 +53,8 @@ def demo_car() -> str:
              "[snapshot_dids]", '"9000" = 2  # engine speed', '"9001" = 1  # coolant temp', ""]
     for i, (name, req, resp, supplier, dtcs) in enumerate(DEMO, start=1):
         lines += ["[[ecus]]", f'name = "{name}"', f"request_id = 0x{req:03X}",
-                  f"response_id = 0x{resp:03X}", "", "[ecus.identification]"]
+                  f"response_id = 0x{resp:03X}", 'seed_key = "demo-xor"', "",
+                  "[ecus.identification]"]
         lines += [*ident(name, supplier, i, "1.0.0", "DC"), ""]
         lines += [dtc_block(*d) for d in dtcs]
     return "\n".join(lines)
@@ -68,7 +69,8 @@ def truck() -> str:
     for i in range(30):
         addr = 0x10 + i
         name = f"ECU{addr:02X}"
-        lines += ["[[ecus]]", f'name = "{name}"', f"address = 0x{addr:02X}", "",
+        lines += ["[[ecus]]", f'name = "{name}"', f"address = 0x{addr:02X}",
+                  'seed_key = "demo-xor"', "",
                   "[ecus.identification]"]
         lines += [*ident(name, "TruckParts", i + 1, f"2.{i % 4}.0", "TR"), ""]
         for _ in range(rng.randint(0, 3)):

@@ -7,6 +7,7 @@ import zipfile
 from pathlib import Path
 
 from workshop.packages.build import _Payload, build_manifest, write_package
+from workshop.packages.container import canonical_order, write_container
 from workshop.trust.demo import Signer
 from workshop.trust.keys import sign
 
@@ -46,9 +47,12 @@ def entries(pkg: Path) -> list[tuple[str, bytes]]:
 
 
 def rewrite(pkg: Path, out: Path, items: list[tuple[str, bytes]]) -> Path:
-    with zipfile.ZipFile(out, "w") as z:
-        for name, data in items:
-            z.writestr(zipfile.ZipInfo(name), data)
+    """A canonical container of `items` (in canonical order), so that a test reaches the
+    check after the container check."""
+    order = canonical_order(n for n, _ in items)
+    ranked = sorted(items, key=lambda item: order.index(item[0]))
+    with open(out, "wb") as fh:
+        write_container(fh, ranked)
     return out
 
 

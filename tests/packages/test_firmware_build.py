@@ -14,6 +14,7 @@ from tests.trust.pki_factory import make_root, make_signer, write_store
 from workshop.cli import main
 from workshop.foundation.paths import resources_dir
 from workshop.packages.build import build_package
+from workshop.packages.container import write_container
 from workshop.packages.errors import BuildSpecError, PackageError
 from workshop.packages.firmware import load_firmware
 from workshop.packages.verify import open_verified, verify_package
@@ -140,8 +141,8 @@ def test_fuzz_mutated_package(fuzz_setup, data) -> None:
            fuzz_setup[2])
 
 
-def test_zip_bomb_stops_reading(tmp_path: Path, fuzz_setup) -> None:
-    # a deflated entry whose real size is huge but whose header lies is cut at declared size
+def test_zip_bomb_is_refused_before_reading(tmp_path: Path, fuzz_setup) -> None:
+    # compression is not part of the canonical container: refused before any data is read
     buf = io.BytesIO()
     with zipfile.ZipFile(fuzz_setup[2] / "g.zip") as z:
         items = [(i.filename, z.read(i)) for i in z.infolist()]
@@ -152,7 +153,8 @@ def test_zip_bomb_stops_reading(tmp_path: Path, fuzz_setup) -> None:
     path.write_bytes(buf.getvalue())
     report = verify_package(path, fuzz_setup[1], allow_demo_root=False)
     assert not report.ok
-    assert "size check failed" in report.error.message  # type: ignore[union-attr]
+    assert "container check failed" in report.error.message  # type: ignore[union-attr]
+    assert [c.name for c in report.checks if c.passed is False] == ["container"]
 
 
 def test_cli_build_with_key_cert_ed25519_and_delta(tmp_path: Path, monkeypatch) -> None:
@@ -190,9 +192,7 @@ def test_fuzz_mutated_certificate(fuzz_setup, data) -> None:
     pem = b"-----BEGIN CERTIFICATE-----\n" + base64.encodebytes(bytes(der)) + \
         b"-----END CERTIFICATE-----\n"
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        for name, d in items:
-            z.writestr(name, pem if name == "chain.pem" else d)
+    write_container(buf, [(name, pem if name == "chain.pem" else d) for name, d in items])
     _check(buf.getvalue(), fuzz_setup[1], fuzz_setup[2])
 
 

@@ -144,8 +144,7 @@ def test_path_escape(tmp_path, good, pki, workshop_home) -> None:
 
 def test_duplicate_entries(tmp_path, good, pki, workshop_home) -> None:
     items = entries(good)
-    with pytest.warns(UserWarning):
-        bad = rewrite(good, tmp_path / "d.zip", [*items, items[-1]])
+    bad = rewrite(good, tmp_path / "d.zip", [*items, items[-1]])
     failed(bad, pki[3], "container", "duplicate entry", workshop_home)
     with pytest.raises(DuplicateEntryError):
         open_verified(bad, pki[3], allow_demo_root=False)
@@ -174,7 +173,7 @@ def test_unlisted_entry(tmp_path, good, pki, workshop_home) -> None:
 def test_expired_package(tmp_path, pki, workshop_home) -> None:
     out = tmp_path / "exp.zip"
     build_package(write_spec(tmp_path, expires='expires = "2020-01-01T00:00:00+00:00"'), out,
-                  pki[2])
+                  pki[2], now=dt.datetime(2019, 6, 1, tzinfo=dt.UTC))
     failed(out, pki[3], "expiry", "expired", workshop_home)
 
 

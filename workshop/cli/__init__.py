@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from workshop import __version__
-from workshop.cli import output
+from workshop.cli import logs, output
 from workshop.cli.output import (
     EXIT_CANCELLED,
     EXIT_FAILED,
@@ -35,6 +36,10 @@ def build_parser() -> argparse.ArgumentParser:
     bus.add_argument("--fd", action="store_true", help="use CAN FD")
     bus.add_argument("--data-bitrate", type=int, default=None, help="CAN FD data bitrate")
     parser.add_argument("--vehicle", default="demo-car", help="vehicle name or definition file")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="print debug logs, protocol libraries included, on stderr")
+    parser.add_argument("--log-file", type=Path, default=None,
+                        help="also write every log record (debug level) to this file")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in commands.ALL:
         module.register(sub)
@@ -50,11 +55,22 @@ def error_exit_code(exc: WorkshopError) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    with output.printable_streams():  # untrusted text never reaches the terminal raw
+        return _run(argv)
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
+    try:
+        logs.configure(args.verbose, args.log_file)
+    except OSError as exc:
+        print(f"error: cannot write the log file {args.log_file}: {exc.strerror}\n"
+              "  -> choose a folder you can write to", file=sys.stderr)
+        return EXIT_INPUT
     try:
         return int(args.func(args))
     except WorkshopError as exc:

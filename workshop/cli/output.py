@@ -10,6 +10,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TextIO
+
+from workshop.foundation.text import printable
 
 EXIT_CODES_HELP = """\
 Diagnose a vehicle and reflash its ECUs (default: the simulated vehicle).
@@ -31,5 +36,33 @@ def add_json_flag(p: argparse.ArgumentParser) -> None:
 
 
 def print_json(obj: object) -> None:
-    json.dump(obj, sys.stdout, indent=2, default=str)
+    # ensure_ascii: control characters from untrusted fields stay \u escapes, never raw bytes
+    json.dump(obj, sys.stdout, indent=2, default=str, ensure_ascii=True)
     sys.stdout.write("\n")
+
+
+class PrintableStream:
+    """A text stream that passes everything through foundation.text.printable: whatever a
+    command prints (certificate names, manifest fields, ECU answers) reaches the terminal
+    without control or bidi characters."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(printable(text, layout=True))
+        return len(text)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)
+
+
+@contextmanager
+def printable_streams() -> Iterator[None]:
+    """Route stdout and stderr through PrintableStream while a command runs."""
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = PrintableStream(out), PrintableStream(err)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = out, err

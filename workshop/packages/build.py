@@ -6,7 +6,6 @@ import datetime as dt
 import hashlib
 import os
 import tomllib
-import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,17 +13,28 @@ from typing import Any
 
 import bsdiff4
 
-from workshop.packages.container import CHAIN, MANIFEST, SIGNATURE, Container
+from workshop.foundation.names import safe_name
+from workshop.packages.container import (
+    CHAIN,
+    MANIFEST,
+    SIGNATURE,
+    Container,
+    canonical_order,
+    write_container,
+)
 from workshop.packages.errors import BuildSpecError, PackageError
 from workshop.packages.firmware import generate_image, load_firmware
 from workshop.packages.manifest import (
+    DEFAULT_ADDRESS_FORMAT,
     SCHEMA_VERSION,
     Delta,
     EcuUpdate,
     Manifest,
     PayloadRef,
     Region,
+    check_dates,
     check_order,
+    check_regions,
     parse_manifest,
 )
 from workshop.trust.demo import Signer
@@ -89,8 +99,8 @@ def build_manifest(spec_path: Path, delta_from: Path | None = None,
     bases = _old_images(delta_from)
     payloads: list[_Payload] = []
     ecus: list[EcuUpdate] = []
-    for e in _spec_get(spec, "ecu", list, "spec"):
-        name = _spec_get(e, "name", str, "ecu")
+    for i, e in enumerate(_spec_get(spec, "ecu", list, "spec")):
+        name = safe_name(f"ecu[{i}].name", _spec_get(e, "name", str, "ecu"))
         version = _spec_get(e, "new_version", str, f"ecu[{name}]")
         regions: list[Region] = []
         for r in _spec_get(e, "region", list, f"ecu[{name}]"):
@@ -117,17 +127,23 @@ def build_manifest(spec_path: Path, delta_from: Path | None = None,
                               list(_spec_get(e, "from_versions", list, f"ecu[{name}]")),
                               version, _spec_get(e, "security_version", int, f"ecu[{name}]"),
                               str(e.get("check_memory", "crc32")), regions,
-                              list(e.get("depends_on", []))))
+                              list(e.get("depends_on", [])),
+                              _spec_get(e, "address_and_length_format", int, f"ecu[{name}]",
+                                        DEFAULT_ADDRESS_FORMAT)))
     created = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
     expires = pkg.get("expires")
     if isinstance(expires, dt.datetime | dt.date):
         expires = expires.isoformat()
-    manifest = Manifest(SCHEMA_VERSION, _spec_get(pkg, "id", str, "package"),
+    manifest = Manifest(SCHEMA_VERSION,
+                        safe_name("package.id", _spec_get(pkg, "id", str, "package")),
                         _spec_get(pkg, "version", str, "package"),
                         str(pkg.get("release_notes", "")), list(pkg.get("vehicle_models", [])),
                         created.isoformat(), expires,
                         list(pkg.get("order", [x.name for x in ecus])), ecus)
     try:
+        for ecu in manifest.ecus:
+            check_regions(ecu)
+        check_dates(manifest)
         check_order(manifest)
     except PackageError as exc:
         raise BuildSpecError(exc.message, hint=exc.hint) from exc
@@ -136,24 +152,26 @@ def build_manifest(spec_path: Path, delta_from: Path | None = None,
 
 def write_package(out: Path, manifest_bytes: bytes, signature: bytes, chain_pem: bytes,
                   payloads: list[_Payload]) -> None:
-    """Write the zip (STORED: payloads are hashed at disk speed) atomically."""
+    """Write the canonical container (see container.py) atomically: STORED, so payloads are
+    hashed at disk speed, and the same content always gives the same file bytes."""
+    items = {MANIFEST: manifest_bytes, SIGNATURE: signature, CHAIN: chain_pem}
+    for p in payloads:
+        if p.file in items:
+            raise BuildSpecError(f"build spec check failed: two payloads are named {p.file}")
+        items[p.file] = p.data
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
     try:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as z:
-            z.writestr(MANIFEST, manifest_bytes)
-            z.writestr(SIGNATURE, signature)
-            z.writestr(CHAIN, chain_pem)
-            for p in payloads:
-                z.writestr(p.file, p.data)
+        with open(tmp, "wb") as fh:
+            write_container(fh, [(name, items[name]) for name in canonical_order(items)])
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)
 
 
 def build_package(spec_path: Path, out: Path, signer: Signer, *,
-                  delta_from: Path | None = None) -> Manifest:
-    manifest, payloads = build_manifest(spec_path, delta_from)
+                  delta_from: Path | None = None, now: dt.datetime | None = None) -> Manifest:
+    manifest, payloads = build_manifest(spec_path, delta_from, now)
     data = manifest.to_json()
     write_package(out, data, sign(signer.key, data), signer.chain_pem(), payloads)
     return manifest

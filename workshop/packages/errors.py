@@ -51,6 +51,10 @@ class EcuMismatchError(PackageError):
     """The package targets ECUs the vehicle does not have."""
 
 
+class MemoryMapError(EcuMismatchError):
+    """A region lies outside the ECU's memory map in the vehicle definition."""
+
+
 class DeltaBaseMissingError(PackageError):
     """A delta payload needs a base image that is not in the local image store."""
 

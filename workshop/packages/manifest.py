@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from workshop.foundation.names import UnsafeNameError, safe_name
 from workshop.packages.errors import ManifestError, SchemaVersionError
 
 SCHEMA_VERSION = 1
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
+# ISO 14229-1 addressAndLengthFormatIdentifier: high nibble = bytes of memorySize, low nibble
+# = bytes of memoryAddress. 0x44 (32-bit) unless the ECU says otherwise.
+DEFAULT_ADDRESS_FORMAT = 0x44
+PAYLOAD_DIR = "payloads"
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,7 @@ class EcuUpdate:
     check_memory: str
     regions: list[Region]
     depends_on: list[str] = field(default_factory=list)
+    address_and_length_format: int = DEFAULT_ADDRESS_FORMAT
 
 
 @dataclass(frozen=True)
@@ -75,7 +82,10 @@ class Manifest:
         return refs
 
     def expires_at(self) -> dt.datetime | None:
-        return dt.datetime.fromisoformat(self.expires) if self.expires else None
+        return _utc(dt.datetime.fromisoformat(self.expires)) if self.expires else None
+
+    def created_at(self) -> dt.datetime:
+        return _utc(dt.datetime.fromisoformat(self.created))
 
     def ecu(self, name: str) -> EcuUpdate:
         for e in self.ecus:
@@ -85,6 +95,18 @@ class Manifest:
 
     def to_json(self) -> bytes:
         return json.dumps(asdict(self), indent=1, sort_keys=True).encode()
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    """Dates without a zone are UTC (as the builder writes them)."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+def _name(kind: str, value: str) -> str:
+    try:
+        return safe_name(kind, value)
+    except UnsafeNameError as exc:
+        raise ManifestError(f"manifest check failed: {exc.message}", hint=exc.hint) from exc
 
 
 def _get(d: Any, key: str, kind: type | tuple[type, ...], where: str) -> Any:
@@ -146,15 +168,65 @@ def _region(d: Any, where: str) -> Region:
 
 
 def _ecu(d: Any, where: str) -> EcuUpdate:
-    name = _get(d, "name", str, where)
+    name = _name(f"{where}.name", _get(d, "name", str, where))
     where = f"ecus[{name}]"
     regions = [_region(r, f"{where}.regions[{i}]")
                for i, r in enumerate(_get(d, "regions", list, where))]
-    return EcuUpdate(name, _get(d, "address", int, where),
-                     _strs(d, "hardware_part_numbers", where), _strs(d, "from_versions", where),
-                     _get(d, "new_version", str, where), _get(d, "security_version", int, where),
-                     _get(d, "check_memory", str, where), regions,
-                     _strs(d, "depends_on", where))
+    address_format = d.get("address_and_length_format", DEFAULT_ADDRESS_FORMAT)
+    if type(address_format) is not int:
+        raise ManifestError(f"manifest check failed: {where}.address_and_length_format has "
+                            "the wrong type")
+    ecu = EcuUpdate(name, _get(d, "address", int, where),
+                    _strs(d, "hardware_part_numbers", where), _strs(d, "from_versions", where),
+                    _get(d, "new_version", str, where), _get(d, "security_version", int, where),
+                    _get(d, "check_memory", str, where), regions,
+                    _strs(d, "depends_on", where), address_format)
+    check_regions(ecu)
+    return ecu
+
+
+def _span(start: int, length: int) -> str:
+    return f"0x{start:X}..0x{start + length:X}"
+
+
+def check_regions(ecu: EcuUpdate) -> None:
+    """Regions of one ECU: addressable with its address format, not overlapping, and each
+    payload file inside the ECU's own payload folder."""
+    where = f"ecus[{ecu.name}]"
+    fmt = ecu.address_and_length_format
+    size_bytes, address_bytes = fmt >> 4, fmt & 0xF
+    if not (1 <= size_bytes <= 8 and 1 <= address_bytes <= 8):
+        raise ManifestError(f"manifest check failed: {where}.address_and_length_format "
+                            f"0x{fmt:02X} is not a valid addressAndLengthFormatIdentifier",
+                            hint="each nibble gives a byte count, 1 to 8 (e.g. 0x44)")
+    limit, max_length = 1 << (8 * address_bytes), (1 << (8 * size_bytes)) - 1
+    for i, r in enumerate(ecu.regions):
+        for start, length, what in ((r.address, r.length, "region"),
+                                    (r.erase_address, r.erase_length, "erase region")):
+            if start + length > limit or length > max_length:
+                raise ManifestError(
+                    f"manifest check failed: {where}.regions[{i}] {what} "
+                    f"{_span(start, length)} does not fit {address_bytes}-byte addresses and "
+                    f"{size_bytes}-byte lengths (format 0x{fmt:02X})",
+                    hint="the package does not fit this ECU's address size")
+        for ref in (r.payload, r.delta.payload if r.delta else None):
+            if ref is not None:
+                _payload_name(ref.file, ecu.name, f"{where}.regions[{i}]")
+    ordered = sorted(enumerate(ecu.regions), key=lambda item: item[1].address)
+    for (i, a), (j, b) in itertools.pairwise(ordered):
+        if b.address < a.address + a.length:
+            raise ManifestError(f"manifest check failed: {where}.regions[{i}] "
+                                f"{_span(a.address, a.length)} overlaps regions[{j}] "
+                                f"{_span(b.address, b.length)}",
+                                hint="the package is malformed; do not flash it")
+
+
+def _payload_name(file: str, ecu: str, where: str) -> None:
+    parts = file.split("/")
+    if len(parts) != 3 or parts[0] != PAYLOAD_DIR or parts[1] != ecu:
+        raise ManifestError(f"manifest check failed: {where} payload {file!r} is not in "
+                            f"{PAYLOAD_DIR}/{ecu}/", hint="the package is malformed")
+    _name(f"{where} payload file", parts[2])
 
 
 def parse_manifest(data: bytes) -> Manifest:
@@ -172,19 +244,31 @@ def parse_manifest(data: bytes) -> Manifest:
     expires = doc.get("expires")
     if expires is not None and not isinstance(expires, str):
         raise ManifestError("manifest check failed: manifest.expires has the wrong type")
-    manifest = Manifest(schema, _get(doc, "id", str, "manifest"),
+    manifest = Manifest(schema, _name("manifest.id", _get(doc, "id", str, "manifest")),
                         _get(doc, "version", str, "manifest"),
                         _get(doc, "release_notes", str, "manifest"),
                         _strs(doc, "vehicle_models", "manifest"),
                         _get(doc, "created", str, "manifest"), expires,
                         _strs(doc, "order", "manifest"),
                         [_ecu(e, "manifest.ecus") for e in _get(doc, "ecus", list, "manifest")])
-    try:
-        manifest.expires_at()
-    except ValueError as exc:
-        raise ManifestError("manifest check failed: manifest.expires is not an ISO date") from exc
+    check_dates(manifest)
     check_order(manifest)
     return manifest
+
+
+def check_dates(m: Manifest) -> None:
+    """`created` and `expires` are ISO 8601 dates and the package expires after it was made."""
+    try:
+        created = m.created_at()
+    except ValueError as exc:
+        raise ManifestError("manifest check failed: manifest.created is not an ISO date") from exc
+    try:
+        expires = m.expires_at()
+    except ValueError as exc:
+        raise ManifestError("manifest check failed: manifest.expires is not an ISO date") from exc
+    if expires is not None and created > expires:
+        raise ManifestError(f"manifest check failed: created {m.created} is after expires "
+                            f"{m.expires}", hint="the package is malformed; obtain a new copy")
 
 
 def check_order(m: Manifest) -> None:

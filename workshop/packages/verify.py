@@ -13,10 +13,13 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cryptography import x509
+
 from workshop.packages import images
 from workshop.packages.container import CHAIN, MANIFEST, SIGNATURE, Container
 from workshop.packages.errors import (
     EcuMismatchError,
+    MemoryMapError,
     PackageError,
     PackageExpiredError,
     PackageFormatError,
@@ -24,11 +27,12 @@ from workshop.packages.errors import (
     PayloadHashError,
 )
 from workshop.packages.manifest import MAX_MANIFEST_BYTES, Manifest, Region, parse_manifest
-from workshop.trust.certs import load_certs_pem, utcnow
+from workshop.trust.certs import common_name, load_certs_pem, utcnow
 from workshop.trust.chain import VerifiedChain, verify_chain
 from workshop.trust.errors import TrustError
 from workshop.trust.keys import verify_signature
 from workshop.trust.store import TrustStore
+from workshop.vehicles import VehicleDefinition
 
 MAX_SIGNATURE = 4096
 MAX_CHAIN = 64 * 1024
@@ -96,6 +100,19 @@ class VerifiedPackage:
 _TOKEN = object()
 
 
+def _check_end_entity(leaf: x509.Certificate) -> None:
+    """A CA key certifies other keys; a package is signed by an end-entity certificate only."""
+    try:
+        ca = leaf.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        return
+    if ca:
+        raise PackageSignatureError(
+            f"chain check failed: the signer certificate {common_name(leaf)!r} is a CA "
+            "certificate (basicConstraints CA=true)",
+            hint="packages must be signed with an end-entity code-signing certificate")
+
+
 def _run(report: VerificationReport, trust: TrustStore, allow_demo_root: bool,
          at: dt.datetime) -> tuple[Manifest, VerifiedChain]:
     checks = iter(CHECKS)
@@ -108,10 +125,11 @@ def _run(report: VerificationReport, trust: TrustStore, allow_demo_root: bool,
         manifest_bytes = c.read_small(MANIFEST, MAX_MANIFEST_BYTES)
         signature = c.read_small(SIGNATURE, MAX_SIGNATURE)
         chain_pem = c.read_small(CHAIN, MAX_CHAIN)
-        passed(f"{len(c.entries)} entries, no duplicates, no escaping names")
+        passed(f"{len(c.entries)} entries in the canonical layout")
         try:
             chain = verify_chain(load_certs_pem(chain_pem), trust,
                                  allow_demo_root=allow_demo_root, at=at)
+            _check_end_entity(chain.leaf)
             passed(chain.describe())
             verify_signature(chain.leaf.public_key(), signature, manifest_bytes)
         except TrustError as exc:
@@ -184,3 +202,22 @@ def check_ecus(manifest: Manifest, vehicle_ecus: list[str]) -> None:
         raise EcuMismatchError(f"ECU check failed: package targets {', '.join(missing)}, "
                                f"not present on this vehicle ({', '.join(vehicle_ecus)})",
                                hint="use a package made for this vehicle")
+
+
+def check_vehicle(manifest: Manifest, vehicle: VehicleDefinition) -> None:
+    """check_ecus, then every region and erase region inside its ECU's memory map, when the
+    vehicle definition gives one (`memory = [{start, length}]` per ECU)."""
+    check_ecus(manifest, [e.name for e in vehicle.ecus])
+    for update in manifest.ecus:
+        memory = vehicle.ecu(update.name).memory
+        if not memory:
+            continue
+        for i, r in enumerate(update.regions):
+            for start, length, what in ((r.address, r.length, "region"),
+                                        (r.erase_address, r.erase_length, "erase region")):
+                if not any(m.start <= start and start + length <= m.end for m in memory):
+                    known = ", ".join(f"0x{m.start:X}..0x{m.end:X}" for m in memory)
+                    raise MemoryMapError(
+                        f"memory map check failed: {update.name} regions[{i}] {what} "
+                        f"0x{start:X}..0x{start + length:X} is not inside the ECU's memory "
+                        f"({known})", hint="use a package made for this ECU")

@@ -39,6 +39,7 @@ from workshop.uds.errors import (
     EcuTimeoutError,
     InvalidResponseError,
     NegativeResponseError,
+    SecurityAccessError,
     UdsError,
 )
 from workshop.uds.identity import SCAN_DIDS, EcuIdentity, decode_did_value
@@ -75,7 +76,7 @@ class EcuTarget:
     name: str
     address: LinkAddress
     params: LinkParams = LinkParams()  # noqa: RUF009 - frozen, so sharing it is safe
-    seed_key: str = "demo-xor"
+    seed_key: str | None = None  # no default: see workshop.uds.seedkey
     p2_timeout_s: float = 1.0  # lower bound for P2: shorter ECU figures do not shorten it
     snapshot_did_sizes: tuple[tuple[int, int], ...] = ()
     dtc_format: int | None = None  # ISO 14229-1 DTCFormatIdentifier; None: ask the ECU
@@ -380,15 +381,25 @@ class EcuClient:
             self._keepalive = None
 
     def unlock(self, level: int = 1) -> None:
-        """Security access at `level` (odd: requestSeed), key from the ECU's named algorithm."""
-        algo = seedkey.algorithm(self.target.seed_key)
+        """Security access at `level` (odd: requestSeed), key from the ECU's configured
+        algorithm; ConfigError before anything is sent when it has none."""
+        name, spec = self.target.name, self.target.seed_key
+        algo = seedkey.algorithm(spec, name)
         resp = self._call("SecurityAccess", 0x27,
                           lambda: self._client.request_seed(level))
         seed = bytes(resp.service_data.seed)
         if not any(seed):
             return  # already unlocked
-        key = algo(seed, level)
-        self._call("SecurityAccess", 0x27, lambda: self._client.send_key(level + 1, key))
+        try:
+            key = algo(seed, level)
+        except Exception as exc:  # a plugin's own failure, whatever its type
+            raise SecurityAccessError(f"{name}: seed/key algorithm {spec!r} failed: {exc!r}",
+                                      hint="fix or replace the algorithm plugin") from exc
+        if not isinstance(key, bytes | bytearray) or not key:
+            raise SecurityAccessError(f"{name}: seed/key algorithm {spec!r} returned "
+                                      f"{type(key).__name__}, not key bytes",
+                                      hint="the algorithm must return the key as bytes")
+        self._call("SecurityAccess", 0x27, lambda: self._client.send_key(level + 1, bytes(key)))
 
     # -- data --------------------------------------------------------------------------------
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
+from workshop.simulator import seedkey
 from workshop.simulator.protocol import NON_DEFAULT, Nrc, ServiceSpec
-from workshop.uds import seedkey
 
 if TYPE_CHECKING:
     from workshop.simulator.server import UdsServer
@@ -33,7 +33,7 @@ def security_access(ecu: UdsServer, req: bytes) -> bytes:
     if seed_level not in ecu.seeds:
         raise Nrc(0x24)
     seed = ecu.seeds.pop(seed_level)
-    expected = seedkey.algorithm(ecu.ecu.seed_key)(seed, seed_level)
+    expected = seedkey.expected_key(ecu.ecu, seed, seed_level)
     if req[2:] != expected:
         ecu.attempts += 1
         if ecu.attempts >= MAX_ATTEMPTS:
