@@ -44,7 +44,9 @@ class EcuDefinition:
     p2_star_ms: int = 5000
     s3_ms: int = 5000
     latency_ms: tuple[float, float] = (5.0, 5.0)
-    dtc_format: int = DTC_FORMATS["iso14229-1"]
+    # Declared DTCFormatIdentifier; None: not declared (a tester asks the ECU with 0x19 01,
+    # a simulated ECU uses ISO 14229-1).
+    dtc_format: int | None = None
 
     @property
     def logical_address(self) -> int:
@@ -130,8 +132,8 @@ def _parse_ecu(raw: dict[str, Any], bus: dict[str, Any], vin: str) -> EcuDefinit
     ident = {int(did, 16): _did_value(v) for did, v in raw.get("identification", {}).items()}
     if vin and ident:
         ident.setdefault(0xF190, vin.encode("ascii"))
-    dtc_format = raw.get("dtc_format", bus.get("dtc_format", "iso14229-1"))
-    if dtc_format not in DTC_FORMATS:
+    dtc_format = raw.get("dtc_format", bus.get("dtc_format"))
+    if dtc_format is not None and dtc_format not in DTC_FORMATS:
         raise ValueError(f"ECU {raw['name']}: dtc_format must be one of {sorted(DTC_FORMATS)}")
     latency = raw.get("latency_ms", bus.get("latency_ms", [5, 5]))
     if isinstance(latency, int | float):
@@ -143,7 +145,7 @@ def _parse_ecu(raw: dict[str, Any], bus: dict[str, Any], vin: str) -> EcuDefinit
         seed_key=raw.get("seed_key", "demo-xor"), p2_ms=int(raw.get("p2_ms", 50)),
         p2_star_ms=int(raw.get("p2_star_ms", 5000)), s3_ms=int(raw.get("s3_ms", 5000)),
         latency_ms=(float(latency[0]), float(latency[1])),
-        dtc_format=DTC_FORMATS[dtc_format],
+        dtc_format=None if dtc_format is None else DTC_FORMATS[dtc_format],
     )
 
 
