@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
-from tests.simulator.bench import J1939_ECU, bench
+from tests.simulator.bench import J1939_ECU, FrameCounter, bench
+from workshop.transport.adapters import open_bus
+from workshop.transport.router import BusEndpoint
 from workshop.uds.client import EcuClient
 from workshop.uds.dtc import DTC_FORMAT_ISO14229_1, DTC_FORMAT_SAE_J1939_73
 
@@ -24,12 +27,21 @@ def test_j1939_ecu_dtcs_read_as_spn_fmi_and_others_as_j2012(tmp_path: Path) -> N
         assert engine[0].to_json()["format"] == "ISO 14229-1"
 
 
-def test_format_from_the_definition_needs_no_question(tmp_path: Path) -> None:
+def test_format_declared_in_the_definition_needs_no_question(tmp_path: Path) -> None:
     with bench(tmp_path, extra=J1939_ECU) as conn:
-        assert conn.endpoint is not None and conn.simulator is not None
-        base = conn.target(conn.vehicle.ecu("RETARDER"))
-        target = type(base)(**{**base.__dict__, "dtc_format": DTC_FORMAT_SAE_J1939_73})
-        # The ECU refuses 0x19 01: the format the target names is used without asking.
-        conn.simulator.fault("RETARDER").answer_with_nrc(0x19, 0x12, times=None)
-        with EcuClient(conn.endpoint, target) as ecu:
-            assert ecu.dtc_format() == DTC_FORMAT_SAE_J1939_73
+        assert conn.endpoint is not None
+        definition = conn.vehicle.ecu("RETARDER")
+        assert definition.dtc_format == DTC_FORMAT_SAE_J1939_73
+        assert conn.vehicle.ecu("ENGINE").dtc_format is None  # not declared: ask the ECU
+        target = replace(conn.target(definition), dtc_format=definition.dtc_format)
+        trace = BusEndpoint(open_bus(conn.adapter))  # a bus does not see its own frames
+        try:
+            asked = FrameCounter(trace, 0x7E7, b"\x03\x19\x01")
+            listed = FrameCounter(trace, 0x7E7, b"\x03\x19\x02")
+            with EcuClient(conn.endpoint, target) as ecu:
+                assert [d.code for d in ecu.read_dtcs(details=False)] == ["SPN 110 FMI 0",
+                                                                    "SPN 524287 FMI 31"]
+            assert listed.wait_for(1)
+            assert asked.count == 0
+        finally:
+            trace.close()

@@ -62,7 +62,9 @@ class EcuDefinition:
     p2_star_ms: int = 5000
     s3_ms: int = 5000
     latency_ms: tuple[float, float] = (5.0, 5.0)
-    dtc_format: int = DTC_FORMATS["iso14229-1"]
+    # Declared DTCFormatIdentifier; None: not declared (a tester asks the ECU with 0x19 01,
+    # a simulated ECU uses ISO 14229-1).
+    dtc_format: int | None = None
 
     @property
     def logical_address(self) -> int:
@@ -246,7 +248,7 @@ def _seed_key_name(value: Any, where: str) -> str:
 
 # -- the definition --------------------------------------------------------------------------
 
-def _check_dtc_code(code: str, dtc_format: int, where: str) -> None:
+def _check_dtc_code(code: str, dtc_format: int | None, where: str) -> None:
     text = code.strip().upper()
     if dtc_format == DTC_FORMATS["sae-j1939-73"]:
         m = _J1939_CODE.match(text)
@@ -262,7 +264,7 @@ def _check_dtc_code(code: str, dtc_format: int, where: str) -> None:
                               "(e.g. P030100 or P0301-00)")
 
 
-def _parse_dtc(raw: dict[str, Any], where: str, dtc_format: int) -> DtcDefinition:
+def _parse_dtc(raw: dict[str, Any], where: str, dtc_format: int | None) -> DtcDefinition:
     snapshots = {}
     for at, rec in _tables(raw, "snapshots", where):
         dids = {_hex_key(did, f"{at}.dids"): _hex_bytes(data, f"{at}.dids.{did}")
@@ -321,10 +323,10 @@ def _parse_ecu(raw: dict[str, Any], bus: dict[str, Any], vin: str, where: str) -
              for did, v in _table(raw, "identification", where).items()}
     if vin and ident:
         ident.setdefault(0xF190, vin.encode("ascii"))
-    dtc_format = _opt(raw, "dtc_format", str, where,
-                      _opt(bus, "dtc_format", str, "bus", "iso14229-1"))
-    if dtc_format not in DTC_FORMATS:
+    dtc_format = _opt(raw, "dtc_format", str, where, _opt(bus, "dtc_format", str, "bus", None))
+    if dtc_format is not None and dtc_format not in DTC_FORMATS:
         raise DefinitionError(f"{where}.dtc_format must be one of {', '.join(DTC_FORMATS)}")
+    dtc_format_id = None if dtc_format is None else DTC_FORMATS[dtc_format]
     latency = _opt(raw, "latency_ms", (int, float, list), where,
                    _opt(bus, "latency_ms", (int, float, list), "bus", [5, 5]))
     if isinstance(latency, int | float):
@@ -339,8 +341,7 @@ def _parse_ecu(raw: dict[str, Any], bus: dict[str, Any], vin: str, where: str) -
         addressing=addressing, fd=_opt(raw, "fd", bool, where, _opt(bus, "fd", bool, "bus",
                                                                       False)),
         identification=ident,
-        dtcs=tuple(_parse_dtc(d, at, DTC_FORMATS[dtc_format])
-                   for at, d in _tables(raw, "dtcs", where)),
+        dtcs=tuple(_parse_dtc(d, at, dtc_format_id) for at, d in _tables(raw, "dtcs", where)),
         seed_key=None if seed_key is None else _seed_key_name(seed_key, f"{where}.seed_key"),
         sim_seed_key=(None if sim_seed_key is None
                       else _seed_key_name(sim_seed_key, f"{where}.sim_seed_key")),
@@ -350,7 +351,7 @@ def _parse_ecu(raw: dict[str, Any], bus: dict[str, Any], vin: str, where: str) -
                            f"{where}.p2_star_ms"),
         s3_ms=_ranged(_opt(raw, "s3_ms", int, where, 5000), 1, 600_000, f"{where}.s3_ms"),
         latency_ms=(float(latency[0]), float(latency[1])),
-        dtc_format=DTC_FORMATS[dtc_format],
+        dtc_format=dtc_format_id,
     )
 
 

@@ -39,7 +39,7 @@ def read_dtc_info(ecu: UdsServer, req: bytes) -> bytes:
         matches = ecu.dtcs.by_mask(req[2])
         if sub == 0x01:
             # DTCFormatIdentifier: the format this ECU's DTC bytes are in (A9).
-            return bytes([0x59, 0x01, avail, ecu.ecu.dtc_format]) + struct.pack(
+            return bytes([0x59, 0x01, avail, ecu.dtcs.format]) + struct.pack(
                 ">H", len(matches))
         return bytes([0x59, 0x02, avail]) + _dtc_list(matches)
     if sub == 0x0A:
