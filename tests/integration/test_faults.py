@@ -1,33 +1,32 @@
-"""Security lockout, sessions, functional requests and injected faults, over the real stack."""
+"""Security lockout, sessions, functional requests and injected faults, over the real stack.
+
+Nothing here sleeps: timers of the ECU (S3, security delay) expire by moving the simulated
+ECU's clock (`FaultPlan.advance_clock`), a reboot is awaited on `FaultPlan.powered`, and the
+keep-alive test waits for TesterPresent frames on the wire.
+"""
 
 from __future__ import annotations
 
 import re
-import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import open_vehicle
 from tests.integration.test_services import raw
+from tests.simulator.bench import FrameCounter
 from workshop.services.connection import VehicleConnection
 from workshop.services.diagnose import scan
-from workshop.simulator import server
+from workshop.simulator.services import security
+from workshop.transport.adapters import open_bus
 from workshop.transport.errors import BusOffError
+from workshop.transport.router import BusEndpoint
 from workshop.uds.client import EXTENDED_SESSION
 from workshop.uds.errors import EcuTimeoutError, NegativeResponseError
 
 
-def wait_for(cond, timeout_s: float = 20.0, step_s: float = 0.1) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(step_s)
-    return cond()
-
-
-def nrc_of(fn) -> int | None:
+def nrc_of(fn: Callable[[], object]) -> int | None:
     try:
         fn()
     except NegativeResponseError as exc:
@@ -35,18 +34,26 @@ def nrc_of(fn) -> int | None:
     return None
 
 
-def test_security_invalid_key_lockout_and_recovery(demo: VehicleConnection,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(server, "SECURITY_DELAY_S", 0.5)
+def test_security_invalid_key_lockout_and_recovery(demo: VehicleConnection) -> None:
+    assert demo.simulator is not None
+    clock = demo.simulator.fault("ENGINE")
     with demo.client("ENGINE") as ecu:
         ecu.change_session(EXTENDED_SESSION)
         codes = []
-        for _ in range(server.MAX_ATTEMPTS):
+        for _ in range(security.MAX_ATTEMPTS):
             raw(ecu, b"\x27\x01")
             codes.append(nrc_of(lambda: raw(ecu, b"\x27\x02\x00\x00\x00\x00")))
-        assert codes == [0x35] * (server.MAX_ATTEMPTS - 1) + [0x36]
+        assert codes == [0x35] * (security.MAX_ATTEMPTS - 1) + [0x36]
         assert nrc_of(lambda: raw(ecu, b"\x27\x01")) == 0x37
-        assert wait_for(lambda: nrc_of(lambda: raw(ecu, b"\x27\x01")) is None)
+        # Let the required time delay pass on the ECU's clock, in steps shorter than S3
+        # with a TesterPresent between them so that the session stays extended.
+        step = 0.8 * demo.vehicle.ecu("ENGINE").s3_ms / 1000
+        for _ in range(int(security.SECURITY_DELAY_S / step)):
+            clock.advance_clock(step)
+            raw(ecu, b"\x3e\x00")
+            assert nrc_of(lambda: raw(ecu, b"\x27\x01")) == 0x37  # still locked
+        clock.advance_clock(step)
+        assert nrc_of(lambda: raw(ecu, b"\x27\x01")) is None
         ecu.unlock()
         ecu.write_did(0xF199, b"\x24\x11\x22")
 
@@ -114,19 +121,14 @@ def test_respond_slowly_uses_response_pending(demo: VehicleConnection) -> None:
 
 def test_lose_power_reboots_in_default_session(demo: VehicleConnection) -> None:
     assert demo.simulator is not None
+    plan = demo.simulator.fault("ENGINE")
     with demo.client("ENGINE") as ecu:
         ecu.change_session(EXTENDED_SESSION)
-        demo.simulator.fault("ENGINE").lose_power(1.5)
+        plan.lose_power(1.5)
         with pytest.raises(EcuTimeoutError):
             ecu.read_did(0xF188)
-
-        def answers() -> bool:
-            try:
-                ecu.read_did(0xF188)
-                return True
-            except EcuTimeoutError:
-                return False
-        assert wait_for(answers)
+        assert plan.powered.wait(20)  # set by the ECU when it has rebooted
+        assert ecu.read_did(0xF188) == b"SW04001"
         assert nrc_of(lambda: raw(ecu, b"\x27\x01")) == 0x7F  # back in default session
         assert 0x030100 in {d.dtc for d in ecu.read_dtcs(details=False)}
 
@@ -162,32 +164,36 @@ def _short_s3(tmp_path: Path) -> Path:
     return path
 
 
-def test_s3_timeout_returns_to_default(tmp_path: Path) -> None:
-    conn = open_vehicle(_short_s3(tmp_path))
-    try:
-        with conn.client("ENGINE") as ecu:
-            ecu.change_session(EXTENDED_SESSION)
-            ecu._stop_keepalive()
-            raw(ecu, b"\x27\x01")  # allowed in extended
-            assert wait_for(lambda: _idle_then_check(ecu))
-    finally:
-        conn.close()
-
-
-def _idle_then_check(ecu) -> bool:
-    time.sleep(1.5)  # idle past S3 (1 s)
-    return nrc_of(lambda: raw(ecu, b"\x27\x01")) == 0x7F
+def test_s3_timeout_returns_to_default(demo: VehicleConnection) -> None:
+    assert demo.simulator is not None
+    with demo.client("ENGINE") as ecu:
+        ecu.change_session(EXTENDED_SESSION)
+        ecu._stop_keepalive()
+        raw(ecu, b"\x27\x01")  # allowed in extended
+        s3_s = demo.vehicle.ecu("ENGINE").s3_ms / 1000
+        demo.simulator.fault("ENGINE").advance_clock(0.9 * s3_s)
+        raw(ecu, b"\x27\x01")  # within S3: still extended, and S3 starts again
+        demo.simulator.fault("ENGINE").advance_clock(s3_s + 0.1)  # idle past S3
+        assert nrc_of(lambda: raw(ecu, b"\x27\x01")) == 0x7F
 
 
 @pytest.mark.slow
 def test_keepalive_keeps_session(tmp_path: Path) -> None:
     conn = open_vehicle(_short_s3(tmp_path))
     try:
+        assert conn.endpoint is not None and conn.simulator is not None
         with conn.client("ENGINE") as ecu:
             ecu.change_session(EXTENDED_SESSION)
             ecu._stop_keepalive()
-            ecu._start_keepalive(period_s=0.2)
-            time.sleep(3.0)  # several S3 periods
+            # A bus does not receive its own frames: count on a second endpoint (a trace).
+            trace = BusEndpoint(open_bus(conn.adapter))
+            try:
+                keepalives = FrameCounter(trace, 0x7E0, b"\x02\x3e\x80")
+                ecu._start_keepalive(period_s=0.2)
+                # 15 keep-alives 0.2 s apart span about three S3 periods (1 s)
+                assert keepalives.wait_for(15)
+            finally:
+                trace.close()
             assert nrc_of(lambda: raw(ecu, b"\x27\x01")) is None
     finally:
         conn.close()

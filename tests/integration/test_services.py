@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from udsoncan import Request
 
+from tests.simulator.bench import FrameCounter
 from workshop.services.connection import VehicleConnection
 from workshop.uds.client import EXTENDED_SESSION, PROGRAMMING_SESSION, EcuClient
 from workshop.uds.errors import NegativeResponseError
@@ -92,19 +93,29 @@ def test_write_locked_then_unlocked(engine: EcuClient) -> None:
     assert engine.read_did(0xF198) == b"ABCDEF"
 
 
-def test_clear_dtcs_with_response_pending(engine: EcuClient) -> None:
+def test_clear_dtcs_with_response_pending(demo: VehicleConnection, engine: EcuClient) -> None:
+    assert demo.endpoint is not None
+    pending = FrameCounter(demo.endpoint, 0x7E8, b"\x03\x7f\x14\x78")
+    final = FrameCounter(demo.endpoint, 0x7E8, b"\x01\x54")
     engine.clear_dtcs()
-    codes = {d.dtc for d in engine.read_dtcs(details=False)}
-    assert codes <= {0x030100}
+    assert final.wait_for(1)  # the tap may see the last frame just after the client did
+    assert (pending.count, final.count) == (1, 1)  # 0x78 first, then the positive answer
+    # the present misfire is detected again; the lean DTC is only "not completed" now
+    assert {(d.dtc, d.status) for d in engine.read_dtcs(details=False)} == {(0x030100, 0x27)}
+    assert {(d.dtc, d.status) for d in engine.supported_dtcs()} == {(0x030100, 0x27),
+                                                                    (0x017100, 0x50)}
 
 
-def test_self_test_routine_pending(engine: EcuClient) -> None:
+def test_self_test_routine_pending(demo: VehicleConnection, engine: EcuClient) -> None:
+    assert demo.endpoint is not None
+    pending = FrameCounter(demo.endpoint, 0x7E8, b"\x03\x7f\x31\x78")
     engine.change_session(EXTENDED_SESSION)
     with pytest.raises(NegativeResponseError) as exc:
         engine.routine(0x0203, control=3)
     assert_nrc(exc, 0x24)
-    engine.routine(0x0203, control=1)
-    engine.routine(0x0203, control=3)
+    assert engine.routine(0x0203, control=1) == b"\x01\x02\x03\x00"
+    assert pending.count == 1  # the start answered 0x78 before its final answer
+    assert engine.routine(0x0203, control=3) == b"\x03\x02\x03\x00"
 
 
 def test_unknown_routine_0x31(engine: EcuClient) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workshop.uds.dtc import text_to_dtc
+from workshop.uds.dtc import DTC_FORMAT_ISO14229_1, parse_dtc_code
 from workshop.vehicles import DtcDefinition, EcuDefinition
 
 STATUS_AFTER_CLEAR = 0x50  # testNotCompleted since last clear and this operation cycle
@@ -11,7 +11,9 @@ STATUS_REDETECTED = 0x27  # failed now, this cycle, pending, since last clear
 
 class DtcMemory:
     def __init__(self, ecu: EcuDefinition, saved: dict[str, object]) -> None:
-        self.defs: dict[int, DtcDefinition] = {text_to_dtc(d.code): d for d in ecu.dtcs}
+        self.format = DTC_FORMAT_ISO14229_1 if ecu.dtc_format is None else ecu.dtc_format
+        self.defs: dict[int, DtcDefinition] = {parse_dtc_code(d.code, self.format): d
+                                               for d in ecu.dtcs}
         saved_status = saved.get("dtcs", {})
         erased = saved.get("erased", [])
         assert isinstance(saved_status, dict) and isinstance(erased, list)

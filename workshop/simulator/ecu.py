@@ -8,7 +8,8 @@ import time
 
 from workshop.simulator.dtc_memory import DtcMemory
 from workshop.simulator.faults import FaultPlan, FaultyTx
-from workshop.simulator.server import Reply, UdsServer
+from workshop.simulator.protocol import Reply
+from workshop.simulator.server import UdsServer
 from workshop.simulator.state import VehicleStore
 from workshop.transport.isotp_link import LinkAddress, LinkParams, open_link
 from workshop.transport.router import BusEndpoint
@@ -23,13 +24,14 @@ class SimulatedEcu:
         self.faults = FaultPlan()
         self._store = store
         self.dtcs = DtcMemory(definition, store.ecu(definition.name))
-        self.server = UdsServer(definition, self.dtcs, time.monotonic, self._save)
+        self.server = UdsServer(definition, self.dtcs, self.faults.now, self._save)
         self._rng = self.server.rng
         self._stack = open_link(endpoint, address, LinkParams(fd=definition.fd),
                                 server=True, error_handler=lambda _e: None)
         self._stack.tx = FaultyTx(endpoint.bus, self.faults)
         self._requests: queue.Queue[tuple[bytes, bool] | None] = queue.Queue()
         self._running = threading.Event()
+        self._stopped = threading.Event()  # wakes a reply that is waiting out its delay
         self._threads: list[threading.Thread] = []
 
     @property
@@ -41,6 +43,7 @@ class SimulatedEcu:
 
     def start(self) -> None:
         self._stack.start()
+        self._stopped.clear()
         self._running.set()
         for target in (self._read_physical, self._work):
             t = threading.Thread(target=target, name=f"sim-{self.name}", daemon=True)
@@ -51,6 +54,7 @@ class SimulatedEcu:
         if not self._running.is_set():
             return
         self._running.clear()
+        self._stopped.set()
         self._requests.put(None)
         for t in self._threads:
             t.join(timeout=2)
@@ -73,11 +77,22 @@ class SimulatedEcu:
             return False
         self.faults.power_back_at = None
         self.server.reboot()  # comes back in its last valid (persisted) state
+        self.faults.powered.set()
         return True
+
+    def _next_request(self) -> tuple[bytes, bool] | None:
+        """The next request; while the power is off, wake when it comes back to reboot."""
+        while True:
+            back = self.faults.power_back_at
+            try:
+                return self._requests.get(
+                    timeout=None if back is None else max(0.0, back - time.monotonic()))
+            except queue.Empty:
+                self._powered()
 
     def _work(self) -> None:
         while True:
-            item = self._requests.get()
+            item = self._next_request()
             if item is None:
                 return
             request, functional = item
@@ -85,7 +100,15 @@ class SimulatedEcu:
                 continue
             nrc = self.faults.injected_nrc(request[0]) if request else None
             replies = self.server.handle(request, functional, nrc)
+            duration = self.faults.operation_duration(request[0]) if request else None
+            if duration is not None and len(replies) > 1 and replies[0].is_pending:
+                replies[1].delay_s = duration
             self._send(replies)
+
+    def _pending_every_s(self) -> float | None:
+        if self.faults.pending_every is not None:
+            return self.faults.pending_every[0]
+        return self.definition.p2_star_ms / 2000
 
     def _latency_s(self) -> float:
         low, high = self.definition.latency_ms
@@ -103,12 +126,28 @@ class SimulatedEcu:
             replies = [Reply(0.0, bytes([0x7F, sid, 0x78])), first, *replies[1:]]
             latency = 0.0
         started = time.monotonic()
+        pending: bytes | None = None
         for i, reply in enumerate(replies):
-            wait = (latency if i == 0 else 0) + reply.delay_s
-            remaining = started + wait - time.monotonic()
-            if remaining > 0:
-                time.sleep(remaining)
+            due = started + (latency if i == 0 else 0) + reply.delay_s
+            if not self._wait(due, pending):
+                return
             started = time.monotonic()
             if not self._running.is_set() or not self._powered():
                 return
             self._stack.send(reply.data)
+            pending = reply.data if reply.is_pending else None
+
+    def _wait(self, due: float, pending: bytes | None) -> bool:
+        """Wait until `due`; after a 0x78, repeat it before P2* runs out, as ISO 14229-2
+        requires of a server still working. False when stopped or powered off meanwhile."""
+        every = self._pending_every_s() if pending is not None else None
+        while (remaining := due - time.monotonic()) > 0:
+            if self._stopped.wait(remaining if every is None else min(remaining, every)):
+                return False
+            if every is None or due - time.monotonic() <= 0:
+                break
+            if not self._powered():
+                return False
+            assert pending is not None
+            self._stack.send(pending)
+        return True

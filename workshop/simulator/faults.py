@@ -15,7 +15,14 @@ class FaultPlan:
     - stop_answering() / resume(): the ECU stays silent (still powered).
     - answer_with_nrc(sid, nrc, times=None): the service is refused with that NRC.
     - respond_slowly(extra_ms): add latency to every answer (past P2 the ECU sends 0x78).
-    - lose_power(off_s): silent for `off_s`, then reboots into its last valid state.
+    - lose_power(off_s): silent for `off_s`, then reboots into its last valid state;
+      `powered` is set again when it has rebooted.
+    - slow_operation(sid, duration_s): the work behind the 0x78 of service `sid` (clear
+      DTCs, the self-test routine) takes `duration_s`.
+    - pending_interval(every_s): how often the ECU repeats 0x78 while it works (default
+      half its P2*); None sends only the first one, as an ECU that lets P2* run out.
+    - advance_clock(s): the ECU's own clock jumps ahead (its S3 and security-delay timers
+      expire) without anyone waiting for it.
     """
 
     def __init__(self) -> None:
@@ -27,6 +34,11 @@ class FaultPlan:
         self.extra_latency_ms = 0.0
         self._nrcs: dict[int, tuple[int, int | None]] = {}
         self.power_back_at: float | None = None
+        self.powered = threading.Event()
+        self.powered.set()
+        self._durations: dict[int, float] = {}
+        self.pending_every: tuple[float | None] | None = None  # None: the ECU's default
+        self.clock_offset_s = 0.0
 
     def drop_frame(self, n: int = 1) -> None:
         with self._lock:
@@ -50,13 +62,35 @@ class FaultPlan:
         self.extra_latency_ms = extra_ms
 
     def lose_power(self, off_s: float) -> None:
+        self.powered.clear()
         self.power_back_at = time.monotonic() + off_s
+
+    def slow_operation(self, sid: int, duration_s: float) -> None:
+        with self._lock:
+            self._durations[sid] = duration_s
+
+    def pending_interval(self, every_s: float | None) -> None:
+        self.pending_every = (every_s,)
+
+    def advance_clock(self, seconds: float) -> None:
+        with self._lock:
+            self.clock_offset_s += seconds
+
+    def now(self) -> float:
+        """The ECU's clock: monotonic time plus every `advance_clock`."""
+        return time.monotonic() + self.clock_offset_s
+
+    def operation_duration(self, sid: int) -> float | None:
+        with self._lock:
+            return self._durations.get(sid)
 
     def clear(self) -> None:
         with self._lock:
             self._drop.clear()
             self._corrupt.clear()
             self._nrcs.clear()
+            self._durations.clear()
+        self.pending_every = None
         self.silent = False
         self.extra_latency_ms = 0.0
 

@@ -106,11 +106,23 @@ class RoutedLink(isotp.TransportLayer):  # type: ignore[misc]
                                  is_extended_id=msg.is_extended_id, is_fd=msg.is_fd,
                                  bitrate_switch=msg.bitrate_switch))
 
+    def send_single_frame(self, payload: bytes) -> None:
+        """Send a request that fits one frame now, from the calling thread.
+
+        For keep-alive: unlike `send`, which queues for the ISO-TP worker, a failure to
+        transmit (can.CanOperationError, e.g. bus-off) is raised to the caller here.
+        """
+        fd = bool(self.params.can_fd)
+        self.tx.send(can.Message(
+            arbitration_id=self._isotp_addr.get_tx_arbitration_id(isotp.TargetAddressType.Physical),
+            is_extended_id=self._isotp_addr.is_tx_29bits(), is_fd=fd, bitrate_switch=fd,
+            data=single_frame(payload, fd, self.params.tx_padding)))
+
     def close(self) -> None:
         """Stop the link (if still running) and stop routing its frames; safe to call twice."""
         if self.started:
             self.stop()
-        self.endpoint.router.unsubscribe(*self._rx_key)
+        self.endpoint.router.unsubscribe(*self._rx_key, self._rx)
 
 
 def open_link(endpoint: BusEndpoint, addr: LinkAddress, params: LinkParams, *,
@@ -119,11 +131,11 @@ def open_link(endpoint: BusEndpoint, addr: LinkAddress, params: LinkParams, *,
     return RoutedLink(endpoint, addr, params, server, error_handler)
 
 
-def single_frame(payload: bytes, fd: bool = False) -> bytes:
+def single_frame(payload: bytes, fd: bool = False, padding: int | None = PADDING) -> bytes:
     """ISO-TP single frame for a functional request (functional requests are single-frame)."""
     if len(payload) <= 7:
         frame = bytes([len(payload)]) + payload
-        return frame.ljust(8, bytes([PADDING]))
+        return frame if padding is None else frame.ljust(8, bytes([padding]))
     if fd and len(payload) <= 62:
         return bytes([0, len(payload)]) + payload
     raise ValueError("a functional request must fit in one frame")

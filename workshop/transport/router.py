@@ -2,6 +2,11 @@
 
 can-isotp's NotifierBasedCanStack gives every frame to every stack; with 30 ECUs and their
 testers on one bus that is ~60 thread wake-ups per frame. Routing by ID keeps it to one.
+
+An arbitration ID has at most one subscriber. Two ISO-TP links receiving the same ID would
+both send flow control and each take the other's answers as its own, so a second subscriber
+is refused (`LinkInUseError`) instead of silently stealing the first one's frames. Observers
+that only watch (trace, functional requests) use taps, which see every frame.
 """
 
 from __future__ import annotations
@@ -12,7 +17,13 @@ from collections.abc import Callable
 
 import can
 
+from workshop.transport.errors import TransportError
+
 Tap = Callable[[can.Message], None]
+
+
+class LinkInUseError(TransportError):
+    """Another link on this bus already receives this arbitration ID."""
 
 
 class FrameRouter(can.Listener):  # type: ignore[misc]
@@ -22,14 +33,27 @@ class FrameRouter(can.Listener):  # type: ignore[misc]
         self._taps: list[Tap] = []
 
     def subscribe(self, arbitration_id: int, extended: bool) -> queue.SimpleQueue[can.Message]:
+        """A queue of the frames with this ID; raises LinkInUseError if one is taken already."""
+        key = (arbitration_id, extended)
         with self._lock:
+            if key in self._queues:
+                width = 8 if extended else 3
+                raise LinkInUseError(
+                    f"CAN ID 0x{arbitration_id:0{width}X} is already received by another "
+                    "link on this bus (one tester link per ECU)",
+                    hint="close the other client of this ECU first, or do both jobs through "
+                         "one client; use a tap to only watch the traffic")
             q: queue.SimpleQueue[can.Message] = queue.SimpleQueue()
-            self._queues[(arbitration_id, extended)] = q
+            self._queues[key] = q
             return q
 
-    def unsubscribe(self, arbitration_id: int, extended: bool) -> None:
+    def unsubscribe(self, arbitration_id: int, extended: bool,
+                    q: queue.SimpleQueue[can.Message] | None = None) -> None:
+        """Stop routing the ID; with `q`, only if that queue is still the subscriber."""
         with self._lock:
-            self._queues.pop((arbitration_id, extended), None)
+            key = (arbitration_id, extended)
+            if q is None or self._queues.get(key) is q:
+                self._queues.pop(key, None)
 
     def add_tap(self, tap: Tap) -> None:
         with self._lock:

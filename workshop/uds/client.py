@@ -1,17 +1,24 @@
-"""A UDS session with one ECU: udsoncan over a routed ISO-TP link, with typed errors."""
+"""A UDS session with one ECU: udsoncan over a routed ISO-TP link, with typed errors.
+
+Every exchange, keep-alive included, runs under one lock, so a TesterPresent never lands in
+the middle of another request. Timing follows ISO 14229-2: wait P2 for the first answer,
+then P2* after each 0x78 (response pending), with both taken from the ECU's 0x10 answer;
+there is no overall cap unless the operation sets one (`operation_timeout`).
+"""
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, TypeVar
 
 import can
 import udsoncan
-from udsoncan import Request, services
+from udsoncan import Request, Response, services
 from udsoncan.client import Client
 from udsoncan.connections import PythonIsoTpConnection
 from udsoncan.exceptions import (
@@ -21,11 +28,12 @@ from udsoncan.exceptions import (
     UnexpectedResponseException,
 )
 
+from workshop.foundation.events import EventSink, LinkProblem, ignore_events
 from workshop.transport.errors import BusOffError, TransportError
-from workshop.transport.isotp_link import LinkAddress, LinkParams, open_link
-from workshop.transport.router import BusEndpoint
+from workshop.transport.isotp_link import LinkAddress, LinkParams, RoutedLink, open_link
+from workshop.transport.router import BusEndpoint, LinkInUseError
 from workshop.uds import seedkey
-from workshop.uds.dtc import DEFAULT_STATUS_MASK
+from workshop.uds.dtc import DEFAULT_STATUS_MASK, DTC_FORMAT_ISO14229_1
 from workshop.uds.dtc_records import Dtc, parse_dtc_list, parse_extended, parse_snapshots
 from workshop.uds.errors import (
     EcuTimeoutError,
@@ -38,6 +46,13 @@ from workshop.uds.identity import SCAN_DIDS, EcuIdentity, decode_did_value
 
 T = TypeVar("T")
 DEFAULT_SESSION, PROGRAMMING_SESSION, EXTENDED_SESSION = 1, 2, 3
+RESPONSE_PENDING = 0x78
+# ISO 14229-2 default P2*server_max, used until the ECU's 0x10 answer gives its own.
+DEFAULT_P2_STAR_S = 5.0
+# Added to the ECU's P2/P2*: frames in flight and the tester's own scheduling (a PC, not
+# an RTOS) take time the ECU's figures do not include.
+TIMING_MARGIN_S = 0.25
+KEEPALIVE_PERIOD_S = 2.0
 
 
 class _RawDid(udsoncan.DidCodec):  # type: ignore[misc]
@@ -62,25 +77,160 @@ class EcuTarget:
     address: LinkAddress
     params: LinkParams = LinkParams()  # noqa: RUF009 - frozen, so sharing it is safe
     seed_key: str | None = None  # no default: see workshop.uds.seedkey
-    p2_timeout_s: float = 1.0
+    p2_timeout_s: float = 1.0  # lower bound for P2: shorter ECU figures do not shorten it
     snapshot_did_sizes: tuple[tuple[int, int], ...] = ()
+    dtc_format: int | None = None  # ISO 14229-1 DTCFormatIdentifier; None: ask the ECU
+
+
+class OperationTimeoutError(EcuTimeoutError):
+    """The ECU kept working (0x78) past the overall limit the operation set."""
+
+    def __init__(self, ecu: str, address: str, service: str, limit_s: float,
+                 pending: bool) -> None:
+        self.ecu, self.address, self.service, self.limit_s = ecu, address, service, limit_s
+        still = " (it was still answering 'response pending')" if pending else ""
+        UdsError.__init__(
+            self, f"{ecu} ({address}) did not finish {service} within the operation's "
+                  f"limit of {limit_s:g} s{still}",
+            hint="the ECU is still working; give the operation a longer limit if its "
+                 "documentation allows, then check the ECU's state before repeating")
+
+
+class _OperationTimeout(TimeoutException):  # type: ignore[misc]
+    def __init__(self, limit_s: float, pending: bool) -> None:
+        super().__init__(f"operation limit of {limit_s:g} s reached")
+        self.limit_s, self.pending = limit_s, pending
+
+
+class _TimedClient(Client):  # type: ignore[misc]
+    """udsoncan's client with the ISO 14229-2 timing described in the module docstring.
+
+    udsoncan's own `send_request` has a fixed overall timeout and raises on an answer to
+    another service; here a late answer to a suppressed keep-alive (0x3E) is handed to
+    `on_stale` and skipped, so it can never be taken for the answer to the next request.
+    """
+
+    def __init__(self, link: RoutedLink, config: dict[str, Any], p2_floor_s: float,
+                 on_stale: Callable[[Response], None]) -> None:
+        self.link = link
+        super().__init__(PythonIsoTpConnection(link), config=config)  # type: ignore[arg-type]
+        self.p2_floor_s = p2_floor_s
+        self.p2_s = p2_floor_s
+        self.p2_star_s = DEFAULT_P2_STAR_S + TIMING_MARGIN_S
+        self._local = threading.local()  # each thread's own operation limit
+        self.on_stale = on_stale
+
+    @property
+    def deadline(self) -> tuple[float, float] | None:
+        """(monotonic end, limit in s) of the calling thread's operation, if it set one."""
+        value: tuple[float, float] | None = getattr(self._local, "deadline", None)
+        return value
+
+    @deadline.setter
+    def deadline(self, value: tuple[float, float] | None) -> None:
+        self._local.deadline = value
+
+    def use_server_timing(self, p2_server_s: float | None, p2_star_server_s: float | None
+                          ) -> None:
+        if p2_server_s is not None:
+            self.p2_s = max(self.p2_floor_s, p2_server_s + TIMING_MARGIN_S)
+        if p2_star_server_s is not None:
+            self.p2_star_s = p2_star_server_s + TIMING_MARGIN_S
+
+    def send_request(self, request: Request, timeout: float = -1) -> Response | None:
+        if request.service is None:
+            raise ValueError("Request has no service")
+        spr_flag = self.suppress_positive_response.enabled and request.service.use_subfunction()
+        payload = request.get_payload(suppress_positive_response=spr_flag)
+        if self.payload_override.enabled:
+            payload = self.payload_override.get_overrided_payload(payload)
+        spr_used = bool(request.suppress_positive_response or spr_flag)
+        spr = self.suppress_positive_response
+        wait_nrc = spr.enabled and spr.wait_nrc
+        self._discard_stale()
+        self.conn.send(payload)
+        if spr_used and not wait_nrc:
+            return None
+        wait_s = self.p2_s if timeout < 0 else timeout
+        pending = False
+        while True:
+            response = self._next_response(wait_s, pending, quiet_ok=spr_used and not pending)
+            if response is None:
+                return None
+            assert response.service is not None  # a valid response names its service
+            if response.service.response_id() != request.service.response_id():
+                if response.service is services.TesterPresent:
+                    self.on_stale(response)
+                    continue
+                raise UnexpectedResponseException(
+                    response, f"answer to service 0x{response.service.request_id():02X} "
+                              f"while waiting for 0x{request.service.request_id():02X}")
+            if not response.positive:
+                if response.code == RESPONSE_PENDING:
+                    # ISO 14229-2: each 0x78 restarts the wait, now with P2*.
+                    pending, wait_s = True, self.p2_star_s
+                    continue
+                raise NegativeResponseException(response)
+            response.original_request = request
+            return None if spr_used else response
+
+    def _discard_stale(self) -> None:
+        """Empty the receive queue before a request, reporting keep-alive refusals in it."""
+        while self.link.available():
+            data = self.link.recv(block=False)
+            response = Response.from_payload(bytes(data or b""))
+            if response.valid and response.service is services.TesterPresent:
+                self.on_stale(response)
+        self.conn.empty_rxqueue()
+
+    def _next_response(self, wait_s: float, pending: bool, quiet_ok: bool) -> Response | None:
+        limit_s: float | None = None
+        if self.deadline is not None:
+            end, limit = self.deadline
+            left = end - time.monotonic()
+            if left <= wait_s:
+                wait_s, limit_s = max(left, 0.0), limit
+        try:
+            payload = self.conn.wait_frame(timeout=wait_s, exception=True)
+        except TimeoutException:
+            payload = None
+        if payload is None:
+            if quiet_ok:
+                return None  # suppressed positive answer: silence is success
+            if limit_s is not None:
+                raise _OperationTimeout(limit_s, pending)
+            raise TimeoutException(f"no answer within {'P2*' if pending else 'P2'} "
+                                   f"({wait_s:.3f} s)")
+        response = Response.from_payload(payload)
+        if not response.valid:
+            raise InvalidResponseException(response)
+        return response
 
 
 class EcuClient:
     """Open with `with EcuClient(endpoint, target) as ecu:`; every call is one UDS exchange."""
 
-    def __init__(self, endpoint: BusEndpoint, target: EcuTarget) -> None:
+    def __init__(self, endpoint: BusEndpoint, target: EcuTarget, *,
+                 events: EventSink | None = None,
+                 keepalive_period_s: float = KEEPALIVE_PERIOD_S) -> None:
         self.target = target
-        self._link = open_link(endpoint, target.address, target.params)
-        self._conn = PythonIsoTpConnection(self._link)
+        self.events = events or ignore_events
+        self.keepalive_period_s = keepalive_period_s
+        try:
+            self._link = open_link(endpoint, target.address, target.params)
+        except LinkInUseError as exc:
+            raise LinkInUseError(f"{target.name} ({target.address.describe()}) already has a "
+                                 "client on this bus", hint=exc.hint) from exc
         config = dict(udsoncan.configs.default_client_config)
         config.update(data_identifiers={"default": _RawDid()}, p2_timeout=target.p2_timeout_s,
-                      p2_star_timeout=5.0, request_timeout=30.0, use_server_timing=False,
-                      exception_on_unexpected_response=True)
-        self._client = Client(self._conn, config=config)  # type: ignore[arg-type]
+                      p2_star_timeout=DEFAULT_P2_STAR_S, request_timeout=None,
+                      use_server_timing=False, exception_on_unexpected_response=True)
+        self._client = _TimedClient(self._link, config, target.p2_timeout_s, self._stale_answer)
+        self._conn = self._client.conn
         self._keepalive: threading.Thread | None = None
         self._keepalive_stop = threading.Event()
         self._lock = threading.RLock()
+        self._dtc_format = target.dtc_format
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -110,6 +260,9 @@ class EcuClient:
                 return fn()
             except NegativeResponseException as exc:
                 raise NegativeResponseError(name, service, sid, exc.response.code or 0) from exc
+            except _OperationTimeout as exc:
+                raise OperationTimeoutError(name, addr, service, exc.limit_s,
+                                            exc.pending) from exc
             except TimeoutException as exc:
                 if self._link.tx_error is not None:
                     raise BusOffError(f"the adapter cannot transmit: {self._link.tx_error}",
@@ -138,28 +291,83 @@ class EcuClient:
     # -- sessions, keep-alive, security ----------------------------------------------------
 
     def change_session(self, session: int) -> None:
-        self._call("DiagnosticSessionControl", 0x10,
-                   lambda: self._client.change_session(session))
+        resp = self._call("DiagnosticSessionControl", 0x10,
+                          lambda: self._client.change_session(session))
+        # P2 in ms and P2* in 10 ms units (ISO 14229-1), parsed by udsoncan into seconds.
+        data = getattr(resp, "service_data", None)
+        self._client.use_server_timing(getattr(data, "p2_server_max", None),
+                                       getattr(data, "p2_star_server_max", None))
         if session == DEFAULT_SESSION:
             self._stop_keepalive()
         else:
             self._start_keepalive()
 
-    def tester_present(self, suppress: bool = False) -> None:
-        with self._client.suppress_positive_response(wait_nrc=False) if suppress else _null():
-            self._call("TesterPresent", 0x3E, self._client.tester_present)
+    @property
+    def timing(self) -> tuple[float, float]:
+        """(P2, P2*) in seconds this client waits, margin included."""
+        return self._client.p2_s, self._client.p2_star_s
 
-    def _start_keepalive(self, period_s: float = 2.0) -> None:
+    @contextmanager
+    def operation_timeout(self, seconds: float | None) -> Iterator[None]:
+        """Overall limit for this thread's requests inside, however long the ECU keeps
+        sending 0x78. Nested limits only shorten; None adds none.
+
+        Outside any block there is no overall limit: each wait is still bounded by P2 / P2*,
+        so only an ECU that keeps answering 0x78 in time is waited for.
+        """
+        saved = self._client.deadline
+        if seconds is not None:
+            end = time.monotonic() + seconds
+            if saved is None or end < saved[0]:
+                self._client.deadline = (end, seconds)
+        try:
+            yield
+        finally:
+            self._client.deadline = saved
+
+    def tester_present(self, suppress: bool = False) -> None:
+        """TesterPresent; with `suppress` (0x3E 0x80) nothing is awaited: a late refusal is
+        reported as a keep-alive problem when it arrives."""
+        if not suppress:
+            self._call("TesterPresent", 0x3E, self._client.tester_present)
+            return
+        with self._lock:
+            try:
+                self._link.send_single_frame(b"\x3e\x80")
+            except can.CanOperationError as exc:
+                raise BusOffError(f"the adapter cannot transmit: {exc}",
+                                  hint="check wiring, termination (60 ohm) and the "
+                                       "bitrate") from exc
+            except can.CanError as exc:
+                raise TransportError(f"CAN error while talking to {self.target.name}: {exc}"
+                                     ) from exc
+
+    def _stale_answer(self, response: Response) -> None:
+        if not response.positive:
+            self._report(f"{self.target.name} refused TesterPresent (0x3E): NRC "
+                         f"0x{response.code or 0:02X} {response.code_name}")
+
+    def _report(self, message: str) -> None:
+        with suppress(Exception):  # a failing sink must not end the keep-alive
+            self.events(LinkProblem(task="keepalive", ecu=self.target.name, message=message))
+
+    def _start_keepalive(self, period_s: float | None = None) -> None:
         if self._keepalive is not None:
             return
-        self._keepalive_stop.clear()
+        period = self.keepalive_period_s if period_s is None else period_s
+        # One stop event per thread: a thread still waiting for the lock after a stop
+        # (a long request holds it) must not be revived by the next start.
+        stop = self._keepalive_stop = threading.Event()
 
         def run() -> None:
-            while not self._keepalive_stop.wait(period_s):
-                try:
-                    self.tester_present(suppress=True)
-                except UdsError:
-                    continue
+            while not stop.wait(period):
+                with self._lock:
+                    if stop.is_set():
+                        return
+                    try:
+                        self.tester_present(suppress=True)
+                    except Exception as exc:  # report it, and keep the session alive
+                        self._report(str(exc))
 
         self._keepalive = threading.Thread(target=run, name=f"keepalive-{self.target.name}",
                                            daemon=True)
@@ -168,7 +376,8 @@ class EcuClient:
     def _stop_keepalive(self) -> None:
         if self._keepalive is not None:
             self._keepalive_stop.set()
-            self._keepalive.join(timeout=5)
+            if self._keepalive is not threading.current_thread():
+                self._keepalive.join(timeout=5)
             self._keepalive = None
 
     def unlock(self, level: int = 1) -> None:
@@ -214,9 +423,12 @@ class EcuClient:
                     raise
         return identity
 
-    def routine(self, routine_id: int, control: int = 1, data: bytes = b"") -> bytes:
-        resp = self._call("RoutineControl", 0x31, lambda: self._client.routine_control(
-            routine_id, control, data or None))
+    def routine(self, routine_id: int, control: int = 1, data: bytes = b"", *,
+                timeout_s: float | None = None) -> bytes:
+        """Routine control; `timeout_s` caps the whole exchange (0x78 answers included)."""
+        with self.operation_timeout(timeout_s):
+            resp = self._call("RoutineControl", 0x31, lambda: self._client.routine_control(
+                routine_id, control, data or None))
         return bytes(resp.data)
 
     def communication_control(self, control: int, comm_type: int = 0x01) -> None:
@@ -235,7 +447,9 @@ class EcuClient:
 
     def read_dtcs(self, mask: int = DEFAULT_STATUS_MASK, details: bool = True) -> list[Dtc]:
         payload = self._raw("ReadDTCInformation", 0x19, 0x02, bytes([mask]))
-        dtcs = [Dtc(dtc, status) for dtc, status in parse_dtc_list(payload[2:])]
+        found = parse_dtc_list(payload[2:])
+        fmt = self.dtc_format(mask) if found else DTC_FORMAT_ISO14229_1
+        dtcs = [Dtc(dtc, status, format=fmt) for dtc, status in found]
         if details:
             for dtc in dtcs:
                 self._read_records(dtc)
@@ -243,11 +457,25 @@ class EcuClient:
 
     def count_dtcs(self, mask: int = DEFAULT_STATUS_MASK) -> int:
         payload = self._raw("ReadDTCInformation", 0x19, 0x01, bytes([mask]))
+        self._dtc_format = payload[2]
         return int.from_bytes(payload[3:5], "big")
+
+    def dtc_format(self, mask: int = DEFAULT_STATUS_MASK) -> int:
+        """The ECU's DTCFormatIdentifier: from the target, else its 0x19 01 answer (once)."""
+        if self._dtc_format is None:
+            try:
+                self.count_dtcs(mask)
+            except NegativeResponseError:
+                # An ECU without 0x19 01 says nothing about its format: assume ISO 14229-1.
+                self._dtc_format = DTC_FORMAT_ISO14229_1
+        assert self._dtc_format is not None
+        return self._dtc_format
 
     def supported_dtcs(self) -> list[Dtc]:
         payload = self._raw("ReadDTCInformation", 0x19, 0x0A, b"")
-        return [Dtc(dtc, status) for dtc, status in parse_dtc_list(payload[2:])]
+        found = parse_dtc_list(payload[2:])
+        fmt = self.dtc_format() if found else DTC_FORMAT_ISO14229_1
+        return [Dtc(dtc, status, format=fmt) for dtc, status in found]
 
     def _read_records(self, dtc: Dtc) -> None:
         key = dtc.dtc.to_bytes(3, "big")
@@ -269,7 +497,3 @@ class EcuClient:
         self._call("ClearDiagnosticInformation", 0x14,
                    lambda: self._client.clear_dtc(group))
 
-
-@contextmanager
-def _null() -> Iterator[None]:
-    yield

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from workshop.uds.dtc import dtc_to_text, status_names
+from workshop.uds.dtc import DTC_FORMAT_ISO14229_1, DTC_FORMAT_NAMES, dtc_code, status_names
 
 
 @dataclass
@@ -19,13 +19,16 @@ class Dtc:
     snapshots: dict[int, dict[str, str]] = field(default_factory=dict)  # rec -> DID/raw -> hex
     extended: dict[int, str] = field(default_factory=dict)  # rec -> hex
     text: str = ""
+    format: int = DTC_FORMAT_ISO14229_1  # DTCFormatIdentifier the ECU declared
 
     @property
     def code(self) -> str:
-        return dtc_to_text(self.dtc)
+        return dtc_code(self.dtc, self.format)
 
     def to_json(self) -> dict[str, Any]:
-        return {"code": self.code, "status": self.status, "status_hex": f"0x{self.status:02X}",
+        return {"code": self.code,
+                "format": DTC_FORMAT_NAMES.get(self.format, f"0x{self.format:02X}"),
+                "status": self.status, "status_hex": f"0x{self.status:02X}",
                 "status_bits": status_names(self.status), "text": self.text,
                 "snapshots": {str(k): v for k, v in self.snapshots.items()},
                 "extended_data": {str(k): v for k, v in self.extended.items()}}

@@ -18,10 +18,14 @@ from workshop.foundation.errors import ConfigError
 from workshop.foundation.names import is_safe_name, safe_name
 from workshop.foundation.paths import resources_dir
 
+# ISO 14229-1 DTCFormatIdentifier by the name a definition uses (`dtc_format = "..."`).
+DTC_FORMATS = {"iso15031-6": 0x00, "iso14229-1": 0x01, "sae-j1939-73": 0x02,
+               "iso11992-4": 0x03, "sae-j2012-da-04": 0x04}
+
 
 @dataclass(frozen=True)
 class DtcDefinition:
-    code: str  # SAE J2012 text, e.g. "P030100"
+    code: str  # in the ECU's DTC format: "P030100" (SAE J2012), "SPN 110 FMI 0" (J1939)
     status: int
     present: bool = False  # the fault is still there: re-detected after a clear
     text: str = ""
@@ -58,6 +62,9 @@ class EcuDefinition:
     p2_star_ms: int = 5000
     s3_ms: int = 5000
     latency_ms: tuple[float, float] = (5.0, 5.0)
+    # Declared DTCFormatIdentifier; None: not declared (a tester asks the ECU with 0x19 01,
+    # a simulated ECU uses ISO 14229-1).
+    dtc_format: int | None = None
 
     @property
     def logical_address(self) -> int:
@@ -93,8 +100,12 @@ def builtin_vehicles() -> list[str]:
     return sorted(p.stem for p in (resources_dir() / "vehicles").glob("*.toml"))
 
 
-# The SAE J2012 forms that workshop.uds.dtc.text_to_dtc reads (vehicles sit below uds).
+# The DTC text forms workshop.uds.dtc.parse_dtc_code reads per format (vehicles sit below
+# uds): SAE J2012 for ISO 15031-6 / ISO 14229-1 / J2012-DA, SPN + FMI for SAE J1939-73,
+# six hex digits for ISO 11992-4.
 _DTC_CODE = re.compile(r"^[PCBU][0-3][0-9A-F]{3}-?([0-9A-F]{2})?$")
+_J1939_CODE = re.compile(r"^SPN\s*(\d+)\s*[-/ ]?\s*FMI\s*(\d+)$")
+_HEX_CODE = re.compile(r"^(?:0X)?[0-9A-F]{6}$")
 
 
 class DefinitionError(ValueError):
@@ -237,7 +248,23 @@ def _seed_key_name(value: Any, where: str) -> str:
 
 # -- the definition --------------------------------------------------------------------------
 
-def _parse_dtc(raw: dict[str, Any], where: str) -> DtcDefinition:
+def _check_dtc_code(code: str, dtc_format: int | None, where: str) -> None:
+    text = code.strip().upper()
+    if dtc_format == DTC_FORMATS["sae-j1939-73"]:
+        m = _J1939_CODE.match(text)
+        if not m or int(m.group(1)) >= 1 << 19 or int(m.group(2)) > 31:
+            raise DefinitionError(f"{where}.code {code!r} is not an SAE J1939 DTC "
+                                  "(e.g. SPN 110 FMI 0; SPN < 524288, FMI 0-31)")
+    elif dtc_format == DTC_FORMATS["iso11992-4"]:
+        if not _HEX_CODE.match(text):
+            raise DefinitionError(f"{where}.code {code!r}: write ISO 11992-4 DTCs as six hex "
+                                  "digits (e.g. 0x123456)")
+    elif not _DTC_CODE.match(text):
+        raise DefinitionError(f"{where}.code {code!r} is not an SAE J2012 DTC "
+                              "(e.g. P030100 or P0301-00)")
+
+
+def _parse_dtc(raw: dict[str, Any], where: str, dtc_format: int | None) -> DtcDefinition:
     snapshots = {}
     for at, rec in _tables(raw, "snapshots", where):
         dids = {_hex_key(did, f"{at}.dids"): _hex_bytes(data, f"{at}.dids.{did}")
@@ -252,9 +279,7 @@ def _parse_dtc(raw: dict[str, Any], where: str) -> DtcDefinition:
         extended[_ranged(number, 0, 0xFF, f"{where}.extended.{k}")] = _hex_bytes(
             v, f"{where}.extended.{k}")
     code = _req(raw, "code", str, where)
-    if not _DTC_CODE.match(code.strip().upper()):
-        raise DefinitionError(f"{where}.code {code!r} is not an SAE J2012 DTC "
-                              "(e.g. P030100 or P0301-00)")
+    _check_dtc_code(code, dtc_format, where)
     return DtcDefinition(code=code,
                          status=_ranged(_req(raw, "status", int, where), 0, 0xFF,
                                         f"{where}.status"),
@@ -298,6 +323,10 @@ def _parse_ecu(raw: dict[str, Any], bus: dict[str, Any], vin: str, where: str) -
              for did, v in _table(raw, "identification", where).items()}
     if vin and ident:
         ident.setdefault(0xF190, vin.encode("ascii"))
+    dtc_format = _opt(raw, "dtc_format", str, where, _opt(bus, "dtc_format", str, "bus", None))
+    if dtc_format is not None and dtc_format not in DTC_FORMATS:
+        raise DefinitionError(f"{where}.dtc_format must be one of {', '.join(DTC_FORMATS)}")
+    dtc_format_id = None if dtc_format is None else DTC_FORMATS[dtc_format]
     latency = _opt(raw, "latency_ms", (int, float, list), where,
                    _opt(bus, "latency_ms", (int, float, list), "bus", [5, 5]))
     if isinstance(latency, int | float):
@@ -312,7 +341,7 @@ def _parse_ecu(raw: dict[str, Any], bus: dict[str, Any], vin: str, where: str) -
         addressing=addressing, fd=_opt(raw, "fd", bool, where, _opt(bus, "fd", bool, "bus",
                                                                       False)),
         identification=ident,
-        dtcs=tuple(_parse_dtc(d, at) for at, d in _tables(raw, "dtcs", where)),
+        dtcs=tuple(_parse_dtc(d, at, dtc_format_id) for at, d in _tables(raw, "dtcs", where)),
         seed_key=None if seed_key is None else _seed_key_name(seed_key, f"{where}.seed_key"),
         sim_seed_key=(None if sim_seed_key is None
                       else _seed_key_name(sim_seed_key, f"{where}.sim_seed_key")),
@@ -322,6 +351,7 @@ def _parse_ecu(raw: dict[str, Any], bus: dict[str, Any], vin: str, where: str) -
                            f"{where}.p2_star_ms"),
         s3_ms=_ranged(_opt(raw, "s3_ms", int, where, 5000), 1, 600_000, f"{where}.s3_ms"),
         latency_ms=(float(latency[0]), float(latency[1])),
+        dtc_format=dtc_format_id,
     )
 
 
