@@ -6,12 +6,11 @@ verification sees the database fall behind the count and hash the workstation ke
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from workshop.audit.records import Checkpoint, canonical_json
 from workshop.audit.verification import HeadInput
+from workshop.foundation.paths import atomic_write
 
 HEAD_FORMAT = "workshop-audit-head/1"
 
@@ -25,30 +24,9 @@ def lock_path(log_path: Path) -> Path:
 
 
 def write_head(log_path: Path, head: Checkpoint) -> None:
-    """Write durably under a unique temporary name, then rename over the old head."""
-    target = head_path(log_path)
+    """Durably replace the head: a crash leaves the old head or the new one, never half."""
     data = canonical_json({"format": HEAD_FORMAT, **head.to_json()}).encode() + b"\n"
-    fd, tmp = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(target.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    if os.name != "posix":
-        return  # Windows cannot open a directory; its rename is already durable enough
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    atomic_write(head_path(log_path), data)
 
 
 def read_head(log_path: Path) -> HeadInput:

@@ -13,11 +13,10 @@ from pathlib import Path
 from cryptography import x509
 
 from workshop.audit.errors import AuditError
-from workshop.audit.filelock import exclusive
 from workshop.audit.signing import AuditSigner
 from workshop.audit.verification import ChainVerifier, SignerStatus
 from workshop.foundation.errors import WorkshopError
-from workshop.foundation.paths import user_dir, user_home
+from workshop.foundation.paths import file_lock, user_dir, user_home
 from workshop.trust.certs import is_demo
 from workshop.trust.chain import verify_chain
 from workshop.trust.demo import DEMO_PASSPHRASE, user_demo_pki
@@ -44,7 +43,7 @@ def identity_lock() -> Path:
 def demo_identity() -> AuditSigner:
     """The demo PKI's workstation (dealer demo root): may sign simulator actions only."""
     # serialise first-run creation of the demo PKI between processes that start together
-    with exclusive(identity_lock()):
+    with file_lock(identity_lock()):
         pki = user_demo_pki()
     key_path = pki.folder / "keys" / "workstation.key"
     try:

@@ -25,13 +25,12 @@ from cryptography.x509.oid import NameOID
 
 from workshop.audit import credential_store
 from workshop.audit.errors import AuditError
-from workshop.audit.filelock import exclusive
 from workshop.audit.identity import audit_dir, identity_lock
 from workshop.audit.records import utc_now
 from workshop.audit.signing import AuditSigner, chain_pem, fingerprint
 from workshop.audit.verification import ChainVerifier, SignerStatus
 from workshop.foundation.errors import WorkshopError
-from workshop.foundation.paths import atomic_write
+from workshop.foundation.paths import atomic_write, file_lock
 from workshop.trust import certs
 from workshop.trust.certs import CLIENT_AUTH
 from workshop.trust.keys import KeyType, PrivateKey, generate_key, load_key, save_key
@@ -103,7 +102,7 @@ def create_installation(*, protection: Protection, passphrase: bytes | None,
     """Create the key (and its self-signed placeholder certificate) under the identity lock."""
     folder = folder or audit_dir()
     name = workstation or f"workstation-{secrets.token_hex(4)}"
-    with exclusive(identity_lock()):
+    with file_lock(identity_lock()):
         existing = load_installation(folder)
         if existing is not None and not rotate:
             raise AuditError(f"this installation already has a workstation identity "
@@ -219,7 +218,7 @@ def import_certificate(identity: Installation, chain: Sequence[x509.Certificate]
         raise AuditError("the certificate was issued under the demo dealer root, which is "
                          "trusted for the simulator only",
                          hint="have the CSR signed by your dealer CA")
-    with exclusive(identity_lock()):
+    with file_lock(identity_lock()):
         atomic_write(_paths(identity.folder)[1], chain_pem([leaf, *rest]).encode())
     imported = load_installation(identity.folder)
     assert imported is not None

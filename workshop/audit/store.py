@@ -14,7 +14,6 @@ from typing import Any
 from cryptography import x509
 
 from workshop.audit.errors import AuditError, AuditTamperedError
-from workshop.audit.filelock import exclusive
 from workshop.audit.head import lock_path, read_head, write_head
 from workshop.audit.records import (
     GENESIS_HASH,
@@ -34,6 +33,7 @@ from workshop.audit.signing import (
     signature_valid,
 )
 from workshop.audit.verification import ChainVerifier, HeadInput, VerifyResult, verify_chain
+from workshop.foundation.paths import file_lock
 
 FORMAT = "2"
 SCHEMA = """
@@ -103,7 +103,7 @@ class AuditLog:
                 conn = cls._connect(path)
                 return cls(path, conn, None)
             # creation (journal mode, schema, genesis head) happens once, whoever comes first
-            with exclusive(lock_path(path)):
+            with file_lock(lock_path(path)):
                 conn = cls._connect(path)
                 log = cls(path, conn, signer)
                 log._initialise(signer)
@@ -216,7 +216,7 @@ class AuditLog:
         except (TypeError, ValueError) as exc:
             raise AuditError(f"audit details are not JSON-serialisable: {exc}") from exc
         # the lock orders commit + head write, so a slower writer never puts an older head back
-        with exclusive(lock_path(self.path)):
+        with file_lock(lock_path(self.path)):
             try:
                 record, head = self._append_locked(signer, action, vin, ecu, technician,
                                                    details_text)

@@ -20,7 +20,7 @@ from workshop.cli.output import (
     add_json_flag,
     print_json,
 )
-from workshop.foundation.errors import CancelledError, ConfigError, WorkshopError
+from workshop.foundation.errors import CancelledError, ConfigError, LockTimeoutError, WorkshopError
 from workshop.packages.errors import BuildSpecError, PackageError
 from workshop.transport.errors import TransportError
 from workshop.trust.errors import KeyFileError, TrustError
@@ -56,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
 EXIT_CODES: tuple[tuple[type[WorkshopError], int], ...] = (
     (CancelledError, EXIT_CANCELLED),
     (ConfigError, EXIT_INPUT),
+    (LockTimeoutError, EXIT_INPUT),
     (KeyFileError, EXIT_INPUT),
     (BuildSpecError, EXIT_INPUT),
     (AuditTamperedError, EXIT_FAILED),

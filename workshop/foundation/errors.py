@@ -21,3 +21,7 @@ class ConfigError(WorkshopError):
 
 class CancelledError(WorkshopError):
     """Long work was cancelled by the user at a safe point."""
+
+
+class LockTimeoutError(WorkshopError):
+    """A file that only one process may change at a time stayed locked by another one."""

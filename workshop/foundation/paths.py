@@ -12,6 +12,8 @@ from pathlib import Path
 import filelock
 import platformdirs
 
+from workshop.foundation.errors import LockTimeoutError
+
 
 def user_home() -> Path:
     """Per-user data folder: $WORKSHOP_HOME when set (tests), else the OS's user data dir."""
@@ -71,10 +73,20 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
+LOCK_TIMEOUT_S = 60.0
+
+
 @contextlib.contextmanager
-def file_lock(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock between processes (flock on POSIX, LockFileEx on Windows) for
-    one-time work such as first-run creation; the lock file itself stays behind, empty."""
+def file_lock(path: Path, timeout_s: float = LOCK_TIMEOUT_S) -> Iterator[None]:
+    """Hold an exclusive lock between processes (flock on POSIX, LockFileEx on Windows).
+
+    An OS lock, not the lock file's existence, is what counts, so a holder killed with
+    kill -9 never leaves a stale lock behind; the lock file itself stays, empty."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with filelock.FileLock(str(path)):
-        yield
+    try:
+        with filelock.FileLock(str(path), timeout=timeout_s):
+            yield
+    except filelock.Timeout as exc:
+        raise LockTimeoutError(f"{path} is locked by another workshop process",
+                               hint="wait for the other command to finish, then retry"
+                               ) from exc
