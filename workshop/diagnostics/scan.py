@@ -23,7 +23,7 @@ from workshop.transport.router import BusEndpoint
 from workshop.uds.client import EcuClient, EcuTarget
 from workshop.uds.dtc import DEFAULT_STATUS_MASK
 from workshop.uds.dtc_records import Dtc
-from workshop.uds.errors import NegativeResponseError
+from workshop.uds.errors import EcuTimeoutError, InvalidResponseError, NegativeResponseError
 from workshop.uds.identity import EcuIdentity
 from workshop.uds.nrc import nrc_name
 
@@ -31,6 +31,7 @@ SCAN_STEPS = ("identify", "read DTCs")
 # Each worker holds one ECU client, whose ISO-TP link runs two threads of its own: the bound
 # keeps a vehicle of any size to ~100 tester threads, and 32 still scans a 30-ECU truck at once.
 MAX_SCAN_WORKERS = 32
+RETRY_WORKERS = 4
 
 
 @dataclass
@@ -101,31 +102,83 @@ def _failure(step: str, exc: WorkshopError) -> str:
     return f"{step} failed: {exc.message}"
 
 
-def scan_ecu(endpoint: BusEndpoint, target: EcuTarget, texts: dict[str, str],
-             result: EcuScan, mask: int, events: EventSink, cancel: CancelToken,
-             task: str = "scan") -> EcuScan:
-    """Identify one ECU and read its DTCs into `result`; publish its result when done."""
-    cancel.raise_if_cancelled()
-    events(EcuStarted(task, target.name))
-    step = "identification"
-    try:
-        with EcuClient(endpoint, target) as ecu:
-            events(EcuStep(task, target.name, SCAN_STEPS[0], 1, len(SCAN_STEPS)))
-            result.identity = ecu.read_identity()
-            cancel.raise_if_cancelled()
+@dataclass
+class _Job:
+    target: EcuTarget
+    result: EcuScan
+    try_again: bool = False
+
+
+@dataclass(frozen=True)
+class _ScanRun:
+    endpoint: BusEndpoint
+    texts: dict[str, str]
+    mask: int
+    events: EventSink
+    cancel: CancelToken
+    task: str
+
+    def scan_ecu(self, job: _Job, *, first_try: bool, last_try: bool) -> None:
+        """Identify one ECU and read its DTCs into `job.result`; publish its result unless
+        it timed out and will be tried again (`last_try` False)."""
+        self.cancel.raise_if_cancelled()
+        target, result = job.target, job.result
+        if first_try:
+            self.events(EcuStarted(self.task, target.name))
+        result.identity, result.dtcs, result.error = EcuIdentity(), [], None
+        job.try_again = False
+        client = EcuClient(self.endpoint, target)
+        try:
+            client.open()
+        except RuntimeError as exc:
+            # can-isotp could not get its threads running (a machine out of threads or
+            # CPU): this ECU is not scanned, the others still are.
+            client.close()
+            result.error = f"could not open the ISO-TP link to {target.name}: {exc}"
+        else:
+            self._identify_and_read(client, job)
+        if last_try or not job.try_again:
+            self.events(EcuFinished(self.task, target.name, ok=result.error is None,
+                                    result=result, error=result.error))
+
+    def _identify_and_read(self, client: EcuClient, job: _Job) -> None:
+        name, result, step = job.target.name, job.result, "identification"
+        try:
+            self.events(EcuStep(self.task, name, SCAN_STEPS[0], 1, len(SCAN_STEPS)))
+            result.identity = client.read_identity()
+            self.cancel.raise_if_cancelled()
             step = "DTC read"
-            events(EcuStep(task, target.name, SCAN_STEPS[1], 2, len(SCAN_STEPS)))
-            result.dtcs = ecu.read_dtcs(mask)
+            self.events(EcuStep(self.task, name, SCAN_STEPS[1], 2, len(SCAN_STEPS)))
+            result.dtcs = client.read_dtcs(self.mask)
             for dtc in result.dtcs:
-                dtc.text = texts.get(dtc.code, "")
-    except CancelledError:
-        raise
-    except WorkshopError as exc:
-        # An ECU that did not identify itself keeps the full message with its hint.
-        result.error = _failure(step, exc) if step == "DTC read" else str(exc)
-    events(EcuFinished(task, target.name, ok=result.error is None, result=result,
-                       error=result.error))
-    return result
+                dtc.text = self.texts.get(dtc.code, "")
+        except CancelledError:
+            raise
+        except WorkshopError as exc:
+            # Worth a second try: no answer in time, or an answer that does not fit the
+            # request (e.g. a late answer to the functional TesterPresent of discovery).
+            job.try_again = isinstance(exc, EcuTimeoutError | InvalidResponseError)
+            # An ECU that did not identify itself keeps the full message with its hint.
+            result.error = _failure(step, exc) if step == "DTC read" else str(exc)
+        finally:
+            client.close()
+
+    def run(self, jobs: list[_Job], workers: int, *, first_try: bool,
+            last_try: bool) -> None:
+        if workers <= 1:
+            for job in jobs:
+                self.scan_ecu(job, first_try=first_try, last_try=last_try)
+            return
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="scan") as pool:
+            futures = [pool.submit(self.scan_ecu, job, first_try=first_try,
+                                   last_try=last_try) for job in jobs]
+            try:
+                for f in as_completed(futures):
+                    f.result()
+            except BaseException:
+                # Queued ECUs must not start; running ones stop at their next safe point.
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
 
 
 def scan_vehicle(endpoint: BusEndpoint, vehicle: str, targets: list[tuple[EcuTarget, str]],
@@ -134,30 +187,27 @@ def scan_vehicle(endpoint: BusEndpoint, vehicle: str, targets: list[tuple[EcuTar
                  cancel: CancelToken | None = None, task: str = "scan",
                  max_workers: int = MAX_SCAN_WORKERS) -> VehicleScan:
     """Scan `targets` (each with its source label) over the one bus, at most `max_workers`
-    ECUs at a time. Raises CancelledError at the next safe point once `cancel` is set."""
-    cancel = cancel or CancelToken()
+    ECUs at a time. Raises CancelledError at the next safe point once `cancel` is set.
+
+    An ECU that timed out (or gave an answer that fits no request) is asked once more
+    after the others, RETRY_WORKERS at a time
+    (unless not one ECU answered: then the bus is silent, not busy): on a loaded bus, or a
+    loaded PC running the simulator, an answer can come late; a really absent ECU costs
+    one more P2 timeout. Its EcuFinished event comes after that second try."""
+    run = _ScanRun(endpoint, texts, mask, events, cancel or CancelToken(), task)
     started = datetime.now(UTC).isoformat(timespec="seconds")
     t0 = time.perf_counter()
-    results = [EcuScan(t.name, t.address.describe(), source) for t, source in targets]
-    jobs = list(zip((t for t, _ in targets), results, strict=True))
-    if concurrent and jobs:
-        with concurrent_pool(min(len(jobs), max_workers)) as pool:
-            futures = [pool.submit(scan_ecu, endpoint, t, texts, r, mask, events, cancel, task)
-                       for t, r in jobs]
-            try:
-                for f in as_completed(futures):
-                    f.result()
-            except BaseException:
-                # Queued ECUs must not start; running ones stop at their next safe point.
-                pool.shutdown(wait=True, cancel_futures=True)
-                raise
-    else:
-        for t, r in jobs:
-            scan_ecu(endpoint, t, texts, r, mask, events, cancel, task)
-    cancel.raise_if_cancelled()  # a cancelled scan is not a result, even if all ECUs finished
-    return VehicleScan(vehicle, started, time.perf_counter() - t0, results, mask)
-
-
-def concurrent_pool(n: int) -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=max(1, min(n, MAX_SCAN_WORKERS)),
-                                                 thread_name_prefix="scan")
+    jobs = [_Job(t, EcuScan(t.name, t.address.describe(), source)) for t, source in targets]
+    workers = max(1, min(len(jobs), max_workers)) if concurrent else 1
+    run.run(jobs, workers, first_try=True, last_try=False)
+    late = [j for j in jobs if j.try_again]
+    if late:
+        if any(j.result.responded for j in jobs):
+            run.run(late, min(workers, RETRY_WORKERS), first_try=False, last_try=True)
+        else:
+            for j in late:
+                events(EcuFinished(task, j.target.name, ok=False, result=j.result,
+                                   error=j.result.error))
+    run.cancel.raise_if_cancelled()  # a cancelled scan is not a result, even if all finished
+    return VehicleScan(vehicle, started, time.perf_counter() - t0, [j.result for j in jobs],
+                       mask)
