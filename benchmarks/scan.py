@@ -1,57 +1,99 @@
-"""Scan benchmark: concurrent vs sequential scan of `truck` on the bus-rate model.
+"""Scan benchmark: concurrent vs sequential scans on the bus-rate model.
 
-Run: python benchmarks/scan.py [--runs N]
-The truck has 30 ECUs on 29-bit normal-fixed addressing at 500 kbit/s with 20-50 ms ECU
-latency; every frame takes its on-wire time on the shared simulated wire.
+Run: python benchmarks/scan.py [--runs N] [--fleet N]
+`truck` has 30 ECUs on 29-bit normal-fixed addressing at 500 kbit/s with 20-50 ms ECU
+latency; the synthetic fleet has `--fleet` ECUs (default 200) of the same kind, generated
+here. Every frame takes its on-wire time on the shared simulated wire. Concurrent and
+sequential runs are interleaved, so load on the machine hits both alike.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import statistics
 import tempfile
+import threading
 import time
+from pathlib import Path
 
+from workshop.foundation.events import Event
 from workshop.services import diagnose
 from workshop.services.connection import VehicleConnection
 from workshop.transport.adapters import AdapterConfig
-from workshop.vehicles import load_vehicle
+from workshop.vehicles import VehicleDefinition, load_vehicle
 
 
-def one_scan(concurrent: bool, run: int) -> tuple[float, float, int, int]:
-    vehicle = load_vehicle("truck")
-    adapter = AdapterConfig(channel=f"bench-{run}-{concurrent}", bitrate=vehicle.bitrate,
-                            rate_model=True)
+def synthetic_vehicle(n: int, folder: Path) -> VehicleDefinition:
+    """`n` ECUs like the truck's: 29-bit, 500 kbit/s, 20-50 ms, full identification, a DTC."""
+    lines = ['name = "fleet"', 'model = "Synthetic"', 'vin = "1M8GDM9AXKP042788"', "",
+             "[bus]", "bitrate = 500000", 'addressing = "normal_fixed_29bit"',
+             "tester_address = 0xF1", "latency_ms = [20, 50]", ""]
+    for a in [a for a in range(0x01, 0xFF) if a != 0xF1][:n]:
+        lines += ["[[ecus]]", f'name = "N{a:02X}"', f"address = 0x{a:02X}", "",
+                  "[ecus.identification]"]
+        lines += [f'F{did} = "{did}-{a:02X}"' for did in
+                  ("180", "187", "188", "189", "18A", "18C", "191", "193", "195", "197", "19E")]
+        lines += ["", "[[ecus.dtcs]]", f'code = "P0{a:02X}011"', "status = 0x2F",
+                  "present = true", ""]
+    path = folder / f"fleet-{n}.toml"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return load_vehicle(path)
+
+
+def one_scan(vehicle: VehicleDefinition, concurrent: bool, run: int
+             ) -> tuple[float, float, int, int, int]:
+    adapter = AdapterConfig(channel=f"bench-{vehicle.name}-{run}-{concurrent}",
+                            bitrate=vehicle.bitrate, rate_model=True)
     with VehicleConnection(adapter, vehicle) as conn:
+        base = threading.active_count()
+        peak = [0]
+
+        def sample(_: Event) -> None:
+            peak[0] = max(peak[0], threading.active_count() - base)
+
         t0 = time.perf_counter()
-        result = diagnose.scan(conn, concurrent=concurrent, discover=True)
+        result = diagnose.scan(conn, concurrent=concurrent, discover=True, events=sample)
         wall = time.perf_counter() - t0  # with functional discovery
     answered = sum(1 for e in result.ecus if e.error is None)
-    return result.duration_s, wall, answered, len(result.ecus)
+    return result.duration_s, wall, answered, len(result.ecus), peak[0]
+
+
+def bench(vehicle: VehicleDefinition, runs: int, label: str) -> None:
+    conc, seq, walls, peaks = [], [], [], []
+    for run in range(runs):  # interleaved
+        t, wall, ok, n, peak = one_scan(vehicle, True, run)
+        conc.append(t)
+        walls.append(wall)
+        peaks.append(peak)
+        assert ok == n, f"concurrent scan: only {ok}/{n} ECUs answered"
+        t, _, ok, n, _ = one_scan(vehicle, False, run)
+        seq.append(t)
+        assert ok == n, f"sequential scan: only {ok}/{n} ECUs answered"
+    mc, ms = statistics.median(conc), statistics.median(seq)
+    mw = statistics.median(walls)
+    print(f"{label}, {runs} runs")
+    print(f"  concurrent scan : median {mc:6.2f} s  (runs: {', '.join(f'{x:.2f}' for x in conc)})")
+    print(f"  sequential scan : median {ms:6.2f} s  (runs: {', '.join(f'{x:.2f}' for x in seq)})")
+    print(f"  concurrent incl. functional discovery: median {mw:6.2f} s")
+    print(f"  ratio sequential/concurrent: {ms / mc:5.1f}x")
+    print(f"  tester threads during the concurrent scan: at most {max(peaks)}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--fleet", type=int, default=200, help="ECUs of the synthetic vehicle")
     args = parser.parse_args()
     os.environ.setdefault("WORKSHOP_HOME", tempfile.mkdtemp(prefix="workshop-bench-"))
-    conc, seq, walls = [], [], []
-    for run in range(args.runs):  # interleaved, so load on the machine hits both alike
-        t, wall, ok, n = one_scan(True, run)
-        conc.append(t)
-        walls.append(wall)
-        assert ok == n, f"concurrent scan: only {ok}/{n} ECUs answered"
-        t, _, ok, n = one_scan(False, run)
-        seq.append(t)
-        assert ok == n, f"sequential scan: only {ok}/{n} ECUs answered"
-    mc, ms = statistics.median(conc), statistics.median(seq)
-    mw = statistics.median(walls)
-    print(f"truck, 30 ECUs, 500 kbit/s bus-rate model, 20-50 ms latency, {args.runs} runs")
-    print(f"  concurrent scan : median {mc:6.2f} s  (runs: {', '.join(f'{x:.2f}' for x in conc)})")
-    print(f"  sequential scan : median {ms:6.2f} s  (runs: {', '.join(f'{x:.2f}' for x in seq)})")
-    print(f"  concurrent incl. functional discovery: median {mw:6.2f} s")
-    print(f"  ratio sequential/concurrent: {ms / mc:5.1f}x   (target: concurrent <= 2 s, >= 8x)")
+    logging.getLogger("UdsClient").setLevel(logging.ERROR)  # NRC 0x31 on absent DIDs
+    bench(load_vehicle("truck"), args.runs,
+          "truck, 30 ECUs, 500 kbit/s bus-rate model, 20-50 ms latency "
+          "(target: concurrent <= 2 s, >= 8x)")
+    fleet = synthetic_vehicle(args.fleet, Path(tempfile.mkdtemp(prefix="workshop-fleet-")))
+    bench(fleet, args.runs,
+          f"synthetic, {len(fleet.ecus)} ECUs, 500 kbit/s bus-rate model, 20-50 ms latency")
 
 
 if __name__ == "__main__":

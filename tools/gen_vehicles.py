@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+from workshop.diagnostics.vin import check_digit
+
 OUT = Path(__file__).resolve().parents[1] / "resources" / "vehicles"
 
 DEMO = [  # name, req, resp, supplier, dtcs
@@ -19,6 +21,14 @@ DEMO = [  # name, req, resp, supplier, dtcs
     ("INSTRUMENT", 0x7E5, 0x7ED, "Visteon", []),
     ("GATEWAY", 0x7E6, 0x7EE, "Vector", [("U010087", 0x2F, True, "Lost communication with ECM")]),
 ]
+
+
+def vin(prefix: str, serial: str) -> str:
+    """ISO 3779 VIN: 8 characters, the 49 CFR 565 check digit, model year R (2024), then
+    plant and serial (`serial`, 7 characters); no I, O or Q."""
+    assert len(prefix) == 8 and len(serial) == 7
+    body = f"{prefix}0R{serial}"
+    return body[:8] + check_digit(body) + body[9:]
 
 
 def ident(name: str, supplier: str, idx: int, sw: str, hw_prefix: str) -> list[str]:
@@ -47,9 +57,10 @@ def dtc_block(code: str, status: int, present: bool, text: str) -> str:
 
 
 def demo_car() -> str:
-    lines = ['name = "demo-car"', 'model = "Demo Car 2024"', 'vin = "WDEMO000000000001"', "",
+    lines = ['name = "demo-car"', 'model = "Demo Car 2024"',
+             f'vin = "{vin("WDXDEMC1", "A000001")}"', "",
              "[bus]", "bitrate = 500000", 'addressing = "normal_11bit"', "functional_id = 0x7DF",
-             "latency_ms = [5, 15]", "",
+             "latency_ms = [5, 15]", 'dtc_format = "iso14229-1"', "",
              "[snapshot_dids]", '"9000" = 2  # engine speed', '"9001" = 1  # coolant temp', ""]
     for i, (name, req, resp, supplier, dtcs) in enumerate(DEMO, start=1):
         lines += ["[[ecus]]", f'name = "{name}"', f"request_id = 0x{req:03X}",
@@ -62,9 +73,11 @@ def demo_car() -> str:
 
 def truck() -> str:
     rng = random.Random(2024)
-    lines = ['name = "truck"', 'model = "Demo Truck 40t"', 'vin = "WTRUCK00000000042"', "",
+    lines = ['name = "truck"', 'model = "Demo Truck 40t"',
+             f'vin = "{vin("WTXTRK40", "B000042")}"', "",
              "[bus]", "bitrate = 500000", 'addressing = "normal_fixed_29bit"',
-             "tester_address = 0xF1", "latency_ms = [20, 50]", "",
+             "tester_address = 0xF1", "latency_ms = [20, 50]",
+             'dtc_format = "iso14229-1"', "",
              "[snapshot_dids]", '"9000" = 2', '"9001" = 1', ""]
     for i in range(30):
         addr = 0x10 + i

@@ -23,7 +23,7 @@ def test_clear_one_ecu_is_bracketed(demo: VehicleConnection) -> None:
         assert log.check().ok
     assert result.ok
     assert [r["phase"] for r in recs] == ["intent", "outcome"]
-    assert recs[0]["vin"] == "WDEMO000000000001" and recs[0]["ecu"] == "ENGINE"
+    assert recs[0]["vin"] == "WDXDEMC12RA000001" and recs[0]["ecu"] == "ENGINE"
     assert recs[0]["technician"] == "tech-42"
     assert recs[1]["outcome"] == "success" and recs[1]["intent_seq"] == 1
 

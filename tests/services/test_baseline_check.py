@@ -82,7 +82,7 @@ def test_cli_baseline_check_json(capsys: pytest.CaptureFixture[str], tmp_path: P
     code = main(["--channel", f"cli-{tmp_path.name}", "baseline", "check", "--json"])
     out = json.loads(capsys.readouterr().out)
     assert code == 1  # not every ECU is approved
-    assert out["vin"] == "WDEMO000000000001" and len(out["ecus"]) == 7
+    assert out["vin"] == "WDXDEMC12RA000001" and len(out["ecus"]) == 7
     assert all(e["verdict"] == "outdated" for e in out["ecus"])
     assert out["warnings"] == [] and out["baseline"].endswith("demo-car-2026.11.baseline")
 

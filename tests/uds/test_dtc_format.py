@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 from tests.simulator.bench import J1939_ECU, FrameCounter, bench
@@ -32,8 +31,8 @@ def test_format_declared_in_the_definition_needs_no_question(tmp_path: Path) -> 
         assert conn.endpoint is not None
         definition = conn.vehicle.ecu("RETARDER")
         assert definition.dtc_format == DTC_FORMAT_SAE_J1939_73
-        assert conn.vehicle.ecu("ENGINE").dtc_format is None  # not declared: ask the ECU
-        target = replace(conn.target(definition), dtc_format=definition.dtc_format)
+        target = conn.target(definition)  # the connection hands the declared format on
+        assert target.dtc_format == DTC_FORMAT_SAE_J1939_73
         trace = BusEndpoint(open_bus(conn.adapter))  # a bus does not see its own frames
         try:
             asked = FrameCounter(trace, 0x7E7, b"\x03\x19\x01")

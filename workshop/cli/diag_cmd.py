@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
 from typing import Any
 
 from workshop.cli.options import adapter_config, confirm, vehicle
 from workshop.cli.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, add_json_flag, print_json
 from workshop.diagnostics.scan import EcuScan
-from workshop.foundation.events import Progress
+from workshop.foundation.events import (
+    CancelToken,
+    EcuFinished,
+    EcuStep,
+    Event,
+    EventSink,
+    ignore_events,
+)
 from workshop.services import diagnose
 from workshop.services.audit_trail import open_audit_log
 from workshop.services.connection import VehicleConnection
@@ -62,13 +74,37 @@ def connect(args: argparse.Namespace) -> VehicleConnection:
     return VehicleConnection(adapter_config(args, v), v)
 
 
-def _progress(args: argparse.Namespace) -> Any:
+def event_printer(args: argparse.Namespace) -> EventSink:
+    """Per-ECU progress on stderr for a person at a terminal; nothing otherwise."""
     if args.json or not sys.stderr.isatty():
-        return lambda _p: None
+        return ignore_events
 
-    def show(p: Progress) -> None:
-        print(f"  {p.subject:<14} {p.message}", file=sys.stderr)
+    def show(event: Event) -> None:
+        if isinstance(event, EcuStep):
+            print(f"  {event.ecu:<14} {event.step}", file=sys.stderr)
+        elif isinstance(event, EcuFinished):
+            print(f"  {event.ecu:<14} {'done' if event.ok else event.error}", file=sys.stderr)
     return show
+
+
+@contextmanager
+def cancel_on_ctrl_c(token: CancelToken) -> Iterator[CancelToken]:
+    """Ctrl-C cancels the work at its next safe point (exit 5); a second Ctrl-C interrupts
+    at once. Signal handlers can only be set from the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        yield token
+        return
+
+    def on_sigint(signum: int, frame: FrameType | None) -> None:
+        if token.cancelled:
+            raise KeyboardInterrupt
+        token.cancel()
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield token
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def cmd_adapters(args: argparse.Namespace) -> int:
@@ -95,20 +131,35 @@ def _print_ecu(e: EcuScan, dtc_only: bool = False) -> None:
         print(f"  {d.code}  status 0x{d.status:02X}  {d.text}")
 
 
+def _scan_state(e: EcuScan) -> str:
+    if not e.responded:
+        return "no answer"
+    if e.error:
+        return e.error
+    return f"{len(e.dtcs)} DTC"
+
+
 def cmd_scan(args: argparse.Namespace) -> int:
-    with connect(args) as conn:
+    with connect(args) as conn, cancel_on_ctrl_c(diagnose.new_cancel_token()) as token:
         result = diagnose.scan(conn, discover=not args.no_discovery,
-                               concurrent=not args.sequential, progress=_progress(args))
+                               concurrent=not args.sequential, events=event_printer(args),
+                               cancel=token)
     if args.json:
         print_json(result.to_json())
     else:
-        print(f"vehicle {result.vehicle}  VIN {result.vin}  "
+        vin = result.vin
+        flag = f" (INVALID: {result.vin_problem})" if result.vin_problem else ""
+        print(f"vehicle {result.vehicle}  VIN {vin}{flag}  "
               f"{len(result.ecus)} ECUs in {result.duration_s:.2f} s")
         for e in result.ecus:
             sw = e.identity.software_version or "-"
-            state = "no answer" if not e.responded else f"{len(e.dtcs)} DTC"
-            print(f"  {e.name:<14} {e.identity.part_number or '-':<18} sw {sw:<8} {state}")
-    return EXIT_OK if all(e.responded for e in result.ecus) else EXIT_FAILED
+            print(f"  {e.name:<14} {e.identity.part_number or '-':<18} sw {sw:<8} "
+                  f"{_scan_state(e)}")
+            for label, why in e.identity.failed_by_name().items():
+                print(f"      {label} not read: {why}")
+            if e.vin_problem and e.identity.vin != vin:
+                print(f"      VIN {e.identity.vin} INVALID: {e.vin_problem}")
+    return EXIT_OK if all(e.error is None for e in result.ecus) else EXIT_FAILED
 
 
 def cmd_ecu_info(args: argparse.Namespace) -> int:
@@ -116,17 +167,21 @@ def cmd_ecu_info(args: argparse.Namespace) -> int:
         identity = ecu.read_identity()
         name = ecu.target.name
     if args.json:
-        print_json({"name": name, "identification": identity.by_name()})
+        print_json({"name": name, "identification": identity.by_name(),
+                    "identification_failed": identity.failed_by_name()})
     else:
         print(name)
         for key, value in identity.by_name().items():
             print(f"  {key:<34} {value}")
+        for key, why in identity.failed_by_name().items():
+            print(f"  {key:<34} not read: {why}")
     return EXIT_OK
 
 
 def cmd_dtc_read(args: argparse.Namespace) -> int:
-    with connect(args) as conn:
-        result = diagnose.scan(conn, only=[args.ecu] if args.ecu else None, discover=False)
+    with connect(args) as conn, cancel_on_ctrl_c(diagnose.new_cancel_token()) as token:
+        result = diagnose.read_dtcs(conn, only=[args.ecu] if args.ecu else None,
+                                    events=event_printer(args), cancel=token)
     if args.json:
         print_json({"vin": result.vin, "ecus": [
             {"name": e.name, "dtcs": [d.to_json() for d in e.dtcs], "error": e.error}
@@ -142,14 +197,17 @@ def cmd_dtc_clear(args: argparse.Namespace) -> int:
     if not confirm(f"Clear all DTCs on {what}?", args.yes):
         print("nothing cleared", file=sys.stderr)
         return EXIT_USAGE
-    with connect(args) as conn, open_audit_log(simulated=conn.adapter.is_simulated) as log:
-        results = (diagnose.clear_all(conn, log) if args.all
-                   else [diagnose.clear_ecu(conn, args.ecu, log)])
+    with connect(args) as conn, open_audit_log(simulated=conn.adapter.is_simulated) as log, \
+            cancel_on_ctrl_c(diagnose.new_cancel_token()) as token:
+        events = event_printer(args)
+        results = (diagnose.clear_all(conn, log, events=events, cancel=token) if args.all
+                   else [diagnose.clear_ecu(conn, args.ecu, log, events=events, cancel=token)])
     if args.json:
-        print_json({"cleared": [vars(r) for r in results]})
+        print_json({"cleared": [{"ecu": r.ecu, **r.to_json()} for r in results]})
     else:
         for r in results:
-            print(f"  {r.ecu:<14} {'cleared' if r.ok else 'NOT cleared: ' + r.detail}")
+            still = f"  (still stored: {', '.join(r.remaining)})" if r.remaining else ""
+            print(f"  {r.ecu:<14} {'cleared' if r.ok else 'NOT cleared: ' + r.detail}{still}")
     return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
 
 

@@ -26,8 +26,11 @@ class FunctionalAnswer:
 class FunctionalRequest:
     """Send one single-frame functional request and collect single-frame answers.
 
-    Finishes as soon as every expected responder gave a final answer (positive or a negative
-    other than 0x78 response-pending), or when the window closes.
+    Listens for the whole window, extended by P2* while any responder's last word was 0x78
+    (response pending), up to MAX_PENDING_S: an ECU the caller does not know of may answer
+    at any time in the window, so knowing every expected answer is no reason to stop.
+    `finish_when` lets a caller that only needs some answers (a functional clear, which is
+    verified per ECU afterwards) stop once those are final.
     """
 
     def __init__(self, endpoint: BusEndpoint, functional_id: int, extended: bool,
@@ -37,7 +40,8 @@ class FunctionalRequest:
         self.extended = extended
         self.is_response_id = is_response_id
 
-    def run(self, payload: bytes, expected: set[int], window_s: float) -> list[FunctionalAnswer]:
+    def run(self, payload: bytes, window_s: float, finish_when: set[int] | None = None
+            ) -> list[FunctionalAnswer]:
         answers: dict[int, bytes] = {}
         pending: set[int] = set()
         done = threading.Event()
@@ -58,7 +62,7 @@ class FunctionalRequest:
                     return
                 answers[msg.arbitration_id] = data
                 pending.discard(msg.arbitration_id)
-                if expected and expected <= answers.keys():
+                if finish_when and finish_when <= answers.keys() and not pending:
                     done.set()
 
         self.endpoint.router.add_tap(tap)

@@ -2,27 +2,36 @@
 
 from __future__ import annotations
 
-import concurrent.futures
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from workshop.diagnostics.vin import vin_problem
 from workshop.foundation.errors import CancelledError, WorkshopError
 from workshop.foundation.events import (
     CancelToken,
-    Progress,
-    ProgressSink,
-    ignore_progress,
+    EcuFinished,
+    EcuStarted,
+    EcuStep,
+    EventSink,
+    ignore_events,
 )
 from workshop.transport.router import BusEndpoint
 from workshop.uds.client import EcuClient, EcuTarget
 from workshop.uds.dtc import DEFAULT_STATUS_MASK
 from workshop.uds.dtc_records import Dtc
+from workshop.uds.errors import EcuTimeoutError, InvalidResponseError, NegativeResponseError
 from workshop.uds.identity import EcuIdentity
+from workshop.uds.nrc import nrc_name
 
-SCAN_STEPS = 2  # identify, read DTCs
+SCAN_STEPS = ("identify", "read DTCs")
+# Each worker holds one ECU client, whose ISO-TP link runs two threads of its own: the bound
+# keeps a vehicle of any size to ~100 tester threads, and 32 still scans a 30-ECU truck at once.
+MAX_SCAN_WORKERS = 32
+RETRY_WORKERS = 4
 
 
 @dataclass
@@ -36,13 +45,22 @@ class EcuScan:
 
     @property
     def responded(self) -> bool:
-        return self.error is None or bool(self.identity.values)
+        return self.error is None or bool(self.identity.values or self.identity.failed)
+
+    @property
+    def vin_problem(self) -> str | None:
+        vin = self.identity.vin
+        return vin_problem(vin) if vin else None
 
     def to_json(self) -> dict[str, Any]:
+        vin = self.identity.vin
         return {"name": self.name, "address": self.address, "source": self.source,
                 "responded": self.responded, "identification": self.identity.by_name(),
+                "identification_failed": self.identity.failed_by_name(),
                 "software_version": self.identity.software_version,
                 "part_number": self.identity.part_number,
+                "vin_valid": None if vin is None else self.vin_problem is None,
+                "vin_problem": self.vin_problem,
                 "dtcs": [d.to_json() for d in self.dtcs], "error": self.error}
 
 
@@ -64,55 +82,132 @@ class VehicleScan:
         vin = self.vin
         return [e.name for e in self.ecus if e.identity.vin and e.identity.vin != vin]
 
+    @property
+    def vin_problem(self) -> str | None:
+        vin = self.vin
+        return vin_problem(vin) if vin else None
+
     def to_json(self) -> dict[str, Any]:
-        return {"vehicle": self.vehicle, "vin": self.vin, "vin_conflicts": self.vin_conflicts,
+        return {"vehicle": self.vehicle, "vin": self.vin,
+                "vin_valid": None if self.vin is None else self.vin_problem is None,
+                "vin_problem": self.vin_problem, "vin_conflicts": self.vin_conflicts,
                 "started": self.started, "duration_s": round(self.duration_s, 3),
                 "dtc_status_mask": f"0x{self.status_mask:02X}",
                 "ecus": [e.to_json() for e in self.ecus]}
 
 
-def scan_ecu(endpoint: BusEndpoint, target: EcuTarget, texts: dict[str, str],
-             result: EcuScan, mask: int, progress: ProgressSink, cancel: CancelToken) -> EcuScan:
-    try:
-        with EcuClient(endpoint, target) as ecu:
-            cancel.raise_if_cancelled()
-            result.identity = ecu.read_identity()
-            progress(Progress("scan", target.name, 1, SCAN_STEPS, "identified"))
-            cancel.raise_if_cancelled()
-            result.dtcs = ecu.read_dtcs(mask)
+def _failure(step: str, exc: WorkshopError) -> str:
+    if isinstance(exc, NegativeResponseError):
+        return f"{step} failed: NRC 0x{exc.nrc:02X} {nrc_name(exc.nrc)}"
+    return f"{step} failed: {exc.message}"
+
+
+@dataclass
+class _Job:
+    target: EcuTarget
+    result: EcuScan
+    try_again: bool = False
+
+
+@dataclass(frozen=True)
+class _ScanRun:
+    endpoint: BusEndpoint
+    texts: dict[str, str]
+    mask: int
+    events: EventSink
+    cancel: CancelToken
+    task: str
+
+    def scan_ecu(self, job: _Job, *, first_try: bool, last_try: bool) -> None:
+        """Identify one ECU and read its DTCs into `job.result`; publish its result unless
+        it timed out and will be tried again (`last_try` False)."""
+        self.cancel.raise_if_cancelled()
+        target, result = job.target, job.result
+        if first_try:
+            self.events(EcuStarted(self.task, target.name))
+        result.identity, result.dtcs, result.error = EcuIdentity(), [], None
+        job.try_again = False
+        client = EcuClient(self.endpoint, target)
+        try:
+            client.open()
+        except RuntimeError as exc:
+            # can-isotp could not get its threads running (a machine out of threads or
+            # CPU): this ECU is not scanned, the others still are.
+            client.close()
+            result.error = f"could not open the ISO-TP link to {target.name}: {exc}"
+        else:
+            self._identify_and_read(client, job)
+        if last_try or not job.try_again:
+            self.events(EcuFinished(self.task, target.name, ok=result.error is None,
+                                    result=result, error=result.error))
+
+    def _identify_and_read(self, client: EcuClient, job: _Job) -> None:
+        name, result, step = job.target.name, job.result, "identification"
+        try:
+            self.events(EcuStep(self.task, name, SCAN_STEPS[0], 1, len(SCAN_STEPS)))
+            result.identity = client.read_identity()
+            self.cancel.raise_if_cancelled()
+            step = "DTC read"
+            self.events(EcuStep(self.task, name, SCAN_STEPS[1], 2, len(SCAN_STEPS)))
+            result.dtcs = client.read_dtcs(self.mask)
             for dtc in result.dtcs:
-                dtc.text = texts.get(dtc.code, "")
-            progress(Progress("scan", target.name, 2, SCAN_STEPS, f"{len(result.dtcs)} DTCs"))
-    except CancelledError:
-        raise
-    except WorkshopError as exc:
-        result.error = str(exc)
-        progress(Progress("scan", target.name, SCAN_STEPS, SCAN_STEPS, "failed"))
-    return result
+                dtc.text = self.texts.get(dtc.code, "")
+        except CancelledError:
+            raise
+        except WorkshopError as exc:
+            # Worth a second try: no answer in time, or an answer that does not fit the
+            # request (e.g. a late answer to the functional TesterPresent of discovery).
+            job.try_again = isinstance(exc, EcuTimeoutError | InvalidResponseError)
+            # An ECU that did not identify itself keeps the full message with its hint.
+            result.error = _failure(step, exc) if step == "DTC read" else str(exc)
+        finally:
+            client.close()
+
+    def run(self, jobs: list[_Job], workers: int, *, first_try: bool,
+            last_try: bool) -> None:
+        if workers <= 1:
+            for job in jobs:
+                self.scan_ecu(job, first_try=first_try, last_try=last_try)
+            return
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="scan") as pool:
+            futures = [pool.submit(self.scan_ecu, job, first_try=first_try,
+                                   last_try=last_try) for job in jobs]
+            try:
+                for f in as_completed(futures):
+                    f.result()
+            except BaseException:
+                # Queued ECUs must not start; running ones stop at their next safe point.
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
 
 
 def scan_vehicle(endpoint: BusEndpoint, vehicle: str, targets: list[tuple[EcuTarget, str]],
                  texts: dict[str, str], *, concurrent: bool = True,
-                 mask: int = DEFAULT_STATUS_MASK, progress: ProgressSink = ignore_progress,
-                 cancel: CancelToken | None = None) -> VehicleScan:
-    """Scan `targets` (each with its source label), all at once over the one bus."""
-    cancel = cancel or CancelToken()
+                 mask: int = DEFAULT_STATUS_MASK, events: EventSink = ignore_events,
+                 cancel: CancelToken | None = None, task: str = "scan",
+                 max_workers: int = MAX_SCAN_WORKERS) -> VehicleScan:
+    """Scan `targets` (each with its source label) over the one bus, at most `max_workers`
+    ECUs at a time. Raises CancelledError at the next safe point once `cancel` is set.
+
+    An ECU that timed out (or gave an answer that fits no request) is asked once more
+    after the others, RETRY_WORKERS at a time
+    (unless not one ECU answered: then the bus is silent, not busy): on a loaded bus, or a
+    loaded PC running the simulator, an answer can come late; a really absent ECU costs
+    one more P2 timeout. Its EcuFinished event comes after that second try."""
+    run = _ScanRun(endpoint, texts, mask, events, cancel or CancelToken(), task)
     started = datetime.now(UTC).isoformat(timespec="seconds")
     t0 = time.perf_counter()
-    results = [EcuScan(t.name, t.address.describe(), source) for t, source in targets]
-    jobs = list(zip((t for t, _ in targets), results, strict=True))
-    if concurrent and jobs:
-        with concurrent_pool(len(jobs)) as pool:
-            futures = [pool.submit(scan_ecu, endpoint, t, texts, r, mask, progress, cancel)
-                       for t, r in jobs]
-            for f in futures:
-                f.result()
-    else:
-        for t, r in jobs:
-            scan_ecu(endpoint, t, texts, r, mask, progress, cancel)
-    return VehicleScan(vehicle, started, time.perf_counter() - t0, results, mask)
-
-
-def concurrent_pool(n: int) -> concurrent.futures.ThreadPoolExecutor:
-    return concurrent.futures.ThreadPoolExecutor(max_workers=min(n, 64),
-                                                 thread_name_prefix="scan")
+    jobs = [_Job(t, EcuScan(t.name, t.address.describe(), source)) for t, source in targets]
+    workers = max(1, min(len(jobs), max_workers)) if concurrent else 1
+    run.run(jobs, workers, first_try=True, last_try=False)
+    late = [j for j in jobs if j.try_again]
+    if late:
+        if any(j.result.responded for j in jobs):
+            run.run(late, min(workers, RETRY_WORKERS), first_try=False, last_try=True)
+        else:
+            for j in late:
+                events(EcuFinished(task, j.target.name, ok=False, result=j.result,
+                                   error=j.result.error))
+    run.cancel.raise_if_cancelled()  # a cancelled scan is not a result, even if all finished
+    return VehicleScan(vehicle, started, time.perf_counter() - t0, [j.result for j in jobs],
+                       mask)

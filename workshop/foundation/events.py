@@ -92,20 +92,3 @@ class CancelToken:
     def raise_if_cancelled(self) -> None:
         if self._event.is_set():
             raise CancelledError("cancelled by the user")
-
-
-# Superseded by the typed events above; kept until the scan moves over (issue 7, C1).
-@dataclass(frozen=True)
-class Progress:
-    task: str
-    subject: str
-    done: int
-    total: int
-    message: str = ""
-
-
-ProgressSink = Callable[[Progress], None]
-
-
-def ignore_progress(_: Progress) -> None:
-    """Default sink for callers that do not show progress."""

@@ -67,7 +67,7 @@ def _timestamp(text: str) -> dt.datetime:
 @dataclass(frozen=True)
 class EcuVerdict:
     ecu: str
-    verdict: str  # approved | outdated | unapproved | unknown | missing
+    verdict: str  # approved | outdated | unapproved | unknown | missing | incomplete
     detail: str = ""
     package: str | None = None  # for "outdated": id of a known package that fixes it
 
@@ -165,7 +165,9 @@ def _fixing_package(name: str, part: str, version: str, approved: Approved,
 
 def compare(baseline: Baseline, ecus: list[Mapping[str, str]],
             known_packages: Iterable[Manifest] = ()) -> list[EcuVerdict]:
-    """Per-ECU verdicts for a scanned vehicle (`ecus`: name, part_number, software_version)."""
+    """Per-ECU verdicts for a scanned vehicle (`ecus`: name, part_number, software_version,
+    and optionally `unread`: which of those the ECU answered but would not tell, and why).
+    An ECU that answered without its part number or version is `incomplete`, not missing."""
     packages = list(known_packages)
     seen: set[str] = set()
     out: list[EcuVerdict] = []
@@ -175,6 +177,9 @@ def compare(baseline: Baseline, ecus: list[Mapping[str, str]],
         approved = baseline.ecus.get(name)
         if approved is None:
             out.append(EcuVerdict(name, "unknown", "ECU is not in the baseline"))
+        elif ecu.get("unread"):
+            out.append(EcuVerdict(name, "incomplete", f"ECU answered but could not be read: "
+                                  f"{ecu['unread']}"))
         elif part not in approved.part_numbers:
             out.append(EcuVerdict(name, "unapproved", f"part number {part} is not approved"))
         elif version in approved.software_versions:

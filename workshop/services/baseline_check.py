@@ -31,6 +31,7 @@ from workshop.transport.adapters import AdapterConfig
 from workshop.trust.certs import utcnow
 from workshop.trust.demo import demo_baseline_signer, demo_signer, user_demo_pki
 from workshop.trust.store import TrustStore
+from workshop.uds.identity import EcuIdentity, did_label
 from workshop.vehicles import VehicleDefinition
 
 PACKAGE_SUFFIX = ".wspkg"
@@ -163,9 +164,26 @@ def known_packages(trust: TrustStore) -> list[Manifest]:
     return manifests
 
 
+# What a verdict needs from each ECU: the hardware part number, and a software version.
+_NEEDED_DIDS = ((0xF191,), (0xF189, 0xF195))
+
+
+def _unread(identity: EcuIdentity) -> str:
+    """The needed DIDs the ECU refused, with its NRC, e.g. "0xF191 ecuHardwareNumber: NRC
+    0x22 conditionsNotCorrect"; empty when everything needed was read or never refused."""
+    parts = []
+    for alternatives in _NEEDED_DIDS:
+        if any(did in identity.values for did in alternatives):
+            continue
+        parts += [f"0x{did:04X} {did_label(did)}: {identity.failed[did]}"
+                  for did in alternatives if did in identity.failed]
+    return "; ".join(parts)
+
+
 def check(scan: VehicleScan, baseline: Baseline, packages: list[Manifest]) -> list[EcuVerdict]:
     ecus: list[Mapping[str, str]] = [
         {"name": e.name, "part_number": e.identity.hardware_number or "",
-         "software_version": e.identity.software_version or ""}
+         "software_version": e.identity.software_version or "",
+         "unread": _unread(e.identity)}
         for e in scan.ecus if e.responded]
     return compare(baseline, ecus, packages)

@@ -17,18 +17,24 @@ DISCOVERY_WINDOW_S = 0.5
 
 
 class VehicleConnection:
-    """`with VehicleConnection(adapter, vehicle) as conn:` opens the bus (and the simulator)."""
+    """`with VehicleConnection(adapter, vehicle) as conn:` opens the bus (and the simulator).
 
-    def __init__(self, adapter: AdapterConfig, vehicle: VehicleDefinition) -> None:
+    `simulated` is what the `sim` adapter's vehicle really has, when that differs from what
+    the tester knows (`vehicle`), e.g. an ECU the definition does not list.
+    """
+
+    def __init__(self, adapter: AdapterConfig, vehicle: VehicleDefinition, *,
+                 simulated: VehicleDefinition | None = None) -> None:
         self.adapter = adapter
         self.vehicle = vehicle
+        self.simulated = simulated or vehicle
         self.simulator: SimulatedVehicle | None = None
         self.endpoint: BusEndpoint | None = None
 
     def open(self) -> VehicleConnection:
         if self.adapter.is_simulated:
             # The one place the simulator is chosen: the `sim` adapter brings its vehicle.
-            self.simulator = SimulatedVehicle(self.vehicle, self.adapter).start()
+            self.simulator = SimulatedVehicle(self.simulated, self.adapter).start()
         try:
             self.endpoint = BusEndpoint(open_bus(self.adapter))
         except Exception:
@@ -66,7 +72,8 @@ class VehicleConnection:
         if isinstance(ecu, EcuDefinition):
             return EcuTarget(ecu.name, link_address(self.vehicle, ecu), LinkParams(fd=ecu.fd),
                              ecu.seed_key, snapshot_did_sizes=tuple(
-                                 self.vehicle.snapshot_did_sizes.items()))
+                                 self.vehicle.snapshot_did_sizes.items()),
+                             dtc_format=ecu.dtc_format)
         return EcuTarget(name or ecu.describe(), ecu, LinkParams(fd=self.vehicle.fd))
 
     def client(self, ecu_name: str) -> EcuClient:
@@ -79,15 +86,18 @@ class VehicleConnection:
         known = {e.response_id for e in self.vehicle.ecus}
         return arbitration_id in known or 0x7E8 <= arbitration_id <= 0x7EF
 
-    def functional(self, payload: bytes, window_s: float = DISCOVERY_WINDOW_S
-                   ) -> list[FunctionalAnswer]:
+    def functional(self, payload: bytes, window_s: float = DISCOVERY_WINDOW_S, *,
+                   until_listed_answered: bool = False) -> list[FunctionalAnswer]:
+        """Answers to a functional request within the window (extended while ECUs send 0x78);
+        `until_listed_answered` stops early once every ECU of the definition answered."""
         request = FunctionalRequest(self._endpoint(), self.vehicle.functional_id,
                                     self.extended_ids, self.is_response_id)
-        expected = {e.response_id for e in self.vehicle.ecus}
-        return request.run(payload, expected, window_s)
+        listed = {e.response_id for e in self.vehicle.ecus} if until_listed_answered else None
+        return request.run(payload, window_s, listed)
 
     def discover(self) -> list[int]:
-        """Response IDs of every ECU that answers a functional TesterPresent."""
+        """Response IDs of every ECU that answers a functional TesterPresent, listed in the
+        definition or not: always the full window."""
         return [a.response_id for a in self.functional(b"\x3e\x00") if a.payload[0] == 0x7E]
 
     def address_for_response(self, response_id: int) -> LinkAddress:

@@ -1,18 +1,40 @@
-"""Scan the vehicle and read or clear DTCs: the use cases behind `scan` and `dtc`."""
+"""Scan the vehicle and read or clear DTCs: the use cases behind `scan` and `dtc`.
+
+Each use case takes an `EventSink` (per-ECU started, step and finished events, the
+finished event carrying the ECU's result) and a `CancelToken` from `new_cancel_token()`,
+checked between ECUs and steps.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from workshop.audit import AuditLog, intent_and_outcome
+from workshop.diagnostics.errors import ClearNotVerifiedError, NoEcuAnsweredError
 from workshop.diagnostics.scan import VehicleScan, scan_vehicle
 from workshop.foundation.errors import WorkshopError
-from workshop.foundation.events import CancelToken, ProgressSink, ignore_progress
+from workshop.foundation.events import (
+    CancelToken,
+    EcuFinished,
+    EcuStarted,
+    EventSink,
+    ignore_events,
+)
 from workshop.services.audit_trail import technician
 from workshop.services.connection import VehicleConnection
 from workshop.uds.client import EcuTarget
 from workshop.uds.dtc import DEFAULT_STATUS_MASK
+from workshop.uds.errors import NegativeResponseError
 from workshop.uds.identity import decode_did_value
+from workshop.uds.nrc import nrc_name
+
+CLEAR_WINDOW_S = 2.0
+
+
+def new_cancel_token() -> CancelToken:
+    """A token for one piece of work; the caller cancels it (a button, Ctrl-C)."""
+    return CancelToken()
 
 
 def scan_targets(conn: VehicleConnection, discover: bool = True) -> list[tuple[EcuTarget, str]]:
@@ -35,15 +57,37 @@ def dtc_texts(conn: VehicleConnection) -> dict[str, str]:
 
 def scan(conn: VehicleConnection, *, only: list[str] | None = None, discover: bool = True,
          concurrent: bool = True, mask: int = DEFAULT_STATUS_MASK,
-         progress: ProgressSink = ignore_progress,
-         cancel: CancelToken | None = None) -> VehicleScan:
+         events: EventSink = ignore_events, cancel: CancelToken | None = None,
+         task: str = "scan") -> VehicleScan:
+    """Identify every ECU and read its DTCs. Raises NoEcuAnsweredError when not one ECU
+    answered: that is the adapter, the ignition or the bitrate, not the vehicle."""
+    cancel = cancel or new_cancel_token()
     targets = scan_targets(conn, discover=discover and not only)
+    cancel.raise_if_cancelled()
     if only:
         wanted = {conn.vehicle.ecu(n).name for n in only}
         targets = [t for t in targets if t[0].name in wanted]
     assert conn.endpoint is not None
-    return scan_vehicle(conn.endpoint, conn.vehicle.name, targets, dtc_texts(conn),
-                        concurrent=concurrent, mask=mask, progress=progress, cancel=cancel)
+    result = scan_vehicle(conn.endpoint, conn.vehicle.name, targets, dtc_texts(conn),
+                          concurrent=concurrent, mask=mask, events=events, cancel=cancel,
+                          task=task)
+    if result.ecus and not any(e.responded for e in result.ecus):
+        tried = ", ".join(e.name for e in result.ecus[:5]) + (
+            ", ..." if len(result.ecus) > 5 else "")
+        raise NoEcuAnsweredError(
+            f"no ECU answered ({len(result.ecus)} tried: {tried})",
+            hint=f"check that the adapter is connected to the vehicle's diagnostic bus, the "
+                 f"ignition is on, and the bitrate ({conn.adapter.bitrate} bit/s) is the "
+                 f"vehicle's")
+    return result
+
+
+def read_dtcs(conn: VehicleConnection, *, only: list[str] | None = None,
+              mask: int = DEFAULT_STATUS_MASK, events: EventSink = ignore_events,
+              cancel: CancelToken | None = None) -> VehicleScan:
+    """DTCs of the definition's ECUs (or `only` these); each ECU's result as it completes."""
+    return scan(conn, only=only, discover=False, mask=mask, events=events, cancel=cancel,
+                task="dtc.read")
 
 
 @dataclass
@@ -51,6 +95,10 @@ class ClearResult:
     ecu: str
     ok: bool
     detail: str
+    remaining: list[str] = field(default_factory=list)  # DTCs stored after the clear
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "detail": self.detail, "remaining": self.remaining}
 
 
 def read_vin(conn: VehicleConnection, ecu_names: list[str]) -> str | None:
@@ -64,37 +112,95 @@ def read_vin(conn: VehicleConnection, ecu_names: list[str]) -> str | None:
     return None
 
 
-def clear_ecu(conn: VehicleConnection, ecu_name: str, log: AuditLog) -> ClearResult:
-    """Clear one ECU's DTCs, bracketed by audit intent and outcome records."""
-    name = conn.vehicle.ecu(ecu_name).name
-    vin = read_vin(conn, [name])
-    with intent_and_outcome(log, "dtc.clear", vin=vin, ecu=name, technician=technician(),
-                            details={"group": "FFFFFF", "addressing": "physical"}) as intent:
+def _verify(conn: VehicleConnection, name: str, answer: str | None,
+            mask: int = DEFAULT_STATUS_MASK) -> ClearResult:
+    """Read the ECU's DTCs again after a clear. `answer` is None when the ECU confirmed the
+    clear, else why not. DTCs still listed are faults that are still there (set again at
+    once) or, after a refused clear, the old memory."""
+    try:
         with conn.client(name) as ecu:
-            ecu.clear_dtcs()
-        intent.result = {"cleared": [name]}
-    return ClearResult(name, True, "cleared")
+            remaining = [d.code for d in ecu.read_dtcs(mask, details=False)]
+    except WorkshopError as exc:
+        why = (f"NRC 0x{exc.nrc:02X} {nrc_name(exc.nrc)}"
+               if isinstance(exc, NegativeResponseError) else exc.message)
+        return ClearResult(name, False, answer or f"could not verify: DTC read failed: {why}")
+    if answer is not None:
+        return ClearResult(name, False, answer, remaining)
+    return ClearResult(name, True, "cleared", remaining)
 
 
-def clear_all(conn: VehicleConnection, log: AuditLog) -> list[ClearResult]:
-    """Functional clear (0x14 FFFFFF to every ECU at once); reports each ECU's answer."""
+def _audit_results(intent: Any, results: list[ClearResult]) -> None:
+    """Per-ECU outcome into the audit record; any ECU not cleared makes it a failure."""
+    intent.result = {"ecus": {r.ecu: r.to_json() for r in results}}
+    failed = [r.ecu for r in results if not r.ok]
+    if failed:
+        raise ClearNotVerifiedError(f"not cleared: {', '.join(failed)}")
+
+
+def clear_ecu(conn: VehicleConnection, ecu_name: str, log: AuditLog, *,
+              events: EventSink = ignore_events,
+              cancel: CancelToken | None = None) -> ClearResult:
+    """Clear one ECU's DTCs and read them again, bracketed by audit intent and outcome."""
+    name = conn.vehicle.ecu(ecu_name).name
+    if cancel is not None:
+        cancel.raise_if_cancelled()
+    vin = read_vin(conn, [name])
+    events(EcuStarted("dtc.clear", name))
+    try:
+        with intent_and_outcome(log, "dtc.clear", vin=vin, ecu=name, technician=technician(),
+                                details={"group": "FFFFFF", "addressing": "physical"}
+                                ) as intent:
+            with conn.client(name) as ecu:
+                ecu.clear_dtcs()
+            result = _verify(conn, name, None)
+            _audit_results(intent, [result])
+    except ClearNotVerifiedError:
+        pass
+    except WorkshopError as exc:
+        events(EcuFinished("dtc.clear", name, ok=False, error=exc.message))
+        raise
+    events(EcuFinished("dtc.clear", name, ok=result.ok, result=result,
+                       error=None if result.ok else result.detail))
+    return result
+
+
+def clear_all(conn: VehicleConnection, log: AuditLog, *, events: EventSink = ignore_events,
+              cancel: CancelToken | None = None) -> list[ClearResult]:
+    """Functional clear (0x14 FFFFFF to every ECU at once), then each ECU's DTCs read again;
+    each ECU's outcome goes into the audit record."""
+    cancel = cancel or new_cancel_token()
     names = [e.name for e in conn.vehicle.ecus]
+    cancel.raise_if_cancelled()
     vin = read_vin(conn, names)
-    with intent_and_outcome(log, "dtc.clear", vin=vin, ecu="*", technician=technician(),
-                            details={"group": "FFFFFF", "addressing": "functional",
-                                     "ecus": names}) as intent:
-        answers = {a.response_id: a.payload for a in
-                   conn.functional(b"\x14\xff\xff\xff", window_s=2.0)}
-        results = [_clear_verdict(ecu.name, answers.get(ecu.response_id))
-                   for ecu in conn.vehicle.ecus]
-        intent.result = {"cleared": [r.ecu for r in results if r.ok],
-                         "not_cleared": {r.ecu: r.detail for r in results if not r.ok}}
+    cancel.raise_if_cancelled()
+    results: list[ClearResult] = []
+    try:
+        with intent_and_outcome(log, "dtc.clear", vin=vin, ecu="*", technician=technician(),
+                                details={"group": "FFFFFF", "addressing": "functional",
+                                         "ecus": names}) as intent:
+            for name in names:
+                events(EcuStarted("dtc.clear", name))
+            # Once the clear is sent every ECU is verified: stopping half-way would leave
+            # the audit record without the state the vehicle is in.
+            answers = {a.response_id: a.payload for a in
+                       conn.functional(b"\x14\xff\xff\xff", window_s=CLEAR_WINDOW_S,
+                                       until_listed_answered=True)}
+            for ecu in conn.vehicle.ecus:
+                result = _verify(conn, ecu.name, _refusal(answers.get(ecu.response_id)))
+                results.append(result)
+                events(EcuFinished("dtc.clear", ecu.name, ok=result.ok, result=result,
+                                   error=None if result.ok else result.detail))
+            _audit_results(intent, results)
+    except ClearNotVerifiedError:
+        pass
     return results
 
 
-def _clear_verdict(name: str, payload: bytes | None) -> ClearResult:
+def _refusal(payload: bytes | None) -> str | None:
+    """None if the functional clear's answer was positive, else what the ECU said."""
     if payload is None:
-        return ClearResult(name, False, "no answer")
+        return "no answer to the clear"
     if payload[0] == 0x54:
-        return ClearResult(name, True, "cleared")
-    return ClearResult(name, False, f"NRC 0x{payload[2]:02X}")
+        return None
+    nrc = payload[2] if len(payload) >= 3 else 0
+    return f"NRC 0x{nrc:02X} {nrc_name(nrc)}"

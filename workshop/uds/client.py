@@ -413,14 +413,17 @@ class EcuClient:
                    lambda: self._client.write_data_by_identifier(did, value))
 
     def read_identity(self, dids: tuple[int, ...] = SCAN_DIDS) -> EcuIdentity:
-        """Each DID on its own: any ECU can answer that without a description of lengths."""
+        """Each DID on its own: any ECU can answer that without a description of lengths.
+
+        A refused DID is listed in `failed` with its NRC and the others are still read
+        (0x31 just means this ECU does not have it); no answer at all still raises."""
         identity = EcuIdentity()
         for did in dids:
             try:
                 identity.values[did] = decode_did_value(self.read_did(did))
             except NegativeResponseError as exc:
-                if exc.nrc != 0x31:  # 0x31: this ECU does not have the DID
-                    raise
+                if exc.nrc != 0x31:
+                    identity.refused(did, exc.nrc)
         return identity
 
     def routine(self, routine_id: int, control: int = 1, data: bytes = b"", *,

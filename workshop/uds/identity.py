@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from workshop.uds.nrc import nrc_name
+
 STANDARD_DIDS: dict[int, str] = {
     0xF180: "bootSoftwareIdentification",
     0xF181: "applicationSoftwareIdentification",
@@ -39,9 +41,20 @@ def decode_did_value(raw: bytes) -> str:
     return raw.hex().upper()
 
 
+def did_label(did: int) -> str:
+    return STANDARD_DIDS.get(did, f"0x{did:04X}")
+
+
 @dataclass
 class EcuIdentity:
+    """What an ECU told about itself; `failed` holds each DID it refused, with the reason
+    (e.g. "NRC 0x22 conditionsNotCorrect"), so one refusal does not hide the rest."""
+
     values: dict[int, str] = field(default_factory=dict)
+    failed: dict[int, str] = field(default_factory=dict)
+
+    def refused(self, did: int, nrc: int) -> None:
+        self.failed[did] = f"NRC 0x{nrc:02X} {nrc_name(nrc)}"
 
     def get(self, did: int) -> str | None:
         return self.values.get(did)
@@ -63,5 +76,7 @@ class EcuIdentity:
         return self.values.get(0xF189) or self.values.get(0xF195)
 
     def by_name(self) -> dict[str, str]:
-        return {STANDARD_DIDS.get(did, f"0x{did:04X}"): value
-                for did, value in sorted(self.values.items())}
+        return {did_label(did): value for did, value in sorted(self.values.items())}
+
+    def failed_by_name(self) -> dict[str, str]:
+        return {did_label(did): why for did, why in sorted(self.failed.items())}
