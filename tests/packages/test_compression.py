@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -40,7 +41,7 @@ def test_every_chunk_fits_the_ecu_buffer(firmware: bytes) -> None:
     sizes = [len(c) for c in chunks(packed, max_chunk=1024)]
     assert sum(sizes) == len(firmware)
     assert max(sizes) == 1024
-    with pytest.raises(CompressionError, match="outside 1..512"):
+    with pytest.raises(CompressionError, match=r"outside 1\.\.512"):
         list(chunks(packed, max_chunk=512))
 
 
@@ -55,7 +56,7 @@ def test_incompressible_data_is_stored_and_grows_only_by_headers() -> None:
 @pytest.mark.parametrize("cut", [1, 3, 100])
 def test_truncated_stream_is_refused(firmware: bytes, cut: int) -> None:
     packed = compress(firmware[:20_000])
-    with pytest.raises(CompressionError, match="truncated|decodes to"):
+    with pytest.raises(CompressionError, match=r"truncated|decodes to"):
         decompress(packed[:-cut], 20_000)
 
 
@@ -67,10 +68,8 @@ def test_corrupt_block_never_passes_as_the_image(firmware: bytes) -> None:
     for pos in range(HEADER.size, len(packed), 7):
         corrupt = bytearray(packed)
         corrupt[pos] ^= 0x55
-        try:
+        with contextlib.suppress(CompressionError):
             assert decompress(bytes(corrupt), 4096) != original
-        except CompressionError:
-            pass
 
 
 def test_size_mismatch_is_refused(firmware: bytes) -> None:
@@ -90,7 +89,5 @@ def test_round_trip_any_data(data: bytes, chunk: int) -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=600))
 def test_garbage_never_crashes_the_decoder(stream: bytes) -> None:
-    try:
+    with contextlib.suppress(CompressionError):
         decompress(stream, 1000)
-    except CompressionError:
-        pass
