@@ -1,0 +1,56 @@
+"""Flash profiles are data: defaults, vehicle-wide values, per-ECU overrides, strict checks."""
+
+from __future__ import annotations
+
+import tomllib
+
+import pytest
+
+from workshop.foundation.errors import ConfigError
+from workshop.vehicles.flash_profile import FlashProfile, RoutineSpec, parse_profile
+
+VEHICLE = tomllib.loads("""
+[flash]
+security_level = 0x11
+data_formats = { plain = 0x00, lz4 = 0x10 }
+banks = "ab"
+
+[[ecus]]
+name = "OTHER"
+[ecus.flash]
+security_level = 0x05
+erase = { id = 0x0301, args = "region_index" }
+check_dependencies = false
+max_block_length = 0x402
+""")
+
+
+def test_defaults_then_vehicle_then_ecu() -> None:
+    vehicle = parse_profile(VEHICLE["flash"])
+    ecu = parse_profile(VEHICLE["ecus"][0]["flash"], vehicle, "ecus[0].flash")
+    assert vehicle.supports("lz4") and not vehicle.supports("bsdiff4")
+    assert vehicle.erase == RoutineSpec(0xFF00, "address_length")
+    assert ecu.security_level == 0x05
+    assert ecu.erase == RoutineSpec(0x0301, "region_index")
+    assert ecu.check_dependencies is None
+    assert ecu.max_block_length == 0x402
+    assert ecu.banks == "ab" and ecu.data_formats == {"plain": 0x00, "lz4": 0x10}
+    assert parse_profile(None) == FlashProfile()
+
+
+@pytest.mark.parametrize(("raw", "message"), [
+    ({"erase_routine": 1}, "not a flash profile key"),
+    ({"security_level": 0x100}, "security_level must be an integer"),
+    ({"security_level": True}, "security_level must be an integer"),
+    ({"erase": {"args": "none"}}, "erase must be"),
+    ({"erase": {"id": 1, "args": "zip"}}, "erase.args must be one of"),
+    ({"erase": False}, "erase must be"),
+    ({"data_formats": {"lz4": 0x10}}, "include plain"),
+    ({"data_formats": {"plain": 0, "zstd": 0x30}}, "unknown transfer mode 'zstd'"),
+    ({"banks": "triple"}, "banks must be one of"),
+    ({"address_and_length_format": 0x46}, "not a valid addressAndLengthFormatIdentifier"),
+    ({"write_bytes_per_s": 0}, "positive number"),
+])
+def test_bad_values_are_named(raw: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        parse_profile(raw, where="ecus[3].flash")
