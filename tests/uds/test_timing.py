@@ -14,8 +14,9 @@ import pytest
 from tests.simulator.bench import FrameCounter, bench
 from workshop.services.connection import VehicleConnection
 from workshop.simulator.faults import FaultPlan
-from workshop.uds.client import EXTENDED_SESSION, TIMING_MARGIN_S, EcuClient
+from workshop.uds.client import EXTENDED_SESSION, EcuClient
 from workshop.uds.errors import EcuTimeoutError
+from workshop.uds.timing import TIMING_MARGIN_S
 
 SELF_TEST = 0x0203
 DONE = b"\x01\x02\x03\x00"  # routine 0x0203 started, status 0 (RoutineControl answer data)

@@ -19,8 +19,6 @@ from typing import Any, TypeVar
 import can
 import udsoncan
 from udsoncan import Request, Response, services
-from udsoncan.client import Client
-from udsoncan.connections import PythonIsoTpConnection
 from udsoncan.exceptions import (
     InvalidResponseException,
     NegativeResponseException,
@@ -30,7 +28,7 @@ from udsoncan.exceptions import (
 
 from workshop.foundation.events import EventSink, LinkProblem, ignore_events
 from workshop.transport.errors import BusOffError, TransportError
-from workshop.transport.isotp_link import LinkAddress, LinkParams, RoutedLink, open_link
+from workshop.transport.isotp_link import LinkAddress, LinkParams, open_link
 from workshop.transport.router import BusEndpoint, LinkInUseError
 from workshop.uds import seedkey
 from workshop.uds.dtc import DEFAULT_STATUS_MASK, DTC_FORMAT_ISO14229_1
@@ -43,15 +41,14 @@ from workshop.uds.errors import (
     UdsError,
 )
 from workshop.uds.identity import SCAN_DIDS, EcuIdentity, decode_did_value
+from workshop.uds.timing import (
+    DEFAULT_P2_STAR_S,
+    OperationTimeout,
+    TimedClient,
+)
 
 T = TypeVar("T")
 DEFAULT_SESSION, PROGRAMMING_SESSION, EXTENDED_SESSION = 1, 2, 3
-RESPONSE_PENDING = 0x78
-# ISO 14229-2 default P2*server_max, used until the ECU's 0x10 answer gives its own.
-DEFAULT_P2_STAR_S = 5.0
-# Added to the ECU's P2/P2*: frames in flight and the tester's own scheduling (a PC, not
-# an RTOS) take time the ECU's figures do not include.
-TIMING_MARGIN_S = 0.25
 KEEPALIVE_PERIOD_S = 2.0
 
 
@@ -96,117 +93,6 @@ class OperationTimeoutError(EcuTimeoutError):
                  "documentation allows, then check the ECU's state before repeating")
 
 
-class _OperationTimeout(TimeoutException):  # type: ignore[misc]
-    def __init__(self, limit_s: float, pending: bool) -> None:
-        super().__init__(f"operation limit of {limit_s:g} s reached")
-        self.limit_s, self.pending = limit_s, pending
-
-
-class _TimedClient(Client):  # type: ignore[misc]
-    """udsoncan's client with the ISO 14229-2 timing described in the module docstring.
-
-    udsoncan's own `send_request` has a fixed overall timeout and raises on an answer to
-    another service; here a late answer to a suppressed keep-alive (0x3E) is handed to
-    `on_stale` and skipped, so it can never be taken for the answer to the next request.
-    """
-
-    def __init__(self, link: RoutedLink, config: dict[str, Any], p2_floor_s: float,
-                 on_stale: Callable[[Response], None]) -> None:
-        self.link = link
-        super().__init__(PythonIsoTpConnection(link), config=config)  # type: ignore[arg-type]
-        self.p2_floor_s = p2_floor_s
-        self.p2_s = p2_floor_s
-        self.p2_star_s = DEFAULT_P2_STAR_S + TIMING_MARGIN_S
-        self._local = threading.local()  # each thread's own operation limit
-        self.on_stale = on_stale
-
-    @property
-    def deadline(self) -> tuple[float, float] | None:
-        """(monotonic end, limit in s) of the calling thread's operation, if it set one."""
-        value: tuple[float, float] | None = getattr(self._local, "deadline", None)
-        return value
-
-    @deadline.setter
-    def deadline(self, value: tuple[float, float] | None) -> None:
-        self._local.deadline = value
-
-    def use_server_timing(self, p2_server_s: float | None, p2_star_server_s: float | None
-                          ) -> None:
-        if p2_server_s is not None:
-            self.p2_s = max(self.p2_floor_s, p2_server_s + TIMING_MARGIN_S)
-        if p2_star_server_s is not None:
-            self.p2_star_s = p2_star_server_s + TIMING_MARGIN_S
-
-    def send_request(self, request: Request, timeout: float = -1) -> Response | None:
-        if request.service is None:
-            raise ValueError("Request has no service")
-        spr_flag = self.suppress_positive_response.enabled and request.service.use_subfunction()
-        payload = request.get_payload(suppress_positive_response=spr_flag)
-        if self.payload_override.enabled:
-            payload = self.payload_override.get_overrided_payload(payload)
-        spr_used = bool(request.suppress_positive_response or spr_flag)
-        spr = self.suppress_positive_response
-        wait_nrc = spr.enabled and spr.wait_nrc
-        self._discard_stale()
-        self.conn.send(payload)
-        if spr_used and not wait_nrc:
-            return None
-        wait_s = self.p2_s if timeout < 0 else timeout
-        pending = False
-        while True:
-            response = self._next_response(wait_s, pending, quiet_ok=spr_used and not pending)
-            if response is None:
-                return None
-            assert response.service is not None  # a valid response names its service
-            if response.service.response_id() != request.service.response_id():
-                if response.service is services.TesterPresent:
-                    self.on_stale(response)
-                    continue
-                raise UnexpectedResponseException(
-                    response, f"answer to service 0x{response.service.request_id():02X} "
-                              f"while waiting for 0x{request.service.request_id():02X}")
-            if not response.positive:
-                if response.code == RESPONSE_PENDING:
-                    # ISO 14229-2: each 0x78 restarts the wait, now with P2*.
-                    pending, wait_s = True, self.p2_star_s
-                    continue
-                raise NegativeResponseException(response)
-            response.original_request = request
-            return None if spr_used else response
-
-    def _discard_stale(self) -> None:
-        """Empty the receive queue before a request, reporting keep-alive refusals in it."""
-        while self.link.available():
-            data = self.link.recv(block=False)
-            response = Response.from_payload(bytes(data or b""))
-            if response.valid and response.service is services.TesterPresent:
-                self.on_stale(response)
-        self.conn.empty_rxqueue()
-
-    def _next_response(self, wait_s: float, pending: bool, quiet_ok: bool) -> Response | None:
-        limit_s: float | None = None
-        if self.deadline is not None:
-            end, limit = self.deadline
-            left = end - time.monotonic()
-            if left <= wait_s:
-                wait_s, limit_s = max(left, 0.0), limit
-        try:
-            payload = self.conn.wait_frame(timeout=wait_s, exception=True)
-        except TimeoutException:
-            payload = None
-        if payload is None:
-            if quiet_ok:
-                return None  # suppressed positive answer: silence is success
-            if limit_s is not None:
-                raise _OperationTimeout(limit_s, pending)
-            raise TimeoutException(f"no answer within {'P2*' if pending else 'P2'} "
-                                   f"({wait_s:.3f} s)")
-        response = Response.from_payload(payload)
-        if not response.valid:
-            raise InvalidResponseException(response)
-        return response
-
-
 class EcuClient:
     """Open with `with EcuClient(endpoint, target) as ecu:`; every call is one UDS exchange."""
 
@@ -225,7 +111,7 @@ class EcuClient:
         config.update(data_identifiers={"default": _RawDid()}, p2_timeout=target.p2_timeout_s,
                       p2_star_timeout=DEFAULT_P2_STAR_S, request_timeout=None,
                       use_server_timing=False, exception_on_unexpected_response=True)
-        self._client = _TimedClient(self._link, config, target.p2_timeout_s, self._stale_answer)
+        self._client = TimedClient(self._link, config, target.p2_timeout_s, self._stale_answer)
         self._conn = self._client.conn
         self._keepalive: threading.Thread | None = None
         self._keepalive_stop = threading.Event()
@@ -260,7 +146,7 @@ class EcuClient:
                 return fn()
             except NegativeResponseException as exc:
                 raise NegativeResponseError(name, service, sid, exc.response.code or 0) from exc
-            except _OperationTimeout as exc:
+            except OperationTimeout as exc:
                 raise OperationTimeoutError(name, addr, service, exc.limit_s,
                                             exc.pending) from exc
             except TimeoutException as exc:
