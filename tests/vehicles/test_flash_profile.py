@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import tomllib
+from pathlib import Path
 
 import pytest
 
 from workshop.foundation.errors import ConfigError
+from workshop.vehicles import load_vehicle
 from workshop.vehicles.flash_profile import FlashProfile, RoutineSpec, parse_profile
 
 VEHICLE = tomllib.loads("""
@@ -54,3 +56,45 @@ def test_defaults_then_vehicle_then_ecu() -> None:
 def test_bad_values_are_named(raw: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         parse_profile(raw, where="ecus[3].flash")
+
+
+DEFINITION = """
+name = "bench"
+vin = "1M8GDM9AXKP042788"
+
+[bus]
+bitrate = 500000
+
+[flash]
+data_formats = { plain = 0x00, lz4 = 0x10 }
+
+[[ecus]]
+name = "ENGINE"
+request_id = 0x7E0
+response_id = 0x7E8
+
+[[ecus]]
+name = "BRAKES"
+request_id = 0x7E1
+response_id = 0x7E9
+[ecus.flash]
+security_level = 0x05
+banks = "ab"
+"""
+
+
+def test_vehicle_definition_carries_each_ecus_profile(tmp_path: Path) -> None:
+    path = tmp_path / "bench.toml"
+    path.write_text(DEFINITION)
+    vehicle = load_vehicle(path)
+    engine, brakes = vehicle.ecu("ENGINE").flash, vehicle.ecu("BRAKES").flash
+    assert engine.supports("lz4") and engine.security_level == 0x11 and engine.banks == "single"
+    assert brakes.supports("lz4") and brakes.security_level == 0x05 and brakes.banks == "ab"
+    assert load_vehicle("demo-car").ecu("ENGINE").flash == FlashProfile()
+
+
+def test_bad_profile_in_a_definition_names_file_and_key(tmp_path: Path) -> None:
+    path = tmp_path / "bench.toml"
+    path.write_text(DEFINITION.replace('banks = "ab"', 'banks = "abc"'))
+    with pytest.raises(ConfigError, match=r"bench\.toml: ecus\[1\]\.flash\.banks must be one of"):
+        load_vehicle(path)

@@ -17,6 +17,7 @@ from workshop.foundation.addressing import ADDRESSING_11BIT, ADDRESSING_29BIT_FI
 from workshop.foundation.errors import ConfigError
 from workshop.foundation.names import is_safe_name, safe_name
 from workshop.foundation.paths import resources_dir
+from workshop.vehicles.flash_profile import FlashProfile, parse_profile
 
 # ISO 14229-1 DTCFormatIdentifier by the name a definition uses (`dtc_format = "..."`).
 DTC_FORMATS = {"iso15031-6": 0x00, "iso14229-1": 0x01, "sae-j1939-73": 0x02,
@@ -58,6 +59,7 @@ class EcuDefinition:
     # The simulated ECU's own algorithm, when it differs from the name in `seed_key`.
     sim_seed_key: str | None = None
     memory: tuple[MemoryRange, ...] = ()  # the ECU's programmable memory, when known
+    flash: FlashProfile = field(default_factory=FlashProfile)  # how to program it
     p2_ms: int = 50
     p2_star_ms: int = 5000
     s3_ms: int = 5000
@@ -302,7 +304,8 @@ def _parse_memory(raw: dict[str, Any], where: str) -> tuple[MemoryRange, ...]:
     return tuple(ranges)
 
 
-def _parse_ecu(raw: dict[str, Any], bus: dict[str, Any], vin: str, where: str) -> EcuDefinition:
+def _parse_ecu(raw: dict[str, Any], bus: dict[str, Any], vin: str, where: str,
+               flash: FlashProfile) -> EcuDefinition:
     name = safe_name(f"{where}.name", _req(raw, "name", str, where))
     addressing = _opt(raw, "addressing", str, where,
                       _opt(bus, "addressing", str, "bus", ADDRESSING_11BIT))
@@ -346,6 +349,7 @@ def _parse_ecu(raw: dict[str, Any], bus: dict[str, Any], vin: str, where: str) -
         sim_seed_key=(None if sim_seed_key is None
                       else _seed_key_name(sim_seed_key, f"{where}.sim_seed_key")),
         memory=_parse_memory(raw, where),
+        flash=parse_profile(_table(raw, "flash", where), flash, f"{where}.flash"),
         p2_ms=_ranged(_opt(raw, "p2_ms", int, where, 50), 1, 0xFFFF, f"{where}.p2_ms"),
         p2_star_ms=_ranged(_opt(raw, "p2_star_ms", int, where, 5000), 1, 655350,
                            f"{where}.p2_star_ms"),
@@ -363,8 +367,9 @@ def _parse_vehicle(raw: dict[str, Any], path: Path) -> VehicleDefinition:
     vin = _opt(raw, "vin", str, "", "")
     if not vin.isascii():
         raise DefinitionError("vin must be ASCII text")
-    ecus = tuple(_parse_ecu(e, bus, vin, at) for at, e in _tables(raw, "ecus", "",
-                                                                   required=True))
+    flash = parse_profile(_table(raw, "flash", ""), None, "flash")
+    ecus = tuple(_parse_ecu(e, bus, vin, at, flash) for at, e in _tables(raw, "ecus", "",
+                                                                          required=True))
     seen: dict[str, int] = {}
     for i, e in enumerate(ecus):
         if e.name.lower() in seen:
