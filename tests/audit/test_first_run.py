@@ -31,14 +31,13 @@ print("done", flush=True)
 """
 
 
-@pytest.mark.slow  # 20 interpreters start at once: ~25 s on a loaded 2-core machine
-def test_first_run_under_concurrency(workshop_home: Path,
-                                     capsys: pytest.CaptureFixture[str]) -> None:
-    assert not workshop_home.exists() or not any(workshop_home.iterdir())
+def run_together(script: str, argv: list[list[str]]) -> list[tuple[int, str, str]]:
+    """Start one interpreter per argv, release them at once when all are ready (a barrier on
+    stdin), and return each one's (exit code, stdout, stderr)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    children = [subprocess.Popen([sys.executable, "-c", CHILD, str(i)], stdin=subprocess.PIPE,
+    children = [subprocess.Popen([sys.executable, "-c", script, *args], stdin=subprocess.PIPE,
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                 env=env) for i in range(PROCESSES)]
+                                 env=env) for args in argv]
     try:
         for child in children:
             assert child.stdout is not None and child.stdout.readline().strip() == "ready"
@@ -51,8 +50,15 @@ def test_first_run_under_concurrency(workshop_home: Path,
         for child in children:
             child.kill()
             child.wait()
-    failed = [(c.returncode, err[-600:]) for c, (_, err) in zip(children, results, strict=True)
-              if c.returncode != 0]
+    return [(c.returncode, out, err) for c, (out, err) in zip(children, results, strict=True)]
+
+
+@pytest.mark.slow  # 20 interpretersstart at once: ~25 s on a loaded 2-core machine
+def test_first_run_under_concurrency(workshop_home: Path,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    assert not workshop_home.exists() or not any(workshop_home.iterdir())
+    results = run_together(CHILD, [[str(i)] for i in range(PROCESSES)])
+    failed = [(code, err[-600:]) for code, _, err in results if code != 0]
     assert not failed, failed
     assert main(["audit", "verify", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
@@ -73,23 +79,9 @@ sys.exit(main(["identity", "init"]))
 @pytest.mark.slow  # six interpreters start at once
 def test_concurrent_identity_init_creates_one_identity(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WORKSHOP_AUDIT_PASSPHRASE", "correct horse battery")
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    children = [subprocess.Popen([sys.executable, "-c", INIT], stdin=subprocess.PIPE,
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                 env=env) for _ in range(6)]
-    try:
-        for child in children:
-            assert child.stdout is not None and child.stdout.readline().strip() == "ready"
-        for child in children:
-            assert child.stdin is not None
-            child.stdin.write("go\n")
-            child.stdin.flush()
-        errors = [child.communicate(timeout=100)[1] for child in children]
-    finally:
-        for child in children:
-            child.kill()
-            child.wait()
-    codes = sorted(c.returncode for c in children)
+    results = run_together(INIT, [[] for _ in range(6)])
+    errors = [err for _, _, err in results]
+    codes = sorted(code for code, _, _ in results)
     assert codes == [0, 4, 4, 4, 4, 4], errors
     assert sum("already has a workstation identity" in e for e in errors) == 5
     from workshop.audit import load_installation

@@ -85,10 +85,6 @@ class CancelToken:
     def cancelled(self) -> bool:
         return self._event.is_set()
 
-    def wait(self, timeout: float) -> bool:
-        """Sleep up to `timeout` seconds unless cancelled; True when cancelled."""
-        return self._event.wait(timeout)
-
     def raise_if_cancelled(self) -> None:
         if self._event.is_set():
             raise CancelledError("cancelled by the user")
