@@ -39,7 +39,11 @@ class FlashProfile:
     erase: RoutineSpec = RoutineSpec(0xFF00, "address_length")
     check_memory: RoutineSpec = RoutineSpec(0x0202, "checksum")
     check_dependencies: RoutineSpec | None = RoutineSpec(0xFF01)
+    # A/B only: make the previous bank active again at the next reset (rollback).
+    rollback: RoutineSpec | None = RoutineSpec(0xFF02)
     fingerprint_did: int = 0xF15A
+    # The ECU's anti-rollback counter (unsigned, big-endian); None: the ECU has none.
+    anti_rollback_did: int | None = 0xF1A0
     address_and_length_format: int = 0x44  # ALFID: 4-byte address, 4-byte length
     # dataFormatIdentifier of each transfer mode this bootloader accepts (0x34 byte 1).
     data_formats: dict[str, int] = field(default_factory=lambda: {"plain": 0x00})
@@ -75,13 +79,14 @@ def parse_profile(raw: dict[str, Any] | None, base: FlashProfile | None = None,
 
 
 def _value(key: str, value: Any, where: str) -> Any:
-    if key in ("preconditions", "check_dependencies") and value is False:
+    if key in ("preconditions", "check_dependencies", "rollback", "anti_rollback_did") \
+            and value is False:
         return None
-    if key in ("preconditions", "erase", "check_memory", "check_dependencies"):
+    if key in ("preconditions", "erase", "check_memory", "check_dependencies", "rollback"):
         if not isinstance(value, dict) or "id" not in value:
             raise ConfigError(f"{where} must be {{ id = 0x..., args = \"...\" }}"
-                              + (" or false" if key in ("preconditions",
-                                                        "check_dependencies") else ""))
+                              + (" or false" if key in ("preconditions", "check_dependencies",
+                                                        "rollback") else ""))
         args = value.get("args", "none")
         if args not in ROUTINE_ARGS:
             raise ConfigError(f"{where}.args must be one of {', '.join(ROUTINE_ARGS)}")
@@ -113,6 +118,8 @@ def _value(key: str, value: Any, where: str) -> Any:
         return float(value)
     if key == "max_block_length":
         return _int(value, where, 8, 0xFFFFFFFF)
+    if key in ("anti_rollback_did", "fingerprint_did"):
+        return _int(value, where, 0, 0xFFFF)
     if key == "sector_size":
         return _int(value, where, 1, 1 << 24)
     if key == "address_and_length_format":

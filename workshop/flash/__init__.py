@@ -1,0 +1,1 @@
+"""Reflash: the flash plan (pure) and the executor that carries it out over UDS."""
