@@ -7,6 +7,15 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from workshop.cli import audit_cmd, baseline_cmd, diag_cmd, identity_cmd, package_cmd, pki_cmd
+from workshop.cli import (
+    audit_cmd,
+    baseline_cmd,
+    diag_cmd,
+    flash_cmd,
+    identity_cmd,
+    package_cmd,
+    pki_cmd,
+)
 
-ALL: list[ModuleType] = [diag_cmd, pki_cmd, package_cmd, baseline_cmd, audit_cmd, identity_cmd]
+ALL: list[ModuleType] = [diag_cmd, pki_cmd, package_cmd, baseline_cmd, audit_cmd, identity_cmd,
+                         flash_cmd]

@@ -66,3 +66,10 @@ def printable_streams() -> Iterator[None]:
         yield
     finally:
         sys.stdout, sys.stderr = out, err
+
+
+def raw_stderr() -> TextIO:
+    """stderr without the printable filter, for the progress bar's carriage returns; only
+    text already passed through printable() may be written to it."""
+    err = sys.stderr
+    return err._stream if isinstance(err, PrintableStream) else err

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import hashlib
+import json
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import bsdiff4
 
-from workshop.foundation.paths import atomic_write, user_home
+from workshop.foundation.paths import atomic_write, file_lock, user_home
 from workshop.packages.errors import DeltaBaseMissingError, PayloadHashError
+
+
+@dataclass(frozen=True)
+class StoredRegion:
+    sha256: str
+    address: int
+    length: int
+    erase_address: int
+    erase_length: int
 
 
 def store_dir() -> Path:
@@ -50,3 +61,41 @@ def apply_delta(base_sha256: str, patch: bytes, expected_sha256: str) -> bytes:
                                f"the manifest ({expected_sha256})",
                                hint="the base image or patch is wrong; use the full package")
     return image
+
+
+# -- which image is which version of which ECU (rollback of single-bank ECUs) ------------------
+
+def _index_path() -> Path:
+    return store_dir() / "index.json"
+
+
+def _read_index() -> dict[str, dict[str, list[dict[str, int | str]]]]:
+    try:
+        doc = json.loads(_index_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+def remember_version(ecu: str, version: str, regions: list[StoredRegion]) -> None:
+    """Record that `version` of `ecu` consists of these stored images (each already put)."""
+    with file_lock(store_dir() / "index.lock"):
+        index = _read_index()
+        index.setdefault(ecu, {})[version] = [asdict(r) for r in regions]
+        atomic_write(_index_path(), json.dumps(index, indent=1, sort_keys=True).encode())
+
+
+def version_images(ecu: str, version: str) -> list[StoredRegion] | None:
+    """The stored images of `version` of `ecu`, when every one of them is still in the store."""
+    entry = _read_index().get(ecu, {}).get(version)
+    if not isinstance(entry, list) or not entry:
+        return None
+    try:
+        regions = [StoredRegion(str(r["sha256"]), int(r["address"]), int(r["length"]),
+                                int(r["erase_address"]), int(r["erase_length"]))
+                   for r in entry]
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not all((store_dir() / r.sha256).is_file() for r in regions):
+        return None
+    return regions

@@ -163,11 +163,24 @@ def verify_package(path: Path, trust: TrustStore, *, at: dt.datetime | None = No
         return report
     report.package = VerifiedPackage(_TOKEN, report.path, manifest, chain)
     if store_images:
-        for ecu in manifest.ecus:
-            for region in ecu.regions:
-                if region.payload is not None:
-                    images.put_image(report.package.read_payload(region.payload.file))
+        store_images_of(report.package)
     return report
+
+
+def store_images_of(package: VerifiedPackage) -> None:
+    """Put every full region image into the local image store and index it by ECU and
+    version; an ECU whose images are all available (delta bases included) gets indexed."""
+    for ecu in package.manifest.ecus:
+        regions: list[images.StoredRegion] = []
+        for region in ecu.regions:
+            if region.payload is not None:
+                images.put_image(package.read_payload(region.payload.file))
+            if (images.store_dir() / region.image_sha256).is_file():
+                regions.append(images.StoredRegion(region.image_sha256, region.address,
+                                                   region.length, region.erase_address,
+                                                   region.erase_length))
+        if len(regions) == len(ecu.regions):
+            images.remember_version(ecu.name, ecu.new_version, regions)
 
 
 def open_verified(path: Path, trust: TrustStore, *,

@@ -68,3 +68,11 @@ def wire_for(channel: str, model: BusRateModel | None = None) -> SimulatedWire:
         elif model is not None:
             wire.model = model
         return wire
+
+
+def isotp_ceiling_bps(model: BusRateModel, *, fd: bool, extended_id: bool) -> float:
+    """Payload bytes per second of back-to-back consecutive frames (STmin 0, no flow-control
+    waits): the most any ISO-TP transfer can carry on this bus."""
+    if fd:
+        return 63 / model.frame_time(64, extended_id, fd=True, brs=model.data_bitrate is not None)
+    return 7 / model.frame_time(8, extended_id)

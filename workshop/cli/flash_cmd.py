@@ -1,0 +1,191 @@
+"""`flash PACKAGE [--ecu ECU] [--dry-run] [--yes] [--json]` and `flash resume`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any
+
+from workshop.cli.diag_cmd import cancel_on_ctrl_c, connect
+from workshop.cli.options import confirm
+from workshop.cli.output import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    EXIT_VEHICLE,
+    add_json_flag,
+    print_json,
+    raw_stderr,
+)
+from workshop.flash.events import FlashOverall, FlashProgress
+from workshop.flash.result import FlashResult
+from workshop.foundation.errors import ConfigError
+from workshop.foundation.events import EcuFinished, EcuStep, Event, EventSink, ignore_events
+from workshop.foundation.text import printable
+from workshop.services import diagnose
+from workshop.services.flash import (
+    FlashPreparation,
+    find_package,
+    prepare_flash,
+    prepare_resume,
+    run_flash,
+)
+
+BAR = 24
+MARKS = {True: "PASS", False: "FAIL", None: "SKIP"}
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("flash", help="reflash ECUs from a signed package, or 'flash resume'",
+                       description="Verify the package, read the ECUs, plan, then program. "
+                                   "'workshop flash resume' finishes interrupted flashes.")
+    p.add_argument("package", help="package file or name in the package store, or 'resume'")
+    p.add_argument("--ecu", action="append", help="only this ECU (repeatable)")
+    p.add_argument("--mode", default="auto", choices=["auto", "plain", "lz4", "bsdiff4"],
+                   help="transfer mode (default: the least bus time the ECU supports)")
+    p.add_argument("--override", action="append", default=[], metavar="CHECK=REASON",
+                   help="override an overridable check (e.g. baseline, ENGINE.version) with "
+                        "a reason for the audit log")
+    p.add_argument("--dry-run", action="store_true", help="print the plan; touch nothing")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.add_argument("--trust", default=None, help="trust store folder")
+    p.add_argument("--baseline", default=None, help="approved baseline file")
+    add_json_flag(p)
+    p.set_defaults(func=cmd_flash)
+
+
+def _overrides(items: list[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        check, sep, reason = item.partition("=")
+        if not sep or not check.strip() or not reason.strip():
+            raise ConfigError(f"--override {item!r} must be CHECK=REASON",
+                              hint='e.g. --override baseline="campaign 24-031 before release"')
+        out[check.strip()] = reason.strip()
+    return out
+
+
+def print_plan(prep: FlashPreparation) -> None:
+    for c in prep.report.checks:
+        print(f"{MARKS[c.passed]}  package {c.name:10} {c.detail}")
+    plan = prep.plan
+    if plan is None:
+        if prep.report.error is not None and prep.report.error.hint:
+            print(f"  -> {prep.report.error.hint}")
+        return
+    for reason in plan.problems:
+        print(f"FAIL  plan    {reason}")
+    for e in plan.ecus:
+        print(f"\n{e.ecu}: {e.version_before or '?'} -> {e.update.new_version}, {e.mode}, "
+              f"{e.wire_bytes} bytes on the bus, about {e.estimate_s:.0f} s"
+              + (" (resume)" if e.resume else ""))
+        for pc in e.checks:
+            mark = "OVERRIDDEN" if pc.overridden else MARKS[pc.passed]
+            extra = (" [overridable]" if pc.overridable and not pc.passed and not pc.overridden
+                     else f" (reason: {pc.overridden})" if pc.overridden else "")
+            print(f"  {mark:<10} {pc.name:<14} {pc.detail}{extra}")
+        print("  steps: " + " -> ".join(e.steps))
+    waves = " then ".join("+".join(w) for w in plan.waves)
+    print(f"\norder: {waves}; about {plan.estimate_s:.0f} s")
+    print("plan BLOCKED: nothing will be written" if plan.blocked else "plan ready")
+
+
+def progress_printer(args: argparse.Namespace) -> EventSink:
+    """One progress line per ECU event on a terminal: bar, rate against the bus limit, ETA."""
+    err = raw_stderr()
+    if args.json or not err.isatty():
+        return ignore_events
+    last = [0.0]
+
+    def show(event: Event) -> None:
+        if isinstance(event, FlashProgress):
+            now = time.monotonic()
+            if now - last[0] < 0.1 and event.done < event.total:
+                return
+            last[0] = now
+            filled = BAR * event.done // max(event.total, 1)
+            eta = f"{event.eta_s:4.0f} s" if event.eta_s is not None else "   ? s"
+            line = (f"  {printable(event.ecu):<14} [{'#' * filled}{'.' * (BAR - filled)}] "
+                    f"{100 * event.done // max(event.total, 1):3d}%  "
+                    f"{event.rate_bps / 1000:6.1f} kB/s of {event.bus_limit_bps / 1000:.1f}  "
+                    f"ETA {eta}")
+            err.write("\r" + line)
+            err.flush()
+        elif isinstance(event, EcuStep):
+            err.write(f"\r\x1b[K  {printable(event.ecu):<14} {event.index:>2}/{event.total} "
+                      f"{printable(event.step)}\n")
+        elif isinstance(event, EcuFinished):
+            o = event.result
+            what = getattr(o, "outcome", "done") if event.ok else event.error
+            err.write(f"\r\x1b[K  {printable(event.ecu):<14} {printable(str(what))}\n")
+        elif isinstance(event, FlashOverall) and event.phase == "programming":
+            err.write(f"\r\x1b[K  overall: {event.finished}/{event.total} ECUs done; cancel "
+                      f"{'is safe now' if event.safe_to_cancel else 'waits for a safe point'}"
+                      "\n")
+    return show
+
+
+def exit_code(result: FlashResult) -> int:
+    if result.ok:
+        return EXIT_OK
+    return EXIT_VEHICLE if result.worst == "resumable" else EXIT_FAILED
+
+
+def print_result(result: FlashResult) -> None:
+    for o in result.ecus:
+        print(f"{o.ecu:<14} {o.outcome.upper():<11} {o.version_before or '?'} -> "
+              f"{o.version_after or '?'}  {o.mode}, {o.wire_bytes} bytes on the bus, "
+              f"{o.duration_s:.1f} s")
+        if o.detail:
+            print(f"  {o.detail}")
+        if o.dtcs_cleared:
+            print(f"  cleared DTCs set during programming: {', '.join(o.dtcs_cleared)}")
+
+
+def cmd_flash(args: argparse.Namespace) -> int:
+    if args.package == "resume":
+        return _resume(args)
+    with connect(args) as conn:
+        package = find_package(args.package, simulated=conn.adapter.is_simulated,
+                               vehicle=conn.vehicle.name)
+        prep = prepare_flash(conn, package, trust_dir=args.trust, baseline_path=args.baseline,
+                             mode=args.mode, only=args.ecu,
+                             overrides=_overrides(args.override))
+        return _run(args, conn, [prep])
+
+
+def _resume(args: argparse.Namespace) -> int:
+    with connect(args) as conn:
+        preps = prepare_resume(conn, trust_dir=args.trust, baseline_path=args.baseline)
+        return _run(args, conn, preps)
+
+
+def _run(args: argparse.Namespace, conn: Any, preps: list[FlashPreparation]) -> int:
+    if args.dry_run or not all(p.ready for p in preps):
+        if args.json:
+            print_json({"dry_run": args.dry_run, "ready": all(p.ready for p in preps),
+                        "preparations": [p.to_json() for p in preps]})
+        else:
+            for p in preps:
+                print_plan(p)
+        return EXIT_OK if all(p.ready for p in preps) else EXIT_FAILED
+    if not args.json:
+        for p in preps:
+            print_plan(p)
+    names = [e.ecu for p in preps if p.plan for e in p.plan.ecus]
+    if not confirm(f"Flash {', '.join(names)} on {conn.vehicle.name}? Keep the ignition on "
+                   "and the battery charged until it is done.", args.yes):
+        print("not confirmed; nothing was written", file=sys.stderr)
+        return EXIT_USAGE
+    results = []
+    with cancel_on_ctrl_c(diagnose.new_cancel_token()) as token:
+        for p in preps:
+            results.append(run_flash(conn, p, events=progress_printer(args), cancel=token))
+    if args.json:
+        print_json(results[0].to_json() if len(results) == 1 else
+                   {"results": [r.to_json() for r in results]})
+    else:
+        for r in results:
+            print_result(r)
+    return max(exit_code(r) for r in results)

@@ -1,0 +1,15 @@
+"""Errors of the flash layer."""
+
+from workshop.foundation.errors import WorkshopError
+
+
+class FlashError(WorkshopError):
+    pass
+
+
+class PlanBlockedError(FlashError):
+    """The plan has a failed check that is not overridden: nothing was written."""
+
+
+class NothingToResumeError(FlashError):
+    pass

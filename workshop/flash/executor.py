@@ -1,0 +1,302 @@
+"""Carry out a flash plan on the vehicle: every ECU of the plan, dependencies first, the
+independent ones of a wave in parallel on the same bus.
+
+Safe points, where a cancel takes effect: before the first ECU enters its programming
+session, and between waves. Once an ECU is in its programming session its flash runs to a
+known state (done, rolled back, or waiting in its bootloader for a resume), because stopping
+half-way leaves a single-bank ECU without an application.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Mapping
+from contextlib import ExitStack, suppress
+from dataclasses import dataclass
+
+from workshop.audit.bracket import intent_and_outcome
+from workshop.audit.store import AuditLog
+from workshop.flash import codec, journal
+from workshop.flash.bus import FlashBus
+from workshop.flash.ecu_flash import EcuFlash, StepError
+from workshop.flash.errors import PlanBlockedError
+from workshop.flash.events import TASK, FlashOverall
+from workshop.flash.plan import EcuPlan, FlashPlan
+from workshop.flash.result import EcuOutcome, FlashResult
+from workshop.foundation.errors import WorkshopError
+from workshop.foundation.events import CancelToken, EcuFinished, EcuStarted, EventSink
+from workshop.packages import images
+from workshop.uds.client import EcuClient
+
+SETTLE_LIMIT_S = 8.0
+FUNCTIONAL_KEEPALIVE_S = 2.0
+# Suppressed (SPRMIB) functional requests: every ECU on the bus, no answers awaited.
+TO_EXTENDED, TESTER_PRESENT = b"\x10\x83", b"\x3e\x80"
+DTC_SETTING_OFF, DTC_SETTING_ON = b"\x85\x82", b"\x85\x81"
+COMM_OFF, COMM_ON = b"\x28\x81\x01", b"\x28\x80\x01"  # disable tx / enable rx+tx, normal msgs
+TO_DEFAULT = b"\x10\x81"
+
+
+@dataclass(frozen=True)
+class FlashJob:
+    plan: FlashPlan
+    package_sha256: str
+    technician: str
+    vin: str | None
+    dtcs_before: Mapping[str, list[str] | None]
+
+
+def package_sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class Executor:
+    def __init__(self, job: FlashJob, bus: FlashBus, log: AuditLog, *,
+                 events: EventSink, cancel: CancelToken) -> None:
+        self.job, self.bus, self.log = job, bus, log
+        self.plan = job.plan
+        self.events, self.cancel = events, cancel
+        self._audit_lock = threading.Lock()
+        self._finished = 0
+        self._keepalive_stop = threading.Event()
+
+    def audit(self, ecu: str | None, action: str, details: dict[str, object]) -> None:
+        with self._audit_lock:
+            self.log.append(action, vin=self.job.vin, ecu=ecu,
+                            technician=self.job.technician, details=details)
+
+    def overall(self, phase: str, safe: bool) -> None:
+        remaining = [e.estimate_s for e in self.plan.ecus][self._finished:]
+        self.events(FlashOverall(TASK, self._finished, len(self.plan.ecus),
+                                 sum(remaining) if remaining else 0.0, phase, safe))
+
+    # -- the whole flash ----------------------------------------------------------------------
+
+    def run(self) -> FlashResult:
+        if self.plan.blocked:
+            raise PlanBlockedError("the flash plan is blocked: "
+                                   + "; ".join(self.plan.blocking_reasons()),
+                                   hint="fix what the plan names, or override an overridable "
+                                        "check with a reason")
+        started = time.monotonic()
+        m = self.plan.package.manifest
+        request = {"package": m.id, "package_version": m.version,
+                   "package_sha256": self.job.package_sha256,
+                   "signer": self.plan.package.chain.describe(),
+                   "overrides": self.plan.overrides(),
+                   "ecus": {e.ecu: {"from": e.version_before,
+                                    "to": e.update.new_version, "mode": e.mode,
+                                    "resume": e.resume} for e in self.plan.ecus}}
+        outcomes: dict[str, EcuOutcome] = {}
+        with intent_and_outcome(self.log, "flash", vin=self.job.vin, ecu="*",
+                                technician=self.job.technician, details=request) as intent:
+            try:
+                self._run(outcomes)
+            finally:
+                result = FlashResult(m.id, [outcomes[e.ecu] for e in self.plan.ecus
+                                            if e.ecu in outcomes],
+                                     time.monotonic() - started)
+                intent.result = result.to_json()
+        return result
+
+    def _run(self, outcomes: dict[str, EcuOutcome]) -> None:
+        with ExitStack() as stack:
+            clients: dict[str, EcuClient] = {}
+            flashers: dict[str, EcuFlash] = {}
+            self.overall("prepare", True)
+            for e in self.plan.ecus:
+                if self.cancel.cancelled:
+                    outcomes[e.ecu] = _refused(e, "cancelled before programming; unchanged")
+                    continue
+                self.events(EcuStarted(TASK, e.ecu))
+                try:
+                    clients[e.ecu] = stack.enter_context(self.bus.client(e.ecu))
+                    flashers[e.ecu] = self._flasher(clients[e.ecu], e)
+                    flashers[e.ecu].prepare()
+                except WorkshopError as exc:
+                    outcomes[e.ecu] = _refused(e, f"not started: {exc.message}")
+                    self._finish(outcomes[e.ecu])
+            if not flashers or len(outcomes) == len(self.plan.ecus):
+                return
+            self._vehicle_quiet(True, stack)
+            for wave in self.plan.waves:
+                self._wave(wave, flashers, outcomes)
+            self._vehicle_quiet(False, stack)
+            for name, flasher in flashers.items():
+                o = outcomes.get(name)
+                if o is not None and o.outcome in ("success", "rolled_back"):
+                    self._programming_dtcs(flasher, o)
+
+    def _flasher(self, client: EcuClient, e: EcuPlan) -> EcuFlash:
+        fp = codec.fingerprint(self.job.technician, self.job.package_sha256)
+
+        def stage(name: str) -> None:
+            journal.write(journal.JournalEntry(
+                self.plan.vehicle.name, e.ecu, str(self.plan.package.path),
+                self.job.package_sha256, self.plan.package.manifest.id,
+                e.version_before, e.update.new_version, fp.hex(), name,
+                time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())))
+
+        return EcuFlash(client, e, self.plan.package,
+                        audit=lambda action, d: self.audit(e.ecu, action, d),
+                        events=self.events, bus_limit_bps=self.plan.bus_limit_bps,
+                        fingerprint=fp, on_stage=stage)
+
+    def _vehicle_quiet(self, quiet: bool, stack: ExitStack) -> None:
+        """Functional DTC setting off / communication control off for the whole vehicle,
+        kept with a functional TesterPresent; and back on."""
+        p = [e.profile for e in self.plan.ecus]
+        if quiet:
+            self._send_functional(TO_EXTENDED)
+            if any(x.dtc_setting_off for x in p):
+                self._send_functional(DTC_SETTING_OFF)
+            if any(x.communication_control for x in p):
+                self._send_functional(COMM_OFF)
+            thread = threading.Thread(target=self._functional_keepalive, daemon=True,
+                                      name="flash-keepalive")
+            thread.start()
+            stack.callback(thread.join, timeout=5)
+            stack.callback(self._keepalive_stop.set)
+            self.audit(None, "flash.vehicle", {"phase": "quiet", "dtc_setting": "off",
+                                               "communication": "off"})
+            return
+        self._keepalive_stop.set()
+        for payload in (COMM_ON, DTC_SETTING_ON, TO_DEFAULT):
+            self._send_functional(payload)
+        self.audit(None, "flash.vehicle", {"phase": "normal", "dtc_setting": "on",
+                                           "communication": "on"})
+
+    def _send_functional(self, payload: bytes) -> None:
+        with suppress(WorkshopError):  # a bus problem shows in the ECUs' own steps
+            self.bus.functional(payload, window_s=0.0)
+
+    def _functional_keepalive(self) -> None:
+        while not self._keepalive_stop.wait(FUNCTIONAL_KEEPALIVE_S):
+            self._send_functional(TESTER_PRESENT)
+
+    def _wave(self, wave: list[str], flashers: dict[str, EcuFlash],
+              outcomes: dict[str, EcuOutcome]) -> None:
+        todo = []
+        for name in wave:
+            if name in outcomes:
+                continue
+            e = self.plan.ecu(name)
+            failed_deps = [d for d in e.update.depends_on
+                           if d in outcomes and outcomes[d].outcome != "success"]
+            if failed_deps:
+                outcomes[name] = _refused(e, f"not flashed: {', '.join(failed_deps)} (a "
+                                             "dependency) was not updated; unchanged")
+            elif self.cancel.cancelled:
+                outcomes[name] = _refused(e, "cancelled before programming; unchanged")
+            else:
+                todo.append(name)
+                continue
+            self._finish(outcomes[name])
+        self.overall("programming", False)
+        threads = [threading.Thread(target=self._one, args=(flashers[n], outcomes),
+                                    name=f"flash-{n}", daemon=True) for n in todo]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.overall("between ECUs", True)
+
+    def _finish(self, o: EcuOutcome) -> None:
+        self._finished += 1
+        self.events(EcuFinished(TASK, o.ecu, o.outcome == "success", o,
+                                None if o.outcome == "success" else o.detail))
+
+    def _one(self, f: EcuFlash, outcomes: dict[str, EcuOutcome]) -> None:
+        e = f.plan
+        with intent_and_outcome(self.log, "flash.ecu", vin=self.job.vin, ecu=e.ecu,
+                                technician=self.job.technician,
+                                details={"from": e.version_before,
+                                         "to": e.update.new_version, "mode": e.mode}) as it:
+            o = self._program(f)
+            it.result = o.to_json()
+        outcomes[e.ecu] = o
+        self._finish(o)
+
+    def _program(self, f: EcuFlash) -> EcuOutcome:
+        e = f.plan
+        before, new = e.version_before, e.update.new_version
+        try:
+            f.program()
+        except WorkshopError as exc:
+            return self._settle(f, f"programming failed: {exc.message}")
+        try:
+            version = f.reset_and_confirm(new)
+        except WorkshopError as exc:
+            return f.outcome("resumable", before, None, f"{exc.message}; the new image is "
+                             "checked and waits for the ECU to start it", "confirm version")
+        if version == new:
+            images.remember_version(e.ecu, new, [
+                images.StoredRegion(t.region.image_sha256, t.region.address, t.region.length,
+                                    t.region.erase_address, t.region.erase_length)
+                for t in e.transfers])
+            journal.remove(self.plan.vehicle.name, e.ecu)
+            return f.outcome("success", before, version, f"{e.ecu} runs {version}")
+        why = (f"after the reset {e.ecu} reported {version}, not {new}" if version else
+               f"after the reset {e.ecu} stayed in its bootloader: the new image did not start")
+        if e.rollback is None:
+            return f.outcome("resumable", before, version,
+                             f"{why}; no previous image to roll back to", "confirm version")
+        try:
+            restored = f.rollback(before)
+        except WorkshopError as exc:
+            return self._settle(f, f"{why}; rollback failed: {exc.message}")
+        if restored == before:
+            journal.remove(self.plan.vehicle.name, e.ecu)
+            return f.outcome("rolled_back", before, restored,
+                             f"{why}; rolled back to {before} ({e.rollback})")
+        return f.outcome("resumable" if restored is None else "failed", before, restored,
+                         f"{why}; rollback left {restored or 'the bootloader'} running",
+                         "rollback")
+
+    def _settle(self, f: EcuFlash, why: str) -> EcuOutcome:
+        """After a failure: reset the ECU out of its programming session and ask it what it
+        runs, so the outcome is the ECU's state, not a guess."""
+        e = f.plan
+        before = e.version_before
+        with suppress(WorkshopError):
+            f.ecu.reset(f.profile.reset_type)
+        try:
+            version = f.read_version(SETTLE_LIMIT_S)
+        except StepError:
+            return f.outcome("resumable", before, None,
+                             f"{why}; the ECU does not answer now: run 'workshop flash resume' "
+                             "when it is powered and connected", "settle")
+        if version is None:
+            return f.outcome("resumable", before, None,
+                             f"{why}; the ECU waits in its bootloader: run 'workshop flash "
+                             "resume' to finish", "settle")
+        journal.remove(self.plan.vehicle.name, e.ecu)
+        if version == e.update.new_version and not e.resume and before != version:
+            return f.outcome("success", before, version, f"{e.ecu} runs {version}")
+        return f.outcome("failed", before, version, f"{why}; the ECU still runs {version}")
+
+    def _programming_dtcs(self, f: EcuFlash, o: EcuOutcome) -> None:
+        """DTCs that appeared during programming (lost messages while communication was
+        off) are cleared; ones that were there before stay for the technician."""
+        before = set(self.job.dtcs_before.get(o.ecu) or [])
+        f.step_index = len(f.plan.steps) - 1
+        try:
+            with f.step("DTCs caused by programming") as out:
+                new = [d for d in f.ecu.read_dtcs(details=False) if d.code not in before]
+                out["new"] = [d.code for d in new]
+                for dtc in new:  # one by one: the DTCs from before stay stored
+                    f.ecu.clear_dtcs(dtc.dtc)
+                o.dtcs_cleared = [d.code for d in new]
+        except WorkshopError as exc:
+            o.detail += f"; DTCs after programming not read: {exc.message}"
+
+
+def _refused(e: EcuPlan, why: str) -> EcuOutcome:
+    return EcuOutcome(e.ecu, "refused", e.state.software_version, e.state.software_version,
+                      e.mode, 0, e.image_bytes, 0.0, why)

@@ -1,0 +1,401 @@
+"""The flash plan: pure (no bus), from a verified package, what each ECU said about itself,
+and the ECUs' flash profiles.
+
+Every check is listed with its verdict, so the technician sees why a plan is blocked, not just
+that it is. A failed check blocks the whole plan; only a check marked overridable can be
+overridden, and then with a reason that goes into the audit log.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from workshop.packages import images
+from workshop.packages.baseline import Baseline
+from workshop.packages.compression import compress
+from workshop.packages.errors import PackageError
+from workshop.packages.manifest import EcuUpdate, Region
+from workshop.packages.verify import VerifiedPackage, check_vehicle
+from workshop.transport.busrate import BusRateModel, isotp_ceiling_bps
+from workshop.vehicles import EcuDefinition, VehicleDefinition
+from workshop.vehicles.flash_profile import FlashProfile
+
+MODES = ("auto", "plain", "lz4", "bsdiff4")
+# Session changes, security access, reset and re-identification: measured on the simulator
+# with realistic latency, rounded up.
+FIXED_OVERHEAD_S = 2.0
+
+
+@dataclass(frozen=True)
+class EcuState:
+    """What the ECU said about itself just before planning (see flash.preflight)."""
+
+    name: str
+    responded: bool
+    software_version: str | None = None
+    hardware_number: str | None = None
+    anti_rollback: int | None = None
+    in_bootloader: bool = False
+    fingerprint: bytes | None = None
+    error: str | None = None
+
+
+@dataclass
+class PlanCheck:
+    name: str
+    passed: bool
+    detail: str
+    overridable: bool = False
+    overridden: str | None = None  # the technician's reason
+
+    @property
+    def blocks(self) -> bool:
+        return not self.passed and self.overridden is None
+
+    def to_json(self) -> dict[str, object]:
+        return {"check": self.name, "passed": self.passed, "detail": self.detail,
+                "overridable": self.overridable, "overridden": self.overridden}
+
+
+@dataclass(frozen=True)
+class RegionTransfer:
+    index: int
+    region: Region
+    mode: str  # plain | lz4 | bsdiff4
+    data_format: int  # the 0x34 dataFormatIdentifier
+    wire_size: int  # bytes that cross the bus for this region
+    erase_s: float
+    wire_s: float
+    write_s: float
+
+
+@dataclass
+class EcuPlan:
+    ecu: str
+    definition: EcuDefinition
+    update: EcuUpdate
+    state: EcuState
+    checks: list[PlanCheck] = field(default_factory=list)
+    transfers: list[RegionTransfer] = field(default_factory=list)
+    steps: list[str] = field(default_factory=list)
+    estimate_s: float = 0.0
+    rollback: str | None = None  # how a failed confirmation is undone; None: it cannot be
+    resume: bool = False  # completes an interrupted flash of this package
+    version_before: str | None = None  # on resume: before the interrupted flash began
+
+    @property
+    def profile(self) -> FlashProfile:
+        return self.definition.flash
+
+    @property
+    def blocked(self) -> bool:
+        return any(c.blocks for c in self.checks)
+
+    @property
+    def mode(self) -> str:
+        modes = sorted({t.mode for t in self.transfers})
+        return "+".join(modes) if modes else "none"
+
+    @property
+    def wire_bytes(self) -> int:
+        return sum(t.wire_size for t in self.transfers)
+
+    @property
+    def image_bytes(self) -> int:
+        return sum(t.region.length for t in self.transfers)
+
+    def to_json(self) -> dict[str, object]:
+        return {"ecu": self.ecu, "version_before": self.version_before,
+                "version_after": self.update.new_version, "mode": self.mode,
+                "image_bytes": self.image_bytes, "wire_bytes": self.wire_bytes,
+                "estimate_s": round(self.estimate_s, 1), "rollback": self.rollback,
+                "resume": self.resume, "blocked": self.blocked,
+                "checks": [c.to_json() for c in self.checks], "steps": self.steps}
+
+
+@dataclass
+class FlashPlan:
+    package: VerifiedPackage
+    vehicle: VehicleDefinition
+    ecus: list[EcuPlan]
+    waves: list[list[str]]  # ECUs of one wave are independent and flashed in parallel
+    bus_limit_bps: float
+    problems: list[str] = field(default_factory=list)  # plan-wide reasons it is blocked
+
+    @property
+    def blocked(self) -> bool:
+        return bool(self.problems) or any(e.blocked for e in self.ecus)
+
+    def ecu(self, name: str) -> EcuPlan:
+        return next(e for e in self.ecus if e.ecu == name)
+
+    def blocking_reasons(self) -> list[str]:
+        reasons = list(self.problems)
+        for e in self.ecus:
+            reasons += [f"{e.ecu}: {c.name}: {c.detail}" for c in e.checks if c.blocks]
+        return reasons
+
+    @property
+    def estimate_s(self) -> float:
+        return sum(max((self.ecu(n).estimate_s for n in wave), default=0.0)
+                   for wave in self.waves)
+
+    def overrides(self) -> dict[str, str]:
+        return {f"{e.ecu}.{c.name}": c.overridden for e in self.ecus for c in e.checks
+                if c.overridden is not None}
+
+    def to_json(self) -> dict[str, object]:
+        m = self.package.manifest
+        return {"package": m.id, "package_version": m.version,
+                "signer": self.package.chain.describe(), "blocked": self.blocked,
+                "problems": self.blocking_reasons(), "waves": self.waves,
+                "estimate_s": round(self.estimate_s, 1), "ecus": [e.to_json() for e in self.ecus]}
+
+
+@dataclass(frozen=True)
+class PlanInputs:
+    """Everything the plan depends on besides the package; gathered by the services."""
+
+    vehicle: VehicleDefinition
+    states: Mapping[str, EcuState]
+    baseline: Baseline | None = None
+    baseline_problem: str | None = None  # why there is no baseline, when there is none
+    bus: BusRateModel = field(default_factory=BusRateModel)
+    fd: bool = False
+    mode: str = "auto"
+    only: Sequence[str] | None = None
+    overrides: Mapping[str, str] = field(default_factory=dict)  # "check" or "ECU.check"
+    # ECU -> (why it is resumable, its version before the interrupted flash)
+    resumable: Mapping[str, tuple[str, str | None]] = field(default_factory=dict)
+    # image store: sha256 of the image this tool flashed for (ECU, version), or None
+    previous_image: Callable[[str, str], str | None] = lambda _ecu, _version: None
+    compressed_size: Callable[[bytes], int] | None = None
+
+
+def make_plan(package: VerifiedPackage, inputs: PlanInputs) -> FlashPlan:
+    manifest = package.manifest
+    vehicle = inputs.vehicle
+    extended = vehicle.addressing != "normal_11bit"
+    limit = isotp_ceiling_bps(inputs.bus, fd=inputs.fd, extended_id=extended)
+    problems: list[str] = []
+    if inputs.mode not in MODES:
+        problems.append(f"transfer mode {inputs.mode!r} is not one of {', '.join(MODES)}")
+    if manifest.vehicle_models and vehicle.name not in manifest.vehicle_models:
+        problems.append(f"package is for {', '.join(manifest.vehicle_models)}, not for "
+                        f"vehicle model {vehicle.name}")
+    try:
+        check_vehicle(manifest, vehicle)
+    except PackageError as exc:
+        problems.append(exc.message)
+    wanted = list(inputs.only) if inputs.only else list(manifest.order)
+    unknown = [n for n in wanted if n not in manifest.order]
+    if unknown:
+        problems.append(f"package has no update for {', '.join(unknown)} (it updates "
+                        f"{', '.join(manifest.order)})")
+    selected = [n for n in manifest.order if n in wanted]
+    plans: list[EcuPlan] = []
+    if not problems:
+        for name in selected:
+            update = manifest.ecu(name)
+            state = inputs.states.get(name) or EcuState(name, False, error="not read")
+            resume = inputs.resumable.get(name)
+            plan = EcuPlan(name, vehicle.ecu(name), update, state, resume=resume is not None,
+                           version_before=resume[1] if resume else state.software_version)
+            _checks(plan, package, inputs, selected)
+            _transfers(plan, package, inputs, limit)
+            _apply_overrides(plan, inputs.overrides)
+            plan.steps = steps_for(plan)
+            plans.append(plan)
+    return FlashPlan(package, vehicle, plans, _waves(manifest.ecus, selected), limit, problems)
+
+
+def _check(plan: EcuPlan, name: str, passed: bool, detail: str,
+           overridable: bool = False) -> None:
+    plan.checks.append(PlanCheck(name, passed, detail, overridable))
+
+
+def _checks(plan: EcuPlan, package: VerifiedPackage, inputs: PlanInputs,
+            selected: list[str]) -> None:
+    u, s, d = plan.update, plan.state, plan.definition
+    answered = s.responded
+    _check(plan, "target", answered and u.address == d.request_id,
+           (f"{u.name} at 0x{d.request_id:X} answered" if answered else
+            f"{u.name} did not answer: {s.error or 'no answer'}")
+           if u.address == d.request_id else
+           f"package targets address 0x{u.address:X}, {u.name} is at 0x{d.request_id:X}")
+    hw = s.hardware_number
+    _check(plan, "hardware", hw in u.hardware_part_numbers,
+           f"hardware {hw} is one the package is made for" if hw in u.hardware_part_numbers
+           else f"hardware {hw or 'unknown'} is not in {', '.join(u.hardware_part_numbers)}")
+    if plan.resume:
+        _check(plan, "version", True, f"completes an interrupted flash to {u.new_version}: "
+                                      f"{inputs.resumable[u.name][0]}")
+    elif s.in_bootloader:
+        _check(plan, "version", False, "the ECU is in its bootloader with no valid "
+               "application and no interrupted flash of this package is recorded",
+               overridable=True)
+    else:
+        ok = s.software_version in u.from_versions
+        _check(plan, "version", ok,
+               f"{s.software_version} -> {u.new_version} is an allowed update" if ok else
+               f"installed {s.software_version or 'unknown'} is not one this package updates "
+               f"from ({', '.join(u.from_versions)})", overridable=True)
+    counter = s.anti_rollback
+    if d.flash.anti_rollback_did is None:
+        _check(plan, "anti-rollback", True, "the ECU keeps no anti-rollback counter")
+    else:
+        ok = counter is not None and u.security_version >= counter
+        _check(plan, "anti-rollback", ok,
+               f"security version {u.security_version} >= ECU counter {counter}" if ok else
+               f"security version {u.security_version} is below the ECU's anti-rollback "
+               f"counter {counter}: a downgrade" if counter is not None else
+               "the ECU did not report its anti-rollback counter")
+    _baseline_check(plan, inputs)
+    deps = []
+    for dep in u.depends_on:
+        if dep in selected:
+            continue
+        have = inputs.states.get(dep)
+        need = package.manifest.ecu(dep).new_version
+        if have is None or have.software_version != need:
+            deps.append(f"{dep} must be at {need} first (it is at "
+                        f"{have.software_version if have else 'unknown'}); include it")
+    _check(plan, "dependencies", not deps, "; ".join(deps) or
+           (f"after {', '.join(u.depends_on)}" if u.depends_on else "none"))
+    if d.flash.banks == "ab":
+        plan.rollback = "previous bank"
+        _check(plan, "rollback", True, "A/B: the previous bank keeps the running image")
+    else:
+        version = plan.version_before
+        sha = inputs.previous_image(u.name, version) if version else None
+        plan.rollback = "image store" if sha else None
+        _check(plan, "rollback", sha is not None,
+               f"image of {version} is in the local image store" if sha else
+               f"no image of {version or 'the installed version'} in the local image store: "
+               "a failed confirmation could not be rolled back", overridable=True)
+
+
+def _baseline_check(plan: EcuPlan, inputs: PlanInputs) -> None:
+    u = plan.update
+    if inputs.baseline is None:
+        _check(plan, "baseline", False, f"no approved baseline: {inputs.baseline_problem}",
+               overridable=True)
+        return
+    approved = inputs.baseline.ecus.get(u.name)
+    ok = approved is not None and u.new_version in approved.software_versions
+    _check(plan, "baseline", ok,
+           f"{u.new_version} is approved by baseline {inputs.baseline.integration_level}" if ok
+           else f"{u.new_version} is not approved for {u.name} by baseline "
+                f"{inputs.baseline.integration_level}", overridable=True)
+
+
+def _transfers(plan: EcuPlan, package: VerifiedPackage, inputs: PlanInputs,
+               limit: float) -> None:
+    profile, state = plan.profile, plan.state
+    problems: list[str] = []
+    for index, region in enumerate(plan.update.regions):
+        mode = _choose_mode(region, profile, state, inputs, problems, plan.resume)
+        if mode is None:
+            continue
+        if mode == "bsdiff4":
+            assert region.delta is not None
+            wire = region.delta.payload.size
+        elif mode == "lz4":
+            wire = _compressed_size(package, region, inputs)
+        else:
+            wire = region.length
+        sectors = math.ceil(region.erase_length / profile.sector_size)
+        plan.transfers.append(RegionTransfer(
+            index, region, mode, profile.data_formats[mode], wire,
+            sectors * profile.erase_ms_per_sector / 1000, wire / limit,
+            region.length / profile.write_bytes_per_s))
+    _check(plan, "transfer", not problems, "; ".join(problems) or
+           ", ".join(f"region {t.index} {t.mode} ({t.wire_size} bytes on the bus)"
+                     for t in plan.transfers))
+    plan.estimate_s = FIXED_OVERHEAD_S + sum(t.erase_s + t.wire_s + t.write_s
+                                             for t in plan.transfers)
+
+
+def _choose_mode(region: Region, profile: FlashProfile, state: EcuState, inputs: PlanInputs,
+                 problems: list[str], resume: bool) -> str | None:
+    delta_ok = (region.delta is not None and profile.banks == "ab"
+                and profile.supports("bsdiff4") and not resume
+                and state.software_version == region.delta.base_version)
+    wanted = inputs.mode
+    if wanted == "bsdiff4" and not delta_ok:
+        problems.append(_why_no_delta(region, profile, state, resume))
+        return None
+    if wanted in ("plain", "lz4") or (wanted == "auto" and not delta_ok):
+        if region.payload is None and not _base_available(region):
+            problems.append(_why_no_delta(region, profile, state, resume)
+                            + "; the package carries only a delta and its base image is not "
+                              "in the local image store")
+            return None
+        if wanted == "lz4" and not profile.supports("lz4"):
+            problems.append("the bootloader declares no compression (lz4)")
+            return None
+        if wanted == "auto":
+            return "lz4" if profile.supports("lz4") else "plain"
+        return wanted
+    return "bsdiff4" if delta_ok else wanted
+
+
+def _why_no_delta(region: Region, profile: FlashProfile, state: EcuState, resume: bool) -> str:
+    if region.delta is None:
+        return "the package carries no delta for this region"
+    if profile.banks != "ab":
+        return "delta refused: a single-bank ECU cannot keep its old image while writing"
+    if not profile.supports("bsdiff4"):
+        return "delta refused: the bootloader declares no bsdiff4 format"
+    if resume:
+        return "delta refused on resume: the base image may not be intact"
+    return (f"delta refused: it applies to {region.delta.base_version}, the ECU runs "
+            f"{state.software_version or 'an unknown version'}")
+
+
+def _base_available(region: Region) -> bool:
+    assert region.delta is not None
+    return (images.store_dir() / region.delta.base_sha256).is_file()
+
+
+def _compressed_size(package: VerifiedPackage, region: Region, inputs: PlanInputs) -> int:
+    size = inputs.compressed_size or (lambda data: len(compress(data)))
+    return size(package.region_image(region))
+
+
+def _apply_overrides(plan: EcuPlan, overrides: Mapping[str, str]) -> None:
+    for check in plan.checks:
+        reason = overrides.get(f"{plan.ecu}.{check.name}") or overrides.get(check.name)
+        if reason and check.overridable and not check.passed:
+            check.overridden = reason
+
+
+def steps_for(plan: EcuPlan) -> list[str]:
+    """The canonical sequence for this ECU, each step shown to the technician."""
+    p = plan.profile
+    steps = ["extended session"]
+    if p.preconditions is not None:
+        steps.append("preconditions")
+    steps += ["programming session", "security access", "fingerprint"]
+    for t in plan.transfers:
+        steps += [f"erase region {t.index}", f"download region {t.index} ({t.mode})",
+                  f"check memory region {t.index}"]
+    if p.check_dependencies is not None:
+        steps.append("check dependencies")
+    steps += ["reset", "confirm version", "DTCs caused by programming"]
+    return steps
+
+
+def _waves(ecus: Sequence[EcuUpdate], selected: list[str]) -> list[list[str]]:
+    """Dependency levels: an ECU goes in the first wave after all its dependencies."""
+    level: dict[str, int] = {}
+    by_name = {e.name: e for e in ecus}
+    for name in selected:  # manifest order already puts dependencies first
+        deps = [d for d in by_name[name].depends_on if d in level]
+        level[name] = 1 + max((level[d] for d in deps), default=-1)
+    waves: list[list[str]] = [[] for _ in range(1 + max(level.values(), default=-1))]
+    for name in selected:
+        waves[level[name]].append(name)
+    return waves

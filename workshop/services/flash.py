@@ -1,0 +1,188 @@
+"""Reflash as the CLI and the app use it: verify the package, read the ECUs, plan, run,
+and find and finish interrupted flashes.
+
+Nothing reaches an ECU before `prepare` has verified the package (signature, chain, expiry,
+payload hashes) against the trust store this adapter is allowed (services.trust_policy) and
+the plan has checked target, hardware, version, anti-rollback, baseline and transfer mode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from workshop.flash import codec, journal
+from workshop.flash.errors import NothingToResumeError
+from workshop.flash.executor import Executor, FlashJob, package_sha256
+from workshop.flash.plan import EcuState, FlashPlan, PlanInputs, make_plan
+from workshop.flash.preflight import read_state
+from workshop.flash.result import FlashResult
+from workshop.foundation.errors import ConfigError, WorkshopError
+from workshop.foundation.events import CancelToken, EventSink, ignore_events
+from workshop.foundation.names import UnsafeNameError, inside, safe_name
+from workshop.packages import images
+from workshop.packages.baseline import Baseline
+from workshop.packages.verify import VerificationReport, verify_package
+from workshop.services import diagnose, trust_policy
+from workshop.services.audit_trail import open_audit_log, technician
+from workshop.services.baseline_check import (
+    PACKAGE_SUFFIX,
+    ensure_demo_material,
+    find_baseline,
+    package_store,
+)
+from workshop.services.connection import VehicleConnection
+from workshop.transport.busrate import BusRateModel
+
+__all__ = ["FlashPreparation", "find_package", "prepare_flash", "resumable_flashes",
+           "run_flash"]
+
+
+@dataclass
+class FlashPreparation:
+    """The verification report, and the plan when the package verified."""
+
+    report: VerificationReport
+    plan: FlashPlan | None
+    vin: str | None = None
+    dtcs_before: dict[str, list[str] | None] = field(default_factory=dict)
+    package_sha256: str = ""
+
+    @property
+    def ready(self) -> bool:
+        return self.plan is not None and not self.plan.blocked
+
+    def to_json(self) -> dict[str, object]:
+        return {"verification": self.report.to_dict(),
+                "plan": self.plan.to_json() if self.plan else None}
+
+
+def find_package(name_or_path: str, *, simulated: bool = False, vehicle: str = "") -> Path:
+    """A package file, or the name of one in the local package store (which the simulator's
+    demo packages fill on first use)."""
+    if simulated:
+        ensure_demo_material(vehicle)
+    path = Path(name_or_path)
+    if path.suffix == PACKAGE_SUFFIX or path.exists():
+        if not path.is_file():
+            raise ConfigError(f"package {path} does not exist",
+                              hint="give the path of a .wspkg file, or the name of one in "
+                                   f"{package_store()}")
+        return path
+    try:
+        name = safe_name("package name", name_or_path)
+    except UnsafeNameError as exc:
+        raise ConfigError(exc.message, hint=exc.hint) from exc
+    stored = inside(package_store(), package_store() / f"{name}{PACKAGE_SUFFIX}")
+    if not stored.is_file():
+        known = sorted(p.stem for p in package_store().glob(f"*{PACKAGE_SUFFIX}"))
+        raise ConfigError(f"no package {name!r} in the package store",
+                          hint=f"known: {', '.join(known) or 'none'}; or give a file path")
+    return stored
+
+
+def _baseline(conn: VehicleConnection, trust: object, path: Path | None
+              ) -> tuple[Baseline | None, str | None]:
+    try:
+        return find_baseline(conn.vehicle.name, trust, path=path).baseline, None  # type: ignore[arg-type]
+    except WorkshopError as exc:
+        return None, exc.message
+
+
+def prepare_flash(conn: VehicleConnection, package: Path, *, trust_dir: Path | None = None,
+                  baseline_path: Path | None = None, mode: str = "auto",
+                  only: Sequence[str] | None = None, overrides: Mapping[str, str] | None = None,
+                  resumable: Mapping[str, tuple[str, str | None]] | None = None
+                  ) -> FlashPreparation:
+    if conn.adapter.is_simulated:
+        ensure_demo_material(conn.vehicle.name)
+    trust = trust_policy.trust_store(conn.adapter, trust_dir)
+    report = verify_package(package, trust)
+    if report.package is None:
+        return FlashPreparation(report, None)
+    manifest = report.package.manifest
+    wanted = [n for n in manifest.order if not only or n in only]
+    names = [e.name for e in conn.vehicle.ecus]
+    states: dict[str, EcuState] = {}
+    dtcs: dict[str, list[str] | None] = {}
+    for name in {*wanted, *(d for n in wanted for d in manifest.ecu(n).depends_on)}:
+        if name in names:
+            states[name], dtcs[name] = read_state(conn, conn.vehicle.ecu(name))
+    baseline, why = _baseline(conn, trust, baseline_path)
+    plan = make_plan(report.package, PlanInputs(
+        conn.vehicle, states, baseline, why,
+        BusRateModel(conn.adapter.bitrate, conn.adapter.data_bitrate), conn.adapter.fd, mode,
+        only, dict(overrides or {}), dict(resumable or {}), _previous_image))
+    return FlashPreparation(report, plan, diagnose.read_vin(conn, wanted), dtcs,
+                            package_sha256(str(package)))
+
+
+def _previous_image(ecu: str, version: str) -> str | None:
+    stored = images.version_images(ecu, version)
+    return stored[0].sha256 if stored else None
+
+
+def run_flash(conn: VehicleConnection, prep: FlashPreparation, *,
+              events: EventSink = ignore_events,
+              cancel: CancelToken | None = None) -> FlashResult:
+    """Carry out a ready plan; audit intent and outcome of the flash, each ECU and step."""
+    assert prep.plan is not None
+    log = open_audit_log(simulated=conn.adapter.is_simulated)
+    job = FlashJob(prep.plan, prep.package_sha256, technician(), prep.vin, prep.dtcs_before)
+    return Executor(job, conn, log, events=events,
+                    cancel=cancel or diagnose.new_cancel_token()).run()
+
+
+@dataclass(frozen=True)
+class Interrupted:
+    entry: journal.JournalEntry
+    reason: str
+
+
+def resumable_flashes(conn: VehicleConnection) -> list[Interrupted]:
+    """Flashes this tool started on this vehicle and did not finish, confirmed by the ECU:
+    in its bootloader, or carrying our fingerprint without the new version."""
+    found = []
+    for entry in journal.entries(conn.vehicle.name):
+        try:
+            definition = conn.vehicle.ecu(entry.ecu)
+        except WorkshopError:
+            continue
+        state, _ = read_state(conn, definition)
+        ours = codec.fingerprint_package(state.fingerprint) == \
+            bytes.fromhex(entry.package_sha256)[:7]
+        if state.in_bootloader:
+            found.append(Interrupted(entry, "the ECU waits in its bootloader"))
+        elif ours and state.software_version != entry.new_version:
+            found.append(Interrupted(entry, f"the ECU carries this flash's fingerprint and "
+                                            f"still runs {state.software_version}"))
+        elif not state.responded:
+            found.append(Interrupted(entry, f"the ECU does not answer ({state.error}); it "
+                                            "may be without power"))
+        else:
+            journal.remove(conn.vehicle.name, entry.ecu)  # finished after all, or replaced
+    return found
+
+
+def prepare_resume(conn: VehicleConnection, *, trust_dir: Path | None = None,
+                   baseline_path: Path | None = None) -> list[FlashPreparation]:
+    """One preparation per interrupted package, each limited to its interrupted ECUs."""
+    pending = resumable_flashes(conn)
+    if not pending:
+        raise NothingToResumeError(f"no interrupted flash on {conn.vehicle.name}",
+                                   hint="every flash this tool started here has finished")
+    by_package: dict[str, list[Interrupted]] = {}
+    for item in pending:
+        by_package.setdefault(item.entry.package_path, []).append(item)
+    preps = []
+    for path, items in by_package.items():
+        sha = items[0].entry.package_sha256
+        if not Path(path).is_file() or package_sha256(path) != sha:
+            raise ConfigError(f"the package of the interrupted flash ({path}) is gone or "
+                              "changed", hint="put the same package file back, then resume")
+        preps.append(prepare_flash(
+            conn, Path(path), trust_dir=trust_dir, baseline_path=baseline_path,
+            only=[i.entry.ecu for i in items],
+            resumable={i.entry.ecu: (i.reason, i.entry.version_before) for i in items}))
+    return preps
