@@ -23,6 +23,45 @@ DEMO = [  # name, req, resp, supplier, dtcs
 ]
 
 
+# Two bootloader types, so the executor is proven generic: different routine ids, security
+# levels, fingerprint DIDs, block lengths, data formats and banks.
+FLASH_TYPES = {
+    "ab": [
+        'banks = "ab"', "security_level = 0x11",
+        'preconditions = { id = 0x0204, args = "none" }', 'precondition_answer = "status_byte"',
+        'check_memory = { id = 0x0202, args = "checksum" }',
+        'rollback = { id = 0xFF02, args = "none" }', "fingerprint_did = 0xF15A",
+        "data_formats = { plain = 0x00, lz4 = 0x10, bsdiff4 = 0x20 }",
+        "max_block_length = 0x0FFF", "sector_size = 4096", "erase_ms_per_sector = 20",
+        "write_bytes_per_s = 200000"],
+    "single": [
+        'banks = "single"', "security_level = 0x05",
+        'preconditions = { id = 0x0210, args = "none" }', 'precondition_answer = "failed_bits"',
+        'check_memory = { id = 0x0201, args = "checksum" }', "rollback = false",
+        "fingerprint_did = 0xF198", "data_formats = { plain = 0x00, lz4 = 0x10 }",
+        "max_block_length = 0x0802", "sector_size = 2048", "erase_ms_per_sector = 15",
+        "write_bytes_per_s = 80000"],
+}
+DEMO_FLASH = {"ENGINE": ("ab", 0x08000000), "TRANSMISSION": ("ab", 0x08000000),
+              "GATEWAY": ("ab", 0x00000000), "ABS": ("single", 0x00010000),
+              "AIRBAG": ("single", 0x00010000), "BODY": ("single", 0x00020000),
+              "INSTRUMENT": ("single", 0x00020000)}
+COMMON_FLASH = ['seed_key = "demo-xor"', 'erase = { id = 0xFF00, args = "address_length" }',
+                'check_dependencies = { id = 0xFF01, args = "none" }',
+                "address_and_length_format = 0x44", "anti_rollback_did = 0xF1A0"]
+TRUCK_FLASH = ['seed_key = "demo-xor"', 'banks = "single"', "security_level = 0x01",
+               "preconditions = false", 'erase = { id = 0x0301, args = "region_index" }',
+               'check_memory = { id = 0x0302, args = "checksum" }',
+               'check_dependencies = { id = 0xFF01, args = "none" }', "rollback = false",
+               "fingerprint_did = 0xF15A", "data_formats = { plain = 0x00, lz4 = 0x10 }",
+               "address_and_length_format = 0x44", "max_block_length = 0x0400",
+               "sector_size = 4096", "erase_ms_per_sector = 25", "write_bytes_per_s = 60000"]
+
+
+def memory(start: int) -> list[str]:
+    return ["[[ecus.memory]]", f"start = 0x{start:08X}", "length = 0x40000", ""]
+
+
 def vin(prefix: str, serial: str) -> str:
     """ISO 3779 VIN: 8 characters, the 49 CFR 565 check digit, model year R (2024), then
     plant and serial (`serial`, 7 characters); no I, O or Q."""
@@ -61,11 +100,14 @@ def demo_car() -> str:
              f'vin = "{vin("WDXDEMC1", "A000001")}"', "",
              "[bus]", "bitrate = 500000", 'addressing = "normal_11bit"', "functional_id = 0x7DF",
              "latency_ms = [5, 15]", 'dtc_format = "iso14229-1"', "",
-             "[snapshot_dids]", '"9000" = 2  # engine speed', '"9001" = 1  # coolant temp', ""]
+             "[snapshot_dids]", '"9000" = 2  # engine speed', '"9001" = 1  # coolant temp', "",
+             "[flash]", *COMMON_FLASH, ""]
     for i, (name, req, resp, supplier, dtcs) in enumerate(DEMO, start=1):
+        kind, start = DEMO_FLASH[name]
         lines += ["[[ecus]]", f'name = "{name}"', f"request_id = 0x{req:03X}",
                   f"response_id = 0x{resp:03X}", 'seed_key = "demo-xor"', "",
-                  "[ecus.identification]"]
+                  *memory(start), f"[ecus.flash]  # bootloader type {kind!r}",
+                  *FLASH_TYPES[kind], "", "[ecus.identification]"]
         lines += [*ident(name, supplier, i, "1.0.0", "DC"), ""]
         lines += [dtc_block(*d) for d in dtcs]
     return "\n".join(lines)
@@ -78,12 +120,12 @@ def truck() -> str:
              "[bus]", "bitrate = 500000", 'addressing = "normal_fixed_29bit"',
              "tester_address = 0xF1", "latency_ms = [20, 50]",
              'dtc_format = "iso14229-1"', "",
-             "[snapshot_dids]", '"9000" = 2', '"9001" = 1', ""]
+             "[snapshot_dids]", '"9000" = 2', '"9001" = 1', "", "[flash]", *TRUCK_FLASH, ""]
     for i in range(30):
         addr = 0x10 + i
         name = f"ECU{addr:02X}"
         lines += ["[[ecus]]", f'name = "{name}"', f"address = 0x{addr:02X}",
-                  'seed_key = "demo-xor"', "",
+                  'seed_key = "demo-xor"', "", *memory(0x00040000),
                   "[ecus.identification]"]
         lines += [*ident(name, "TruckParts", i + 1, f"2.{i % 4}.0", "TR"), ""]
         for _ in range(rng.randint(0, 3)):

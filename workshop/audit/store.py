@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -88,6 +89,7 @@ class AuditLog:
         self.path = path
         self._conn = conn
         self._signer = signer
+        self._thread_lock = threading.RLock()
 
     @classmethod
     def open(cls, path: Path | str, signer: AuditSigner | None) -> AuditLog:
@@ -120,7 +122,10 @@ class AuditLog:
 
     @staticmethod
     def _connect(path: Path) -> sqlite3.Connection:
-        conn = sqlite3.connect(path, isolation_level=None, timeout=30.0)
+        # Shared by the threads of one action (a flash writes from one thread per ECU);
+        # `_thread_lock` serialises them, the file lock serialises processes.
+        conn = sqlite3.connect(path, isolation_level=None, timeout=30.0,
+                               check_same_thread=False)
         conn.execute("PRAGMA busy_timeout=30000")
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
@@ -216,7 +221,7 @@ class AuditLog:
         except (TypeError, ValueError) as exc:
             raise AuditError(f"audit details are not JSON-serialisable: {exc}") from exc
         # the lock orders commit + head write, so a slower writer never puts an older head back
-        with file_lock(lock_path(self.path)):
+        with self._thread_lock, file_lock(lock_path(self.path)):
             try:
                 record, head = self._append_locked(signer, action, vin, ecu, technician,
                                                    details_text)

@@ -214,12 +214,24 @@ class Executor:
 
     def _one(self, f: EcuFlash, outcomes: dict[str, EcuOutcome]) -> None:
         e = f.plan
-        with intent_and_outcome(self.log, "flash.ecu", vin=self.job.vin, ecu=e.ecu,
-                                technician=self.job.technician,
-                                details={"from": e.version_before,
-                                         "to": e.update.new_version, "mode": e.mode}) as it:
-            o = self._program(f)
-            it.result = o.to_json()
+        o: EcuOutcome | None = None
+        try:
+            with intent_and_outcome(self.log, "flash.ecu", vin=self.job.vin, ecu=e.ecu,
+                                    technician=self.job.technician,
+                                    details={"from": e.version_before,
+                                             "to": e.update.new_version, "mode": e.mode}
+                                    ) as intent:
+                o = self._program(f)
+                intent.result = o.to_json()
+        except WorkshopError as exc:  # the audit log refused the ECU's intent or outcome
+            if o is not None:
+                o.detail += f"; the audit outcome was not written: {exc.message}"
+            elif f.programming:
+                o = self._settle(f, f"stopped: {exc.message}")
+            else:
+                o = _refused(e, f"not flashed: {exc.message}")
+        except Exception as exc:  # a defect here must still end in the ECU's real state
+            o = self._settle(f, f"internal error: {exc!r}")
         outcomes[e.ecu] = o
         self._finish(o)
 

@@ -304,6 +304,8 @@ def _transfers(plan: EcuPlan, package: VerifiedPackage, inputs: PlanInputs,
             wire = region.delta.payload.size
         elif mode == "lz4":
             wire = _compressed_size(package, region, inputs)
+            if inputs.mode == "auto" and wire >= region.length:
+                mode, wire = "plain", region.length  # incompressible: compression only costs
         else:
             wire = region.length
         sectors = math.ceil(region.erase_length / profile.sector_size)

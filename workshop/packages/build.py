@@ -22,6 +22,7 @@ from workshop.packages.container import (
     canonical_order,
     write_container,
 )
+from workshop.packages.descriptor import embed_descriptor, make_descriptor
 from workshop.packages.errors import BuildSpecError, PackageError
 from workshop.packages.firmware import generate_image, load_firmware
 from workshop.packages.manifest import (
@@ -62,16 +63,20 @@ def _spec_get(d: dict[str, Any], key: str, kind: type, where: str, default: Any 
     return d[key]
 
 
-def _region_images(r: dict[str, Any], spec_dir: Path, ecu: str, version: str
-                   ) -> list[tuple[int, bytes]]:
+def _region_images(r: dict[str, Any], spec_dir: Path, ecu: str, version: str,
+                   security_version: int) -> list[tuple[int, bytes]]:
+    if r.get("descriptor") is True:
+        address = _spec_get(r, "address", int, f"ecu[{ecu}].region")
+        return [(address, make_descriptor(version, security_version))]
     if "file" in r:
         regions = load_firmware(spec_dir / r["file"], r.get("load_address"))
         return [(x.address, x.data) for x in regions]
     if "generate_size" in r:
         address = _spec_get(r, "address", int, f"ecu[{ecu}].region")
-        return [(address, generate_image(f"{ecu}:{version}:{address}", int(r["generate_size"])))]
-    raise BuildSpecError(f"build spec check failed: ecu[{ecu}].region needs 'file' or "
-                         "'generate_size'")
+        image = generate_image(f"{ecu}:{version}:{address}", int(r["generate_size"]))
+        return [(address, embed_descriptor(image, version, security_version))]
+    raise BuildSpecError(f"build spec check failed: ecu[{ecu}].region needs 'file', "
+                         "'generate_size' or 'descriptor = true'")
 
 
 def _old_images(old: Path | None) -> dict[tuple[str, int], tuple[bytes, str]]:
@@ -102,9 +107,10 @@ def build_manifest(spec_path: Path, delta_from: Path | None = None,
     for i, e in enumerate(_spec_get(spec, "ecu", list, "spec")):
         name = safe_name(f"ecu[{i}].name", _spec_get(e, "name", str, "ecu"))
         version = _spec_get(e, "new_version", str, f"ecu[{name}]")
+        security = _spec_get(e, "security_version", int, f"ecu[{name}]")
         regions: list[Region] = []
         for r in _spec_get(e, "region", list, f"ecu[{name}]"):
-            for address, image in _region_images(r, spec_path.parent, name, version):
+            for address, image in _region_images(r, spec_path.parent, name, version, security):
                 index = len(regions)
                 erase_len = int(r.get("erase_length", -(-len(image) // ERASE_BLOCK) * ERASE_BLOCK))
                 digest = hashlib.sha256(image).hexdigest()

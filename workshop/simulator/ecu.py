@@ -8,6 +8,7 @@ import time
 
 from workshop.simulator.dtc_memory import DtcMemory
 from workshop.simulator.faults import FaultPlan, FaultyTx
+from workshop.simulator.flash_memory import FlashMemory
 from workshop.simulator.protocol import Reply
 from workshop.simulator.server import UdsServer
 from workshop.simulator.state import VehicleStore
@@ -24,7 +25,12 @@ class SimulatedEcu:
         self.faults = FaultPlan()
         self._store = store
         self.dtcs = DtcMemory(definition, store.ecu(definition.name))
-        self.server = UdsServer(definition, self.dtcs, self.faults.now, self._save)
+        self.flash = FlashMemory(definition, store.path.parent / "flash")
+        self.server = UdsServer(definition, self.dtcs, self.faults.now, self._save,
+                                flash=self.flash)
+        self.server.conditions = self.faults.conditions
+        self.server.power_cut_after = self.faults.transfer_bytes
+        self.server.boot_fails = self.faults.take_boot_failure
         self._rng = self.server.rng
         self._stack = open_link(endpoint, address, LinkParams(fd=definition.fd),
                                 server=True, error_handler=lambda _e: None)
@@ -76,7 +82,7 @@ class SimulatedEcu:
         if time.monotonic() < back:
             return False
         self.faults.power_back_at = None
-        self.server.reboot()  # comes back in its last valid (persisted) state
+        self.server.restart()  # comes back in its last valid (persisted) state
         self.faults.powered.set()
         return True
 

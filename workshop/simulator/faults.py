@@ -23,6 +23,12 @@ class FaultPlan:
       half its P2*); None sends only the first one, as an ECU that lets P2* run out.
     - advance_clock(s): the ECU's own clock jumps ahead (its S3 and security-delay timers
       expire) without anyone waiting for it.
+    - lose_power_after_bytes(n, off_s): the power goes off when n more TransferData bytes
+      have arrived (the bytes before that point are written), for `off_s`.
+    - fail_next_boot(): the next image the bootloader activates does not start (the ECU
+      comes up in its bootloader); once.
+    - set_conditions(battery_mv=, speed_kmh=, ignition=): what the programming-
+      preconditions routine measures.
     """
 
     def __init__(self) -> None:
@@ -39,6 +45,9 @@ class FaultPlan:
         self._durations: dict[int, float] = {}
         self.pending_every: tuple[float | None] | None = None  # None: the ECU's default
         self.clock_offset_s = 0.0
+        self._cut_after: tuple[int, float] | None = None
+        self._boot_failure = False
+        self._conditions = (12600, 0, True)
 
     def drop_frame(self, n: int = 1) -> None:
         with self._lock:
@@ -76,6 +85,42 @@ class FaultPlan:
         with self._lock:
             self.clock_offset_s += seconds
 
+    def lose_power_after_bytes(self, n: int, off_s: float) -> None:
+        with self._lock:
+            self._cut_after = (n, off_s)
+
+    def transfer_bytes(self, n: int) -> int | None:
+        """Called by the bootloader with each block's size: how many of them are written
+        before the power goes off, or None when it stays on."""
+        with self._lock:
+            if self._cut_after is None:
+                return None
+            left, off_s = self._cut_after
+            if n <= left:
+                self._cut_after = (left - n, off_s)
+                return None
+            self._cut_after = None
+        self.lose_power(off_s)
+        return left
+
+    def fail_next_boot(self) -> None:
+        self._boot_failure = True
+
+    def take_boot_failure(self) -> bool:
+        with self._lock:
+            failed, self._boot_failure = self._boot_failure, False
+            return failed
+
+    def set_conditions(self, *, battery_mv: int | None = None, speed_kmh: int | None = None,
+                       ignition: bool | None = None) -> None:
+        mv, speed, on = self._conditions
+        self._conditions = (mv if battery_mv is None else battery_mv,
+                            speed if speed_kmh is None else speed_kmh,
+                            on if ignition is None else ignition)
+
+    def conditions(self) -> tuple[int, int, bool]:
+        return self._conditions
+
     def now(self) -> float:
         """The ECU's clock: monotonic time plus every `advance_clock`."""
         return time.monotonic() + self.clock_offset_s
@@ -90,6 +135,9 @@ class FaultPlan:
             self._corrupt.clear()
             self._nrcs.clear()
             self._durations.clear()
+            self._cut_after = None
+            self._boot_failure = False
+        self._conditions = (12600, 0, True)
         self.pending_every = None
         self.silent = False
         self.extra_latency_ms = 0.0

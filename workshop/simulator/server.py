@@ -12,8 +12,10 @@ import random
 from collections.abc import Callable
 
 from workshop.simulator.dtc_memory import DtcMemory
+from workshop.simulator.flash_memory import FlashMemory
 from workshop.simulator.protocol import DEFAULT, Nrc, Reply, ServiceSpec
-from workshop.simulator.services import standard_services
+from workshop.simulator.services import programming, standard_services
+from workshop.simulator.services.programming import Programming
 from workshop.vehicles import EcuDefinition
 
 MAX_RESPONSE = 4095
@@ -25,12 +27,21 @@ SUPPRESSED_FUNCTIONAL_NRCS = {0x11, 0x12, 0x31, 0x7E, 0x7F}
 class UdsServer:
     def __init__(self, ecu: EcuDefinition, dtcs: DtcMemory, now: Callable[[], float],
                  on_dtc_change: Callable[[], None] = lambda: None,
-                 services: dict[int, ServiceSpec] | None = None) -> None:
+                 services: dict[int, ServiceSpec] | None = None,
+                 flash: FlashMemory | None = None) -> None:
         self.ecu = ecu
+        self.flash = flash
+        self.programming = Programming()
+        # Hooks the runtime (ecu.py) binds to its FaultPlan; defaults: a healthy vehicle.
+        self.conditions: Callable[[], tuple[int, int, bool]] = lambda: (12600, 0, True)
+        self.power_cut_after: Callable[[int], int | None] = lambda _n: None
+        self.boot_fails: Callable[[], bool] = lambda: False
         self.dtcs = dtcs
         self.now = now
         self.on_dtc_change = on_dtc_change
         self.services = standard_services() if services is None else dict(services)
+        if flash is not None and services is None:
+            self.services.update(programming.SERVICES)
         self.dids: dict[int, bytes] = dict(ecu.identification)
         self.rng = random.Random(ecu.name)
         self.clear_duration_s = 2.5 * ecu.p2_ms / 1000
@@ -50,7 +61,14 @@ class UdsServer:
         self.comm_control = 0
         self.dtc_setting_on = True
         self.routines_started: set[int] = set()
+        self.programming = Programming()
         self.last_activity = self.now()
+
+    def restart(self) -> None:
+        """Reset or power-up: the bootloader starts a checked new image, else what it has."""
+        self.reboot()
+        if self.flash is not None:
+            self.flash.reboot(self.boot_fails())
 
     # -- session timing -------------------------------------------------------------------
 
@@ -73,7 +91,8 @@ class UdsServer:
         try:
             if injected_nrc is not None:
                 raise Nrc(injected_nrc)
-            if spec is None:
+            if spec is None or (self.flash is not None and self.flash.in_boot_mode
+                                and sid not in programming.BOOT_SERVICES):
                 raise Nrc(0x11)
             if self.session not in spec.sessions:
                 raise Nrc(0x7F)

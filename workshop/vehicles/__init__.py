@@ -3,8 +3,9 @@
 from workshop.vehicles.definition import (
     DtcDefinition,
     EcuDefinition,
+    MemoryRange,
     VehicleDefinition,
     load_vehicle,
 )
 
-__all__ = ["DtcDefinition", "EcuDefinition", "VehicleDefinition", "load_vehicle"]
+__all__ = ["DtcDefinition", "EcuDefinition", "MemoryRange", "VehicleDefinition", "load_vehicle"]

@@ -34,7 +34,7 @@ class FlashProfile:
     programming_session: int = 0x02
     security_level: int = 0x11  # requestSeed sub-function; sendKey is level + 1
     seed_key: str | None = None  # None: the ECU's own algorithm
-    preconditions: RoutineSpec | None = RoutineSpec(0x0203)
+    preconditions: RoutineSpec | None = RoutineSpec(0x0204)
     precondition_answer: str = "status_byte"
     erase: RoutineSpec = RoutineSpec(0xFF00, "address_length")
     check_memory: RoutineSpec = RoutineSpec(0x0202, "checksum")

@@ -17,7 +17,8 @@ SECURITY_DELAY_S = 10.0
 
 def security_access(ecu: UdsServer, req: bytes) -> bytes:
     level = req[1]
-    if level not in (0x01, 0x02, 0x03, 0x04):
+    programming = ecu.ecu.flash.security_level
+    if level not in (0x01, 0x02, 0x03, 0x04, programming, programming + 1):
         raise Nrc(0x12)
     if level % 2:  # requestSeed
         if len(req) != 2:

@@ -14,6 +14,7 @@ from workshop.simulator.protocol import (
     Reply,
     ServiceSpec,
 )
+from workshop.simulator.services.programming import Programming
 
 if TYPE_CHECKING:
     from workshop.simulator.server import UdsServer
@@ -25,8 +26,11 @@ def session_control(ecu: UdsServer, req: bytes) -> bytes:
     target = req[1]
     if target not in (DEFAULT, PROGRAMMING, EXTENDED):
         raise Nrc(0x12)
-    if target == PROGRAMMING and ecu.session == DEFAULT:
-        raise Nrc(0x22)
+    in_boot = ecu.flash is not None and ecu.flash.in_boot_mode
+    if target == PROGRAMMING and ecu.session == DEFAULT and not in_boot:
+        raise Nrc(0x22)  # the application reaches programming through extended
+    if target == PROGRAMMING:
+        ecu.programming = Programming()
     ecu.session = target
     ecu.unlocked = 0
     ecu.seeds.clear()
@@ -38,7 +42,7 @@ def ecu_reset(ecu: UdsServer, req: bytes) -> list[Reply]:
         raise Nrc(0x13)
     if req[1] not in (0x01, 0x03):
         raise Nrc(0x12)
-    ecu.reboot()
+    ecu.restart()
     return [Reply(0.0, bytes([0x51, req[1]]))]
 
 

@@ -1,0 +1,233 @@
+"""Fault campaign for reflash: many flashes, each with one fault injected at a random point,
+over the real stack (simulated ECU <-> virtual bus <-> ISO-TP <-> UDS <-> executor).
+
+For every run it checks what matters to a workshop:
+- bricked: after the flash (and a resume, when the tool said the flash is resumable) the
+  ECU does not run a valid image;
+- verdict != truth: the outcome the tool reported does not match what the ECU really runs;
+- audit lost: the audit log does not verify, or lacks the flash's intent or outcome.
+
+Run: python tools/fault_campaign.py [--seeds N] [--first S]   (prints the figures)
+The tests run a fixed set of seeds through `run_case`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tests.flash.helpers import DEMO_ECUS, Update, build  # noqa: E402
+from workshop.flash.result import EcuOutcome  # noqa: E402
+from workshop.packages.firmware import generate_image  # noqa: E402
+from workshop.services import audit_trail  # noqa: E402
+from workshop.services.connection import VehicleConnection  # noqa: E402
+from workshop.services.flash import prepare_flash, prepare_resume, run_flash  # noqa: E402
+from workshop.transport.adapters import AdapterConfig  # noqa: E402
+from workshop.vehicles import load_vehicle  # noqa: E402
+
+FAULTS = ("power_loss", "drop_frame", "corrupt_frame", "nrc", "stall", "adapter_loss",
+          "fail_boot")
+ECUS = ("ENGINE", "BODY")  # one A/B and one single-bank ECU type
+NRC_TARGETS = ((0x10, 0x22), (0x27, 0x35), (0x31, 0x22), (0x34, 0x70), (0x36, 0x72),
+               (0x37, 0x72), (0x2E, 0x72))
+FAST = "latency_ms = [0, 0]"
+
+
+@dataclass
+class CaseResult:
+    seed: int
+    ecu: str
+    mode: str
+    fault: str
+    outcome: str
+    resumed: str | None
+    bricked: bool
+    verdict_wrong: bool
+    audit_lost: bool
+    detail: str
+
+    @property
+    def bad(self) -> bool:
+        return self.bricked or self.verdict_wrong or self.audit_lost
+
+
+def bench_vehicle(folder: Path) -> Path:
+    text = (ROOT / "resources" / "vehicles" / "demo-car.toml").read_text()
+    path = folder / "demo-car.toml"
+    path.write_text(text.replace("latency_ms = [5, 15]", "latency_ms = [1, 3]", 1))
+    return path
+
+
+def packages(folder: Path, ecu: str) -> tuple[Path, bytes, bytes]:
+    """(new package with a delta for A/B ECUs, old image, new image)."""
+    start = DEMO_ECUS[ecu][2]
+    old = build(folder / "old", f"{ecu.lower()}-old",
+                [Update(ecu, version="1.0.0", security_version=1)])
+    new = build(folder / "new", f"{ecu.lower()}-new", [Update(ecu)],
+                delta_from=old if ecu == "ENGINE" else None)
+    return new, _image(ecu, "1.0.0", start, 1), _image(ecu, "1.1.0", start, 2)
+
+
+def _image(ecu: str, version: str, start: int, security: int) -> bytes:
+    from workshop.packages.descriptor import embed_descriptor
+    return embed_descriptor(generate_image(f"{ecu}:{version}:{start}", 8192), version, security)
+
+
+def inject(conn: VehicleConnection, ecu: str, fault: str, rng: random.Random,
+           wire: int) -> threading.Thread | None:
+    sim = conn.simulator
+    assert sim is not None
+    plan = sim.fault(ecu)
+    if fault == "power_loss":
+        plan.lose_power_after_bytes(rng.randint(0, wire), off_s=rng.uniform(0.05, 0.5))
+    elif fault == "drop_frame":
+        plan.drop_frame(rng.randint(1, 60))
+    elif fault == "corrupt_frame":
+        plan.corrupt_frame(rng.randint(1, 60))
+    elif fault == "nrc":
+        sid, nrc = rng.choice(NRC_TARGETS)
+        plan.answer_with_nrc(sid, nrc, times=1)
+    elif fault == "fail_boot":
+        plan.fail_next_boot()
+    elif fault in ("stall", "adapter_loss"):
+        after = rng.randint(10, 40 + wire // 7)
+        hold = rng.uniform(0.2, 2.5)
+        return _after_frames(conn, ecu, after, hold, fault)
+    return None
+
+
+def _after_frames(conn: VehicleConnection, ecu: str, frames: int, hold_s: float,
+                  fault: str) -> threading.Thread:
+    """Stall the ECU or take the adapter off the bus after `frames` frames, for `hold_s`."""
+    sim = conn.simulator
+    assert sim is not None and conn.endpoint is not None
+    seen = [0]
+    hit = threading.Event()
+
+    def tap(_msg: object) -> None:
+        seen[0] += 1
+        if seen[0] == frames:
+            hit.set()
+
+    conn.endpoint.router.add_tap(tap)
+
+    def run() -> None:
+        if not hit.wait(timeout=60):
+            return
+        if fault == "stall":
+            sim.fault(ecu).stop_answering()
+        else:
+            sim.bus_off(True)
+        time.sleep(hold_s)
+        sim.fault(ecu).resume()
+        sim.bus_off(False)
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t
+
+
+def truth(conn: VehicleConnection, ecu: str, old: bytes, new: bytes) -> str:
+    """What the ECU runs: 'new', 'old', 'boot' (no valid application) or 'other'."""
+    sim = conn.simulator
+    assert sim is not None
+    s = sim.ecus[ecu]
+    if not s.flash.application_valid():
+        return "boot"
+    image = s.flash.active_image(DEMO_ECUS[ecu][2], len(new))
+    return "new" if image == new else "old" if image == old else "other"
+
+
+CONSISTENT = {"success": {"new"}, "rolled_back": {"old"}, "failed": {"old"},
+              "refused": {"old"}, "resumable": {"old", "boot"}}
+
+
+def _audit_ok() -> bool:
+    records, result = audit_trail.recent_records(100000)
+    if not result.ok:
+        return False
+    intents = {r.seq for r in records if r.action == "flash"
+               and r.details.get("phase") == "intent"}
+    outcomes = {r.details.get("intent_seq") for r in records if r.action == "flash"
+                and r.details.get("phase") == "outcome"}
+    return bool(intents) and intents <= outcomes
+
+
+def run_case(seed: int, folder: Path) -> CaseResult:
+    rng = random.Random(seed)
+    ecu = rng.choice(ECUS)
+    fault = FAULTS[seed % len(FAULTS)]
+    mode = rng.choice(("plain", "lz4", "bsdiff4") if ecu == "ENGINE" else ("plain", "lz4"))
+    new_pkg, old, new = packages(folder, ecu)
+    vehicle = load_vehicle(bench_vehicle(folder))
+    adapter = AdapterConfig(channel=f"campaign-{uuid.uuid4()}")
+    resumed: str | None = None
+    with VehicleConnection(adapter, vehicle) as conn:
+        prep = prepare_flash(conn, new_pkg, mode=mode, only=[ecu],
+                             overrides={"rollback": "fault campaign"})
+        assert prep.plan is not None and prep.ready, prep.plan and prep.plan.blocking_reasons()
+        helper = inject(conn, ecu, fault, rng, prep.plan.ecu(ecu).wire_bytes)
+        outcome = run_flash(conn, prep).ecus[0]
+        if helper is not None:
+            helper.join()
+        sim = conn.simulator
+        assert sim is not None
+        sim.fault(ecu).clear()
+        sim.bus_off(False)
+        sim.fault(ecu).powered.wait(5)
+        seen = truth(conn, ecu, old, new)
+        wrong = seen not in CONSISTENT[outcome.outcome]
+        final = seen
+        if outcome.outcome == "resumable":
+            results = [run_flash(conn, p) for p in prepare_resume(conn)]
+            resumed = results[0].ecus[0].outcome if results and results[0].ecus else "none"
+            final = truth(conn, ecu, old, new)
+            wrong = wrong or (resumed == "success") != (final == "new")
+    return CaseResult(seed, ecu, mode, fault, outcome.outcome, resumed,
+                      final not in ("new", "old"), wrong, not _audit_ok(), _describe(outcome))
+
+
+def _describe(o: EcuOutcome) -> str:
+    return f"{o.outcome}: {o.detail}"[:160]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seeds", type=int, default=100)
+    ap.add_argument("--first", type=int, default=0)
+    args = ap.parse_args()
+    counts: Counter[str] = Counter()
+    bad: list[CaseResult] = []
+    started = time.monotonic()
+    for seed in range(args.first, args.first + args.seeds):
+        with tempfile.TemporaryDirectory() as tmp:
+            os.environ["WORKSHOP_HOME"] = str(Path(tmp) / "home")
+            r = run_case(seed, Path(tmp))
+        counts[f"{r.fault}/{r.outcome}" + (f"->{r.resumed}" if r.resumed else "")] += 1
+        if r.bad:
+            bad.append(r)
+            print(f"seed {seed}: BAD {r}", flush=True)
+    print(f"{args.seeds} runs in {time.monotonic() - started:.0f} s")
+    for key, n in sorted(counts.items()):
+        print(f"  {key:<40} {n}")
+    print(f"bricked: {sum(r.bricked for r in bad)}")
+    print(f"verdict != ECU truth: {sum(r.verdict_wrong for r in bad)}")
+    print(f"audit records lost: {sum(r.audit_lost for r in bad)}")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
