@@ -141,7 +141,9 @@ class Executor:
                 self.plan.vehicle.name, e.ecu, str(self.plan.package.path),
                 self.job.package_sha256, self.plan.package.manifest.id,
                 e.version_before, e.update.new_version, fp.hex(), name,
-                time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())))
+                time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                {k.partition(".")[2]: v for k, v in self.plan.overrides().items()
+                 if k.startswith(f"{e.ecu}.")}))
 
         return EcuFlash(client, e, self.plan.package,
                         audit=lambda action, d: self.audit(e.ecu, action, d),

@@ -8,7 +8,7 @@ that power loss, adapter loss or a crash of this tool interrupted, and finish it
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from workshop.foundation.names import inside, safe_name
@@ -27,6 +27,7 @@ class JournalEntry:
     fingerprint: str  # hex, as written to the ECU
     stage: str  # programming | checked
     started: str
+    overrides: dict[str, str] = field(default_factory=dict)  # as the technician gave them
 
 
 def journal_dir(vehicle: str) -> Path:

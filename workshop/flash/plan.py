@@ -219,12 +219,12 @@ def _check(plan: EcuPlan, name: str, passed: bool, detail: str,
 def _checks(plan: EcuPlan, package: VerifiedPackage, inputs: PlanInputs,
             selected: list[str]) -> None:
     u, s, d = plan.update, plan.state, plan.definition
-    answered = s.responded
-    _check(plan, "target", answered and u.address == d.request_id,
-           (f"{u.name} at 0x{d.request_id:X} answered" if answered else
+    answered, address = s.responded, ecu_address(d)
+    _check(plan, "target", answered and u.address == address,
+           (f"{u.name} at 0x{address:X} answered" if answered else
             f"{u.name} did not answer: {s.error or 'no answer'}")
-           if u.address == d.request_id else
-           f"package targets address 0x{u.address:X}, {u.name} is at 0x{d.request_id:X}")
+           if u.address == address else
+           f"package targets address 0x{u.address:X}, {u.name} is at 0x{address:X}")
     hw = s.hardware_number
     _check(plan, "hardware", hw in u.hardware_part_numbers,
            f"hardware {hw} is one the package is made for" if hw in u.hardware_part_numbers
@@ -275,6 +275,14 @@ def _checks(plan: EcuPlan, package: VerifiedPackage, inputs: PlanInputs,
                f"image of {version} is in the local image store" if sha else
                f"no image of {version or 'the installed version'} in the local image store: "
                "a failed confirmation could not be rolled back", overridable=True)
+
+
+def ecu_address(d: EcuDefinition) -> int:
+    """How packages name the ECU's address: its request id, or on 29-bit normal-fixed
+    addressing (ISO 15765-4) its one-byte target address."""
+    if d.addressing == "normal_fixed_29bit":
+        return (d.request_id >> 8) & 0xFF
+    return d.request_id
 
 
 def _baseline_check(plan: EcuPlan, inputs: PlanInputs) -> None:

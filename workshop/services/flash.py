@@ -167,7 +167,8 @@ def resumable_flashes(conn: VehicleConnection) -> list[Interrupted]:
 
 def prepare_resume(conn: VehicleConnection, *, trust_dir: Path | None = None,
                    baseline_path: Path | None = None) -> list[FlashPreparation]:
-    """One preparation per interrupted package, each limited to its interrupted ECUs."""
+    """One preparation per interrupted package, each limited to its interrupted ECUs, with
+    the overrides the technician gave for the interrupted flash (audited again)."""
     pending = resumable_flashes(conn)
     if not pending:
         raise NothingToResumeError(f"no interrupted flash on {conn.vehicle.name}",
@@ -181,8 +182,10 @@ def prepare_resume(conn: VehicleConnection, *, trust_dir: Path | None = None,
         if not Path(path).is_file() or package_sha256(path) != sha:
             raise ConfigError(f"the package of the interrupted flash ({path}) is gone or "
                               "changed", hint="put the same package file back, then resume")
+        overrides = {f"{i.entry.ecu}.{check}": reason for i in items
+                     for check, reason in i.entry.overrides.items()}
         preps.append(prepare_flash(
             conn, Path(path), trust_dir=trust_dir, baseline_path=baseline_path,
-            only=[i.entry.ecu for i in items],
+            only=[i.entry.ecu for i in items], overrides=overrides,
             resumable={i.entry.ecu: (i.reason, i.entry.version_before) for i in items}))
     return preps

@@ -1,0 +1,86 @@
+"""Interrupted flashes: the tool says so, the ECU keeps a state it can recover from, and the
+next run finds and finishes the flash."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.conftest import unique_adapter
+from tests.flash.helpers import DEMO_ECUS, Update, build, verified
+from workshop.flash import journal
+from workshop.services.connection import VehicleConnection
+from workshop.services.flash import prepare_flash, prepare_resume, resumable_flashes, run_flash
+from workshop.vehicles import load_vehicle
+
+SINGLE, AB = "BODY", "ENGINE"
+
+
+def test_power_loss_mid_transfer_leaves_single_bank_in_bootloader_then_resume(
+        demo: VehicleConnection, tmp_path: Path) -> None:
+    sim = demo.simulator
+    assert sim is not None
+    pkg = build(tmp_path, "new", [Update(SINGLE, size=30000)])
+    prep = prepare_flash(demo, pkg, only=[SINGLE], overrides={"rollback": "test"})
+    sim.fault(SINGLE).lose_power_after_bytes(12345, off_s=0.3)
+    outcome = run_flash(demo, prep).ecus[0]
+    assert outcome.outcome == "resumable", outcome.detail
+    assert "bootloader" in outcome.detail or "does not answer" in outcome.detail
+    sim.fault(SINGLE).powered.wait(5)
+    assert not sim.ecus[SINGLE].flash.application_valid()  # erased: it waits in its bootloader
+
+    found = resumable_flashes(demo)
+    assert [i.entry.ecu for i in found] == [SINGLE]
+    preps = prepare_resume(demo)
+    assert preps[0].ready and preps[0].plan is not None and preps[0].plan.ecu(SINGLE).resume
+    result = run_flash(demo, preps[0])
+    assert result.ecus[0].outcome == "success", result.ecus[0].detail
+    assert result.ecus[0].version_before == "1.0.0"  # from the journal, not from the bootloader
+    image = verified(pkg).region_image(verified(pkg).manifest.ecu(SINGLE).regions[0])
+    assert sim.ecus[SINGLE].flash.active_image(DEMO_ECUS[SINGLE][2], len(image)) == image
+    assert journal.entries("demo-car") == []
+
+
+def test_power_loss_on_ab_keeps_the_old_image_running(demo: VehicleConnection,
+                                                      tmp_path: Path) -> None:
+    sim = demo.simulator
+    assert sim is not None
+    old = sim.ecus[AB].flash.active_image(DEMO_ECUS[AB][2], 8192)
+    pkg = build(tmp_path, "new", [Update(AB, size=30000)])
+    prep = prepare_flash(demo, pkg, only=[AB])
+    sim.fault(AB).lose_power_after_bytes(20000, off_s=0.2)
+    outcome = run_flash(demo, prep).ecus[0]
+    sim.fault(AB).powered.wait(5)
+    assert outcome.outcome in ("failed", "resumable"), outcome.detail
+    assert sim.ecus[AB].flash.application_valid()
+    assert sim.ecus[AB].flash.active_image(DEMO_ECUS[AB][2], 8192) == old
+
+
+def test_crash_of_the_tool_is_found_by_the_next_process(tmp_path: Path) -> None:
+    """The tool dies after erasing (simulated by closing everything without an outcome);
+    a new connection, as a new process would open, finds the ECU in its bootloader."""
+    vehicle = load_vehicle("demo-car")
+    pkg = build(tmp_path, "new", [Update(SINGLE)])
+    with VehicleConnection(unique_adapter(), vehicle) as conn:
+        prep = prepare_flash(conn, pkg, only=[SINGLE], overrides={"rollback": "test"})
+        assert prep.plan is not None
+        e = prep.plan.ecu(SINGLE)
+        from workshop.flash.codec import fingerprint
+        from workshop.flash.journal import JournalEntry
+        fp = fingerprint("tester", prep.package_sha256)
+        journal.write(JournalEntry("demo-car", SINGLE, str(pkg), prep.package_sha256, "new",
+                                   "1.0.0", "1.1.0", fp.hex(), "programming", "now",
+                                   {"rollback": "test"}))
+        with conn.client(SINGLE) as ecu:  # what the dead process had done on the bus
+            ecu.change_session(3)
+            ecu.change_session(2)
+            ecu.unlock(e.profile.security_level)
+            ecu.write_did(e.profile.fingerprint_did, fp)
+            r = e.update.regions[0]
+            from workshop.flash.codec import erase_args
+            ecu.routine(e.profile.erase.id, 1, erase_args(e.profile.erase, e.definition, r))
+    with VehicleConnection(unique_adapter(), vehicle) as conn:  # the next run
+        found = resumable_flashes(conn)
+        assert [(i.entry.ecu, i.reason) for i in found] == [
+            (SINGLE, "the ECU waits in its bootloader")]
+        result = run_flash(conn, prepare_resume(conn)[0])
+        assert result.ok, result.to_json()
