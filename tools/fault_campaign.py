@@ -14,8 +14,10 @@ The tests run a fixed set of seeds through `run_case`.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import random
+import shutil
 import sys
 import tempfile
 import threading
@@ -29,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.flash.helpers import DEMO_ECUS, Update, build  # noqa: E402
+from tests.flash.helpers import DEMO_ECUS, Update, build, verified  # noqa: E402
 from workshop.flash.result import EcuOutcome  # noqa: E402
 from workshop.packages.firmware import generate_image  # noqa: E402
 from workshop.services import audit_trail  # noqa: E402
@@ -76,6 +78,7 @@ def packages(folder: Path, ecu: str) -> tuple[Path, bytes, bytes]:
     start = DEMO_ECUS[ecu][2]
     old = build(folder / "old", f"{ecu.lower()}-old",
                 [Update(ecu, version="1.0.0", security_version=1)])
+    verified(old)  # the image store learns 1.0.0: delta base and rollback image
     new = build(folder / "new", f"{ecu.lower()}-new", [Update(ecu)],
                 delta_from=old if ecu == "ENGINE" else None)
     return new, _image(ecu, "1.0.0", start, 1), _image(ecu, "1.1.0", start, 2)
@@ -86,8 +89,46 @@ def _image(ecu: str, version: str, start: int, security: int) -> bytes:
     return embed_descriptor(generate_image(f"{ecu}:{version}:{start}", 8192), version, security)
 
 
+class Trigger:
+    """Stalls the ECU or takes the adapter off the bus after a number of frames; `done()`
+    ends it when the flash finished before the frame came."""
+
+    def __init__(self, conn: VehicleConnection, ecu: str, frames: int, hold_s: float,
+                 fault: str) -> None:
+        assert conn.simulator is not None and conn.endpoint is not None
+        self.sim, self.ecu, self.frames, self.hold_s, self.fault = (
+            conn.simulator, ecu, frames, hold_s, fault)
+        self.seen = 0
+        self.hit = threading.Event()
+        self.finished = threading.Event()
+        conn.endpoint.router.add_tap(self._tap)
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _tap(self, _msg: object) -> None:
+        self.seen += 1
+        if self.seen == self.frames:
+            self.hit.set()
+
+    def _run(self) -> None:
+        while not self.hit.wait(0.05):
+            if self.finished.is_set():
+                return
+        if self.fault == "stall":
+            self.sim.fault(self.ecu).stop_answering()
+        else:
+            self.sim.bus_off(True)
+        self.finished.wait(self.hold_s)  # ends early once the flash gave up
+        self.sim.fault(self.ecu).resume()
+        self.sim.bus_off(False)
+
+    def done(self) -> None:
+        self.finished.set()
+        self.thread.join()
+
+
 def inject(conn: VehicleConnection, ecu: str, fault: str, rng: random.Random,
-           wire: int) -> threading.Thread | None:
+           wire: int) -> Trigger | None:
     sim = conn.simulator
     assert sim is not None
     plan = sim.fault(ecu)
@@ -103,41 +144,8 @@ def inject(conn: VehicleConnection, ecu: str, fault: str, rng: random.Random,
     elif fault == "fail_boot":
         plan.fail_next_boot()
     elif fault in ("stall", "adapter_loss"):
-        after = rng.randint(10, 40 + wire // 7)
-        hold = rng.uniform(0.2, 2.5)
-        return _after_frames(conn, ecu, after, hold, fault)
+        return Trigger(conn, ecu, rng.randint(10, 40 + wire // 7), rng.uniform(0.2, 2.5), fault)
     return None
-
-
-def _after_frames(conn: VehicleConnection, ecu: str, frames: int, hold_s: float,
-                  fault: str) -> threading.Thread:
-    """Stall the ECU or take the adapter off the bus after `frames` frames, for `hold_s`."""
-    sim = conn.simulator
-    assert sim is not None and conn.endpoint is not None
-    seen = [0]
-    hit = threading.Event()
-
-    def tap(_msg: object) -> None:
-        seen[0] += 1
-        if seen[0] == frames:
-            hit.set()
-
-    conn.endpoint.router.add_tap(tap)
-
-    def run() -> None:
-        if not hit.wait(timeout=60):
-            return
-        if fault == "stall":
-            sim.fault(ecu).stop_answering()
-        else:
-            sim.bus_off(True)
-        time.sleep(hold_s)
-        sim.fault(ecu).resume()
-        sim.bus_off(False)
-
-    t = threading.Thread(target=run, daemon=True)
-    t.start()
-    return t
 
 
 def truth(conn: VehicleConnection, ecu: str, old: bytes, new: bytes) -> str:
@@ -166,7 +174,20 @@ def _audit_ok() -> bool:
     return bool(intents) and intents <= outcomes
 
 
+def fresh_vehicle_state() -> None:
+    """Factory ECUs, no journal and an empty audit log for the next case; the demo PKI,
+    packages and image store of WORKSHOP_HOME are kept (they take seconds to make)."""
+    from workshop.audit.identity import audit_dir
+    from workshop.flash.journal import journal_dir
+    from workshop.simulator.state import reset_state
+
+    reset_state("demo-car")
+    shutil.rmtree(journal_dir("demo-car"), ignore_errors=True)
+    shutil.rmtree(audit_dir(), ignore_errors=True)
+
+
 def run_case(seed: int, folder: Path) -> CaseResult:
+    fresh_vehicle_state()
     rng = random.Random(seed)
     ecu = rng.choice(ECUS)
     fault = FAULTS[seed % len(FAULTS)]
@@ -182,7 +203,7 @@ def run_case(seed: int, folder: Path) -> CaseResult:
         helper = inject(conn, ecu, fault, rng, prep.plan.ecu(ecu).wire_bytes)
         outcome = run_flash(conn, prep).ecus[0]
         if helper is not None:
-            helper.join()
+            helper.done()
         sim = conn.simulator
         assert sim is not None
         sim.fault(ecu).clear()
@@ -209,17 +230,20 @@ def main() -> int:
     ap.add_argument("--seeds", type=int, default=100)
     ap.add_argument("--first", type=int, default=0)
     args = ap.parse_args()
+    logging.disable(logging.WARNING)  # udsoncan logs every NRC; the figures are the output
     counts: Counter[str] = Counter()
     bad: list[CaseResult] = []
     started = time.monotonic()
+    home = tempfile.TemporaryDirectory()
+    os.environ["WORKSHOP_HOME"] = home.name
     for seed in range(args.first, args.first + args.seeds):
         with tempfile.TemporaryDirectory() as tmp:
-            os.environ["WORKSHOP_HOME"] = str(Path(tmp) / "home")
             r = run_case(seed, Path(tmp))
         counts[f"{r.fault}/{r.outcome}" + (f"->{r.resumed}" if r.resumed else "")] += 1
         if r.bad:
             bad.append(r)
             print(f"seed {seed}: BAD {r}", flush=True)
+    home.cleanup()
     print(f"{args.seeds} runs in {time.monotonic() - started:.0f} s")
     for key, n in sorted(counts.items()):
         print(f"  {key:<40} {n}")

@@ -90,7 +90,12 @@ def test_vehicle_definition_carries_each_ecus_profile(tmp_path: Path) -> None:
     engine, brakes = vehicle.ecu("ENGINE").flash, vehicle.ecu("BRAKES").flash
     assert engine.supports("lz4") and engine.security_level == 0x11 and engine.banks == "single"
     assert brakes.supports("lz4") and brakes.security_level == 0x05 and brakes.banks == "ab"
-    assert load_vehicle("demo-car").ecu("ENGINE").flash == FlashProfile()
+    demo = load_vehicle("demo-car")
+    ab, single = demo.ecu("ENGINE").flash, demo.ecu("BODY").flash
+    assert (ab.banks, ab.security_level, ab.check_memory.id) == ("ab", 0x11, 0x0202)
+    assert (single.banks, single.security_level, single.check_memory.id) == (
+        "single", 0x05, 0x0201)
+    assert ab.supports("bsdiff4") and not single.supports("bsdiff4")
 
 
 def test_bad_profile_in_a_definition_names_file_and_key(tmp_path: Path) -> None:

@@ -339,9 +339,10 @@ def _choose_mode(region: Region, profile: FlashProfile, state: EcuState, inputs:
         return None
     if wanted in ("plain", "lz4") or (wanted == "auto" and not delta_ok):
         if region.payload is None and not _base_available(region):
-            problems.append(_why_no_delta(region, profile, state, resume)
-                            + "; the package carries only a delta and its base image is not "
-                              "in the local image store")
+            why = "" if delta_ok else _why_no_delta(region, profile, state, resume) + "; "
+            problems.append(f"{why}{wanted} transfer needs the full image, but the package "
+                            "carries only a delta and its base image is not in the local "
+                            "image store")
             return None
         if wanted == "lz4" and not profile.supports("lz4"):
             problems.append("the bootloader declares no compression (lz4)")
