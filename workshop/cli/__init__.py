@@ -20,6 +20,7 @@ from workshop.cli.output import (
     add_json_flag,
     print_json,
 )
+from workshop.flash.errors import FlashError
 from workshop.foundation.errors import CancelledError, ConfigError, LockTimeoutError, WorkshopError
 from workshop.packages.errors import BuildSpecError, PackageError
 from workshop.transport.errors import TransportError
@@ -63,6 +64,7 @@ EXIT_CODES: tuple[tuple[type[WorkshopError], int], ...] = (
     (AuditError, EXIT_INPUT),
     (TrustError, EXIT_FAILED),
     (PackageError, EXIT_FAILED),
+    (FlashError, EXIT_FAILED),
     (TransportError, EXIT_VEHICLE),
     (UdsError, EXIT_VEHICLE),
 )

@@ -18,6 +18,7 @@ from workshop.cli.output import (
     print_json,
     raw_stderr,
 )
+from workshop.flash.errors import NothingToResumeError
 from workshop.flash.events import FlashOverall, FlashProgress
 from workshop.flash.result import FlashResult
 from workshop.foundation.errors import ConfigError
@@ -157,7 +158,14 @@ def cmd_flash(args: argparse.Namespace) -> int:
 
 def _resume(args: argparse.Namespace) -> int:
     with connect(args) as conn:
-        preps = prepare_resume(conn, trust_dir=args.trust, baseline_path=args.baseline)
+        try:
+            preps = prepare_resume(conn, trust_dir=args.trust, baseline_path=args.baseline)
+        except NothingToResumeError as exc:
+            if args.json:
+                print_json({"resumed": [], "message": exc.message})
+            else:
+                print(exc.message)
+            return EXIT_OK
         return _run(args, conn, preps)
 
 

@@ -1,0 +1,23 @@
+"""The fault campaign on a fixed set of seeds (two of each fault kind); the script runs any
+number of them (tools/fault_campaign.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tools.fault_campaign import FAULTS, run_case
+
+
+@pytest.mark.parametrize("seed", range(2 * len(FAULTS)))
+def test_fault_leaves_a_bootable_ecu_a_true_verdict_and_a_complete_audit(
+        seed: int, tmp_path: Path) -> None:
+    r = run_case(seed, tmp_path)
+    assert not r.bricked, r
+    assert not r.verdict_wrong, r
+    assert not r.audit_lost, r
+    if r.fault == "power_loss":
+        assert r.outcome in ("resumable", "failed", "success") and r.resumed in (None, "success")
+    if r.fault == "fail_boot":
+        assert r.outcome == "rolled_back", r
