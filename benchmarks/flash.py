@@ -31,6 +31,7 @@ from workshop.foundation.events import EcuStep, Event  # noqa: E402
 from workshop.packages.build import build_package  # noqa: E402
 from workshop.services.connection import VehicleConnection  # noqa: E402
 from workshop.services.flash import prepare_flash, run_flash  # noqa: E402
+from workshop.simulator.state import reset_state  # noqa: E402
 from workshop.transport.adapters import AdapterConfig, open_bus  # noqa: E402
 from workshop.transport.busrate import BusRateModel, isotp_ceiling_bps  # noqa: E402
 from workshop.transport.isotp_link import LinkAddress, LinkParams, open_link  # noqa: E402
@@ -259,6 +260,7 @@ def main() -> int:
                  "d": lambda: part_d(tmp, runs, (32 if args.quick else 64) * 1024),
                  "e": lambda: part_e(tmp, runs, (64 if args.quick else 128) * 1024)}
         for key in args.parts:
+            reset_state("bench")  # each part starts from the factory ECUs
             parts[key]()
             sys.stdout.flush()
     return 0

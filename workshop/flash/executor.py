@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import ExitStack, suppress
 from dataclasses import dataclass
 
@@ -118,20 +118,28 @@ class Executor:
                 try:
                     clients[e.ecu] = stack.enter_context(self.bus.client(e.ecu))
                     flashers[e.ecu] = self._flasher(clients[e.ecu], e)
-                    flashers[e.ecu].prepare()
                 except WorkshopError as exc:
                     outcomes[e.ecu] = _refused(e, f"not started: {exc.message}")
                     self._finish(outcomes[e.ecu])
-            if not flashers or len(outcomes) == len(self.plan.ecus):
+
+            def prepare(name: str) -> None:
+                try:
+                    flashers[name].prepare()
+                except WorkshopError as exc:
+                    outcomes[name] = _refused(self.plan.ecu(name), f"not started: {exc.message}")
+                    self._finish(outcomes[name])
+
+            _parallel(prepare, list(flashers))  # nothing changes yet: all ECUs at once
+            flashers = {n: f for n, f in flashers.items() if n not in outcomes}
+            if not flashers:
                 return
             self._vehicle_quiet(True, stack)
             for wave in self.plan.waves:
                 self._wave(wave, flashers, outcomes)
             self._vehicle_quiet(False, stack)
-            for name, flasher in flashers.items():
-                o = outcomes.get(name)
-                if o is not None and o.outcome in ("success", "rolled_back"):
-                    self._programming_dtcs(flasher, o)
+            done = [n for n in flashers
+                    if outcomes.get(n) and outcomes[n].outcome in ("success", "rolled_back")]
+            _parallel(lambda n: self._programming_dtcs(flashers[n], outcomes[n]), done)
 
     def _flasher(self, client: EcuClient, e: EcuPlan) -> EcuFlash:
         fp = codec.fingerprint(self.job.technician, self.job.package_sha256)
@@ -186,7 +194,7 @@ class Executor:
               outcomes: dict[str, EcuOutcome]) -> None:
         todo = []
         for name in wave:
-            if name in outcomes:
+            if name in outcomes or name not in flashers:
                 continue
             e = self.plan.ecu(name)
             failed_deps = [d for d in e.update.depends_on
@@ -201,16 +209,12 @@ class Executor:
                 continue
             self._finish(outcomes[name])
         self.overall("programming", False)
-        threads = [threading.Thread(target=self._one, args=(flashers[n], outcomes),
-                                    name=f"flash-{n}", daemon=True) for n in todo]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        _parallel(lambda n: self._one(flashers[n], outcomes), todo)
         self.overall("between ECUs", True)
 
     def _finish(self, o: EcuOutcome) -> None:
-        self._finished += 1
+        with self._audit_lock:
+            self._finished += 1
         self.events(EcuFinished(TASK, o.ecu, o.outcome == "success", o,
                                 None if o.outcome == "success" else o.detail))
 
@@ -309,6 +313,16 @@ class Executor:
                 o.dtcs_cleared = [d.code for d in new]
         except WorkshopError as exc:
             o.detail += f"; DTCs after programming not read: {exc.message}"
+
+
+def _parallel(work: Callable[[str], None], names: list[str]) -> None:
+    """One thread per ECU (independent ECUs share the bus, each on its own ISO-TP link)."""
+    threads = [threading.Thread(target=work, args=(n,), name=f"flash-{n}", daemon=True)
+               for n in names]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
 
 
 def _refused(e: EcuPlan, why: str) -> EcuOutcome:

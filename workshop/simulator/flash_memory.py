@@ -125,8 +125,10 @@ class FlashMemory:
 
     # -- transitions -------------------------------------------------------------------------
 
-    def erase(self, address: int, length: int) -> None:
+    def erase(self, address: int, length: int, first_in_session: bool = False) -> None:
         bank = self.banks[self.target]
+        if first_in_session and self.target != self.active:
+            bank.images.clear()  # an A/B bank receives a whole new application
         bank.erase(address, length)
         bank.valid = False
         self.pending = None

@@ -35,6 +35,9 @@ class LinkAddress:
         return f"request 0x{self.request_id:0{width}X} / response 0x{self.response_id:0{width}X}"
 
 
+FD_MAX_MESSAGE = 65535
+
+
 @dataclass(frozen=True)
 class LinkParams:
     fd: bool = False
@@ -50,7 +53,9 @@ class LinkParams:
             "tx_padding": self.padding,
             "rx_flowcontrol_timeout": self.rx_timeout_ms,
             "rx_consecutive_frame_timeout": self.rx_timeout_ms,
-            "max_frame_size": 4095,
+            # CAN FD links carry longer messages (ISO 15765-2:2016 escape sequence): a
+            # bootloader with a 16 KiB buffer then takes a block in one TransferData.
+            "max_frame_size": FD_MAX_MESSAGE if self.fd else 4095,
             "blocking_send": False,
             "can_fd": self.fd,
             "tx_data_length": 64 if self.fd else 8,

@@ -35,7 +35,8 @@ if TYPE_CHECKING:
 BOOT_SERVICES = {0x10, 0x11, 0x22, 0x27, 0x2E, 0x31, 0x34, 0x36, 0x37, 0x3E}
 BOOT_DIDS = {0xF180, 0xF18C, 0xF191}
 APPLICATION_VERSION_DIDS = {0xF189, 0xF195}
-DEFAULT_BLOCK_LENGTH = 4095
+DEFAULT_BLOCK_LENGTH = 4095  # what one classic ISO-TP message carries
+FD_BLOCK_LENGTH = 16386  # a 16 KiB buffer, with SID and counter
 
 
 @dataclass
@@ -98,7 +99,7 @@ def request_download(ecu: UdsServer, req: bytes) -> bytes:
     if not any(a <= address and address + size <= b for a, b in ecu.programming.erased):
         raise Nrc(0x70)
     ecu.programming.transfer = Transfer(mode, address, size)
-    block = p.max_block_length or DEFAULT_BLOCK_LENGTH
+    block = p.max_block_length or (FD_BLOCK_LENGTH if ecu.ecu.fd else DEFAULT_BLOCK_LENGTH)
     return bytes([0x74, 0x20]) + block.to_bytes(2, "big")
 
 
@@ -236,7 +237,7 @@ def _erase(ecu: UdsServer, head: bytes, args: bytes) -> list[Reply]:
         raise Nrc(0x31)
     if not ecu.programming.fingerprint_written:
         raise Nrc(0x22)
-    flash.erase(address, length)
+    flash.erase(address, length, first_in_session=not ecu.programming.erased)
     ecu.programming.erased.append((address, address + length))
     seconds = math.ceil(length / p.sector_size) * p.erase_ms_per_sector / 1000
     return pending_then(seconds, 0x31, head + b"\x00")
