@@ -1,0 +1,128 @@
+"""Each workflow of the app on real widgets against the simulated demo-car."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import can
+from pypdf import PdfReader
+
+from tests.flash.helpers import Update, build
+from tests.ui.conftest import scan
+from ui.main_window import MainWindow
+
+
+def test_connect_and_scan_fill_the_vehicle_view(qtbot, window: MainWindow) -> None:
+    result = scan(qtbot, window)
+    view = window.views["VehicleView"]
+    assert view.table.rowCount() == len(result.ecus) == 7
+    qtbot.waitUntil(lambda: view.table.item(0, 5).text() != "…", timeout=20000)
+    verdicts = {view.table.item(r, 5).text() for r in range(view.table.rowCount())}
+    assert verdicts == {"outdated"}  # demo-car runs 1.0.0, the baseline approves 1.1.0
+    assert "WDXDEMC12RA000001" in view.vin.text()
+
+
+def test_read_and_clear_dtcs_with_confirmation(qtbot, window: MainWindow) -> None:
+    scan(qtbot, window)
+    faults = window.views["FaultsView"]
+    assert faults.table.rowCount() > 0
+    codes = {faults.table.item(r, 1).text() for r in range(faults.table.rowCount())}
+    assert "P030100" in codes
+    asked: list[str] = []
+    faults.confirm = lambda text: asked.append(text) or True
+    with qtbot.waitSignal(window.session.runner.busy_changed, timeout=30000,
+                          check_params_cb=lambda busy: not busy):
+        faults.clear_all()
+    qtbot.waitUntil(lambda: "cleared" in faults.outcome.toPlainText(), timeout=30000)
+    assert "functional request" in asked[0]
+    assert "ENGINE: cleared" in faults.outcome.toPlainText()
+
+
+def test_verify_plan_and_flash_with_progress(qtbot, window: MainWindow) -> None:
+    update = window.views["UpdateView"]
+    update.package.setCurrentText("engine-1.1.0")
+    update.plan_button.click()
+    qtbot.waitUntil(lambda: update.flash_button.isEnabled(), timeout=30000)
+    assert update.tree.topLevelItem(0).text(1) == "passed"
+    progress: list[int] = []
+    update.confirm = lambda text: True
+    update.flash_button.click()
+    bar = update._rows["ENGINE"][1]
+    bar.valueChanged.connect(progress.append)
+    qtbot.waitUntil(lambda: "SUCCESS" in update.result.toPlainText(), timeout=60000)
+    assert progress and progress[-1] == bar.maximum()
+    assert "1.0.0 → 1.1.0" in update.result.toPlainText()
+    assert update.overall.value() == 1
+
+
+def test_failing_flash_rolls_back_and_says_so(qtbot, window: MainWindow) -> None:
+    sim = window.session.conn.simulator
+    sim.fault("ENGINE").fail_next_boot()
+    update = window.views["UpdateView"]
+    update.package.setCurrentText("engine-1.1.0")
+    update.plan_button.click()
+    qtbot.waitUntil(lambda: update.flash_button.isEnabled(), timeout=30000)
+    update.confirm = lambda text: True
+    update.flash_button.click()
+    qtbot.waitUntil(lambda: "ROLLED_BACK" in update.result.toPlainText(), timeout=60000)
+    assert "previous software runs again" in update.result.toPlainText()
+
+
+def test_cancel_before_programming_touches_nothing(qtbot, window: MainWindow,
+                                                   tmp_path: Path) -> None:
+    pkg = build(tmp_path, "two", [Update("GATEWAY"), Update("ENGINE", depends_on=["GATEWAY"])])
+    update = window.views["UpdateView"]
+    update.package.setCurrentText(str(pkg))
+    update.plan_button.click()
+    qtbot.waitUntil(lambda: update.tree.topLevelItemCount() > 1, timeout=30000)
+    assert update.flash_button.isEnabled(), update.result.toPlainText()
+    update.confirm = lambda text: True
+    update.flash_button.click()
+    update.job.cancel.cancel()  # before any ECU entered programming: a safe point
+    qtbot.waitUntil(lambda: "REFUSED" in update.result.toPlainText(), timeout=60000)
+    assert "cancelled before programming" in update.result.toPlainText()
+    assert window.session.conn.simulator.ecus["ENGINE"].flash.version() == "1.0.0"
+
+
+def test_trace_records_a_file_python_can_reads_back(qtbot, window: MainWindow,
+                                                    tmp_path: Path) -> None:
+    trace = window.views["TraceView"]
+    out = tmp_path / "trace.asc"
+    trace.record(out)
+    scan(qtbot, window)
+    qtbot.waitUntil(lambda: len(trace.model.rows) > 50, timeout=10000)
+    trace.record(None)
+    frames = list(can.LogReader(str(out)))
+    assert len(frames) > 50
+    assert {f.arbitration_id for f in frames} & {0x7E0, 0x7E8}
+
+
+def test_audit_verify_and_pdf_report(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    scan(qtbot, window)
+    faults = window.views["FaultsView"]
+    faults.confirm = lambda text: True
+    faults.table.selectRow(0)
+    faults.clear_selected_ecu()
+    qtbot.waitUntil(lambda: "cleared" in faults.outcome.toPlainText(), timeout=30000)
+    audit = window.views["AuditView"]
+    audit.refresh()
+    qtbot.waitUntil(lambda: audit.table.rowCount() >= 2, timeout=20000)
+    audit.verify()
+    qtbot.waitUntil(lambda: "VERIFIED" in audit.result.toPlainText(), timeout=20000)
+    assert audit.result.toPlainText().startswith("VERIFIED")
+    pdf = tmp_path / "report.pdf"
+    window.export_report(pdf)
+    text = " ".join("".join(p.extract_text() for p in PdfReader(str(pdf)).pages).split())
+    assert "WDXDEMC12RA000001" in text
+    assert "DTCs cleared" in text and "ENGINE" in text
+
+
+def test_self_test_exits_zero(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "ui.app", "--self-test", "--channel",
+                           f"selftest-{tmp_path.name}"], capture_output=True, text=True,
+                          timeout=120, check=False,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "7 of 7 ECUs answered" in proc.stdout

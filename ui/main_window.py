@@ -1,0 +1,169 @@
+"""Main window: the connection panel on top, the views as tabs, errors in words below."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ui import report
+from ui.session import Session
+from ui.views.audit_view import AuditView
+from ui.views.faults_view import FaultsView
+from ui.views.trace_view import TraceView
+from ui.views.update_view import UpdateView
+from ui.views.vehicle_view import VehicleView
+from workshop.foundation.events import CancelToken
+from workshop.services.session import AdapterChoice, available_adapters, vehicle_names
+
+VIEWS = [VehicleView, FaultsView, UpdateView, TraceView, AuditView]
+
+
+class ConnectionPanel(QWidget):
+    def __init__(self, session: Session, vehicle: str, channel: str | None) -> None:
+        super().__init__()
+        self.session = session
+        self.channel = channel
+        self.adapter = QComboBox()
+        self._choices = [AdapterChoice("sim", channel or "workshop-sim", "Simulated vehicle")]
+        self.adapter.addItem(self._choices[0].label)
+        refresh = QPushButton("Find adapters")
+        refresh.clicked.connect(self.refresh_adapters)
+        self.vehicle = QComboBox()
+        self.vehicle.addItems(vehicle_names())
+        self.vehicle.setCurrentText(vehicle)
+        self.bitrate = QSpinBox()
+        self.bitrate.setRange(10_000, 1_000_000)
+        self.bitrate.setSingleStep(125_000)
+        self.bitrate.setValue(500_000)
+        self.bitrate.setSuffix(" bit/s")
+        self.fd = QCheckBox("CAN FD")
+        self.button = QPushButton("Connect")
+        self.button.clicked.connect(self.toggle)
+        self.state = QLabel("Not connected")
+        row = QHBoxLayout(self)
+        for w in (QLabel("Adapter"), self.adapter, refresh, QLabel("Vehicle"), self.vehicle,
+                  self.bitrate, self.fd, self.button, self.state):
+            row.addWidget(w)
+        row.addStretch(1)
+        session.connected.connect(self._connected)
+        session.disconnected.connect(self._disconnected)
+
+    def refresh_adapters(self) -> None:
+        def work(_e: Any, _c: CancelToken) -> list[AdapterChoice]:
+            return available_adapters()
+
+        self.session.run(work, on_done=self._adapters)
+
+    def _adapters(self, found: list[AdapterChoice]) -> None:
+        self._choices = [c if c.interface != "sim" else
+                         AdapterChoice("sim", self.channel or c.channel, c.label) for c in found]
+        self.adapter.clear()
+        self.adapter.addItems([c.label for c in self._choices])
+
+    def toggle(self) -> None:
+        if self.session.conn is not None:
+            self.session.disconnect_vehicle()
+            return
+        choice = self._choices[max(self.adapter.currentIndex(), 0)]
+        self.state.setText("Connecting…")
+        self.session.connect_vehicle(self.vehicle.currentText(), choice.interface,
+                                     choice.channel, self.bitrate.value(), self.fd.isChecked())
+
+    def _connected(self, conn: Any) -> None:
+        kind = "simulated vehicle" if conn.adapter.is_simulated else conn.adapter.interface
+        self.state.setText(f"Connected: {conn.vehicle.name} on {kind}, "
+                           f"{conn.adapter.bitrate // 1000} kbit/s")
+        self.state.setStyleSheet("color: #2e7d32")
+        self.button.setText("Disconnect")
+
+    def _disconnected(self) -> None:
+        self.state.setText("Not connected")
+        self.state.setStyleSheet("")
+        self.button.setText("Connect")
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, vehicle: str = "demo-car", channel: str | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("workshop — vehicle diagnosis and reflash")
+        self.session = Session(self)
+        self.panel = ConnectionPanel(self.session, vehicle, channel)
+        self.tabs = QTabWidget()
+        self.views = {cls.__name__: cls(self.session) for cls in VIEWS}
+        for view in self.views.values():
+            self.tabs.addTab(view, view.title)  # type: ignore[attr-defined]
+        self.error = QLabel("")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #c62828")
+        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.addWidget(self.panel)
+        layout.addWidget(self.tabs)
+        layout.addWidget(self.error)
+        self.setCentralWidget(body)
+        self.session.error.connect(self.show_error)
+        self.session.busy_changed.connect(
+            lambda busy: self.statusBar().showMessage("working…" if busy else "ready"))
+        self._actions()
+        self.resize(1200, 760)
+
+    def _actions(self) -> None:
+        menu = self.menuBar().addMenu("&Session")
+        for text, keys, slot in (
+                ("&Connect / disconnect", "Ctrl+K", self.panel.toggle),
+                ("&Scan", "F5", self.session.start_scan),
+                ("Read &DTCs", "Ctrl+D", self.views["FaultsView"].read),  # type: ignore[attr-defined]
+                ("&Report (PDF)…", "Ctrl+P", self._choose_report),
+                ("&Quit", "Ctrl+Q", self.close)):
+            action = QAction(text, self)
+            action.setShortcut(QKeySequence(keys))
+            action.triggered.connect(slot)
+            menu.addAction(action)
+            self.addAction(action)
+        for i in range(self.tabs.count()):
+            action = QAction(self)
+            action.setShortcut(QKeySequence(f"Alt+{i + 1}"))
+            action.triggered.connect(lambda _=False, i=i: self.tabs.setCurrentIndex(i))
+            self.addAction(action)
+
+    def show_error(self, what: str, hint: str) -> None:
+        self.error.setText(what + (f"\nWhat to do: {hint}" if hint else ""))
+
+    def export_report(self, path: Path) -> None:
+        conn = self.session.conn
+        name, model = (conn.vehicle.name, conn.vehicle.model) if conn else ("", "")
+        report.write_pdf(path, name, model, self.session.history)
+
+    def _choose_report(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Report", "report.pdf", "PDF (*.pdf)")
+        if path:
+            self.export_report(Path(path))
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.property("flashing") and QMessageBox.question(
+                self, "Flash in progress",
+                "An ECU is being flashed. Closing now interrupts it (it can be resumed). "
+                "Close anyway?") != QMessageBox.StandardButton.Yes:
+            event.ignore()
+            return
+        self.views["TraceView"]._disconnected()  # type: ignore[attr-defined]
+        self.session.shutdown()
+        event.accept()

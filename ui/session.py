@@ -1,0 +1,106 @@
+"""The technician's session: the open connection, the last scan and what was done, shared by
+the views; long work goes through the Runner so the GUI thread never waits on the bus."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from ui.workers import Runner
+from workshop.diagnostics.scan import VehicleScan
+from workshop.foundation.events import CancelToken, Event
+from workshop.services import diagnose
+from workshop.services.connection import VehicleConnection
+from workshop.services.session import open_connection
+
+
+@dataclass
+class History:
+    """What happened in this session, for the report."""
+
+    started: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    scans: list[VehicleScan] = field(default_factory=list)
+    clears: list[Any] = field(default_factory=list)
+    flashes: list[Any] = field(default_factory=list)
+
+
+class Session(QObject):
+    connected = Signal(object)  # VehicleConnection
+    disconnected = Signal()
+    scan_event = Signal(object)
+    scan_done = Signal(object)  # VehicleScan
+    error = Signal(str, str)
+    busy_changed = Signal(bool)
+    message = Signal(str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.runner = Runner(self)
+        self.runner.busy_changed.connect(self.busy_changed)
+        self.conn: VehicleConnection | None = None
+        self.scan: VehicleScan | None = None
+        self.history = History()
+
+    # -- connection ------------------------------------------------------------------------
+
+    def connect_vehicle(self, vehicle: str, interface: str = "sim", channel: str | None = None,
+                        bitrate: int | None = None, fd: bool = False) -> None:
+        self.disconnect_vehicle()
+
+        def work(_events: Any, _cancel: CancelToken) -> VehicleConnection:
+            return open_connection(vehicle, interface, channel, bitrate, fd)
+
+        self.runner.start(work, on_done=self._opened, on_failed=self.error.emit)
+
+    def _opened(self, conn: VehicleConnection) -> None:
+        self.conn = conn
+        self.history = History()
+        self.connected.emit(conn)
+
+    def disconnect_vehicle(self) -> None:
+        if self.conn is not None:
+            self.runner.shutdown()
+            self.conn.close()
+            self.conn = None
+            self.scan = None
+            self.disconnected.emit()
+
+    @property
+    def simulated(self) -> bool:
+        return self.conn is not None and self.conn.adapter.is_simulated
+
+    # -- scan ------------------------------------------------------------------------------
+
+    def start_scan(self) -> None:
+        conn = self.conn
+        if conn is None:
+            self.error.emit("not connected", "connect to a vehicle first")
+            return
+
+        def work(events: Any, cancel: CancelToken) -> VehicleScan:
+            return diagnose.scan(conn, events=events, cancel=cancel)
+
+        self.runner.start(work, on_event=self.scan_event.emit, on_done=self._scanned,
+                          on_failed=self.error.emit)
+
+    def _scanned(self, scan: VehicleScan) -> None:
+        self.scan = scan
+        self.history.scans.append(scan)
+        self.scan_done.emit(scan)
+
+    def run(self, work: Any, *, on_done: Any = None, on_event: Any = None,
+            on_cancelled: Any = None) -> Any:
+        """Any other core work, errors to the session's error signal."""
+        return self.runner.start(work, on_done=on_done, on_event=on_event,
+                                 on_failed=self.error.emit, on_cancelled=on_cancelled)
+
+    def shutdown(self) -> None:
+        self.disconnect_vehicle()
+        self.runner.shutdown()
+
+
+def scan_event_ecu(event: Event) -> str | None:
+    return getattr(event, "ecu", None)

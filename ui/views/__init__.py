@@ -1,0 +1,1 @@
+"""One module per main view; main_window.VIEWS lists them in tab order."""

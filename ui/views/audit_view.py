@@ -1,0 +1,111 @@
+"""Audit: the log as a table, filter by VIN, ECU or action, verify with the result shown,
+export for another machine."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QTableWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ui.session import Session
+from ui.views.common import item, setup_table
+from workshop.foundation.events import CancelToken
+from workshop.services import audit_trail
+
+COLUMNS = ["Seq", "Time", "Action", "Phase", "VIN", "ECU", "Technician", "Details"]
+SHOWN = 2000
+
+
+class AuditView(QWidget):
+    title = "Audit"
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+        self.filter = QLineEdit()
+        self.filter.setPlaceholderText("Filter by VIN, ECU or action")
+        self.filter.textChanged.connect(self._apply_filter)
+        refresh = QPushButton("Refresh")
+        refresh.clicked.connect(self.refresh)
+        self.verify_button = QPushButton("Verify")
+        self.verify_button.clicked.connect(self.verify)
+        export = QPushButton("Export…")
+        export.clicked.connect(self._choose_export)
+        self.table = QTableWidget()
+        setup_table(self.table, COLUMNS)
+        self.result = QPlainTextEdit()
+        self.result.setReadOnly(True)
+        self.result.setMaximumHeight(120)
+        bar = QHBoxLayout()
+        for w in (self.filter, refresh, self.verify_button, export):
+            bar.addWidget(w)
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.table)
+        layout.addWidget(self.result)
+
+    def refresh(self) -> None:
+        def work(_e: Any, _c: CancelToken) -> Any:
+            return audit_trail.recent_records(SHOWN)
+
+        self.session.run(work, on_done=self._show)
+
+    def _show(self, found: Any) -> None:
+        records, result = found
+        self.table.setSortingEnabled(False)
+        self.table.setRowCount(len(records))
+        for row, r in enumerate(records):
+            phase = str(r.details.get("phase", ""))
+            values = [r.seq, r.time, r.action, phase, r.vin or "", r.ecu or "", r.technician,
+                      json.dumps(dict(r.details), sort_keys=True)[:300]]
+            for col, v in enumerate(values):
+                self.table.setItem(row, col, item(v))
+        self.table.setSortingEnabled(True)
+        self._apply_filter(self.filter.text())
+        self._show_verdict(result)
+
+    def verify(self) -> None:
+        def work(_e: Any, _c: CancelToken) -> Any:
+            return audit_trail.verify_log()
+
+        self.session.run(work, on_done=self._show_verdict)
+
+    def _show_verdict(self, result: Any) -> None:
+        lines = [f"{'VERIFIED' if result.ok else 'NOT VERIFIED'}: {result.records} records, "
+                 f"last #{result.last_seq}"]
+        lines += [f"problem at #{p.seq}: {p.reason}" for p in result.problems[:20]]
+        lines += [f"signer {s.workstation}: {s.status} {s.detail}".strip()
+                  for s in result.signers.values()]
+        lines += list(result.notes)
+        self.result.setPlainText("\n".join(lines))
+
+    def _apply_filter(self, text: str) -> None:
+        needle = text.lower()
+        for row in range(self.table.rowCount()):
+            cells = [self.table.item(row, c) for c in (2, 4, 5)]
+            self.table.setRowHidden(row, bool(needle) and not any(
+                c is not None and needle in c.text().lower() for c in cells))
+
+    def export(self, path: Path) -> None:
+        def work(_e: Any, _c: CancelToken) -> int:
+            return audit_trail.export_local_log(path)
+
+        self.session.run(work, on_done=lambda n: self.result.setPlainText(
+            f"exported {n} records to {path}"))
+
+    def _choose_export(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export audit log", "audit.jsonl",
+                                              "JSON lines (*.jsonl)")
+        if path:
+            self.export(Path(path))

@@ -1,0 +1,177 @@
+"""Faults: every DTC of the last scan (code, text, ECU, status bits in words), filter and sort,
+snapshot and extended data of the selected one; clear one ECU or all, confirmed and audited."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ui.session import Session
+from ui.views.common import item, setup_table
+from workshop.diagnostics.scan import VehicleScan
+from workshop.foundation.events import CancelToken
+from workshop.services import diagnose
+from workshop.services.audit_trail import open_audit_log
+from workshop.uds.dtc import status_names
+
+COLUMNS = ["ECU", "Code", "Text", "Status", "Status bits"]
+
+
+class FaultsView(QWidget):
+    title = "Faults"
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+        self.filter = QLineEdit()
+        self.filter.setPlaceholderText("Filter by code, text or ECU")
+        self.filter.textChanged.connect(self._apply_filter)
+        self.read_button = QPushButton("Read DTCs")
+        self.read_button.clicked.connect(self.read)
+        self.clear_ecu_button = QPushButton("Clear selected ECU…")
+        self.clear_ecu_button.clicked.connect(self.clear_selected_ecu)
+        self.clear_all_button = QPushButton("Clear all ECUs…")
+        self.clear_all_button.clicked.connect(self.clear_all)
+        self.table = QTableWidget()
+        setup_table(self.table, COLUMNS)
+        self.table.itemSelectionChanged.connect(self._show_detail)
+        self.detail = QPlainTextEdit()
+        self.detail.setReadOnly(True)
+        self.status = QLabel("")
+        self.outcome = QPlainTextEdit()  # what the last clear did, ECU by ECU
+        self.outcome.setReadOnly(True)
+        self.outcome.setMaximumHeight(90)
+        bar = QHBoxLayout()
+        for w in (self.filter, self.read_button, self.clear_ecu_button, self.clear_all_button):
+            bar.addWidget(w)
+        split = QSplitter()
+        split.addWidget(self.table)
+        split.addWidget(self.detail)
+        split.setSizes([700, 300])
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(split)
+        layout.addWidget(self.status)
+        layout.addWidget(self.outcome)
+        self._dtcs: list[tuple[str, Any]] = []
+        session.scan_done.connect(self.show_scan)
+
+    def confirm(self, text: str) -> bool:
+        answer = QMessageBox.question(self, "Clear DTCs", text)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def read(self) -> None:
+        conn = self.session.conn
+        if conn is None:
+            return
+
+        def work(events: Any, cancel: CancelToken) -> VehicleScan:
+            return diagnose.read_dtcs(conn, events=events, cancel=cancel)
+
+        self.session.run(work, on_done=self.show_scan)
+
+    def show_scan(self, scan: VehicleScan) -> None:
+        self.table.setSortingEnabled(False)
+        self.table.setRowCount(0)
+        self._dtcs = []
+        for e in scan.ecus:
+            if e.error and not e.dtcs:
+                row = self.table.rowCount()
+                self.table.insertRow(row)
+                for col, v in enumerate([e.name, "—", f"DTCs not read: {e.error}", "", ""]):
+                    self.table.setItem(row, col, item(v, "failed" if col == 2 else None))
+                self._dtcs.append((e.name, None))
+                continue
+            for d in e.dtcs:
+                row = self.table.rowCount()
+                self.table.insertRow(row)
+                words = ", ".join(status_names(d.status))
+                for col, v in enumerate([e.name, d.code, d.text, f"0x{d.status:02X}", words]):
+                    self.table.setItem(row, col, item(v))
+                first = self.table.item(row, 0)
+                if first is not None:
+                    first.setData(256, len(self._dtcs))
+                self._dtcs.append((e.name, d))
+        self.table.setSortingEnabled(True)
+        total = sum(1 for _, d in self._dtcs if d is not None)
+        self.status.setText(f"{total} DTC(s) on {len(scan.ecus)} ECU(s)")
+        self._apply_filter(self.filter.text())
+
+    def _apply_filter(self, text: str) -> None:
+        needle = text.lower()
+        for row in range(self.table.rowCount()):
+            cells = [self.table.item(row, c) for c in range(self.table.columnCount())]
+            visible = not needle or any(c is not None and needle in c.text().lower()
+                                        for c in cells)
+            self.table.setRowHidden(row, not visible)
+
+    def _selected(self) -> tuple[str, Any] | None:
+        rows = {i.row() for i in self.table.selectedItems()}
+        if not rows:
+            return None
+        cell = self.table.item(min(rows), 0)
+        index = cell.data(256) if cell is not None else None
+        if index is None:
+            return (cell.text(), None) if cell is not None else None
+        return self._dtcs[int(index)]
+
+    def _show_detail(self) -> None:
+        chosen = self._selected()
+        if chosen is None or chosen[1] is None:
+            self.detail.setPlainText("")
+            return
+        self.detail.setPlainText(json.dumps(chosen[1].to_json(), indent=1))
+
+    def clear_selected_ecu(self) -> None:
+        chosen = self._selected()
+        conn = self.session.conn
+        if chosen is None or conn is None:
+            self.status.setText("Select a DTC (or an ECU row) first.")
+            return
+        ecu = chosen[0]
+        codes = [d.code for n, d in self._dtcs if n == ecu and d is not None]
+        if not self.confirm(f"Clear all {len(codes)} DTC(s) of {ecu} ({', '.join(codes)})? "
+                            "Snapshot and extended data are erased too; this is audited."):
+            return
+
+        def work(events: Any, cancel: CancelToken) -> Any:
+            log = open_audit_log(simulated=conn.adapter.is_simulated)
+            return [diagnose.clear_ecu(conn, ecu, log, events=events, cancel=cancel)]
+
+        self.session.run(work, on_done=self._cleared)
+
+    def clear_all(self) -> None:
+        conn = self.session.conn
+        if conn is None:
+            return
+        total = sum(1 for _, d in self._dtcs if d is not None)
+        if not self.confirm(f"Clear the DTCs of every ECU ({total} known now) with one "
+                            "functional request? This is audited."):
+            return
+
+        def work(events: Any, cancel: CancelToken) -> Any:
+            log = open_audit_log(simulated=conn.adapter.is_simulated)
+            return diagnose.clear_all(conn, log, events=events, cancel=cancel)
+
+        self.session.run(work, on_done=self._cleared)
+
+    def _cleared(self, results: list[Any]) -> None:
+        self.session.history.clears.extend(results)
+        lines = [f"{r.ecu}: {'cleared' if r.ok else 'NOT cleared: ' + r.detail}"
+                 + (f"; still stored: {', '.join(r.remaining)}" if r.remaining else "")
+                 for r in results]
+        self.outcome.setPlainText("\n".join(lines))
+        self.read()

@@ -1,0 +1,201 @@
+"""Bus trace: live frames (time, id, dlc, data, direction), filter by id, pause, clear,
+record to ASC/BLF/candump, decode with a DBC. Frames arrive in batches on a timer into a
+model with a bounded row count, so a saturated bus neither stalls the GUI nor grows memory."""
+
+from __future__ import annotations
+
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ui.session import Session
+from workshop.foundation.errors import WorkshopError
+from workshop.services.trace import BusTrace, DbcDecoder, TraceFrame
+
+MAX_ROWS = 5000
+POLL_MS = 100
+COLUMNS = ["Time", "Dir", "ID", "DLC", "Data", "Signals"]
+Index = QModelIndex | QPersistentModelIndex
+
+
+class FrameModel(QAbstractTableModel):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: deque[TraceFrame] = deque(maxlen=MAX_ROWS)
+        self.decoder: DbcDecoder | None = None
+        self.t0: float | None = None
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        f = self.rows[index.row()]
+        col = index.column()
+        if col == 0:
+            return f"{f.time - (self.t0 or f.time):10.4f}"
+        if col == 1:
+            return f.direction
+        if col == 2:
+            return f"{f.id:08X}" if f.extended else f"{f.id:03X}"
+        if col == 3:
+            return str(f.dlc)
+        if col == 4:
+            return f.data.hex(" ").upper()
+        return self.decoder.decode(f) if self.decoder else ""
+
+    def append(self, frames: list[TraceFrame]) -> None:
+        if not frames:
+            return
+        if self.t0 is None:
+            self.t0 = frames[0].time
+        self.beginResetModel()  # one reset per batch is cheaper than per-row inserts
+        self.rows.extend(frames)
+        self.endResetModel()
+
+    def clear(self) -> None:
+        self.beginResetModel()
+        self.rows.clear()
+        self.t0 = None
+        self.endResetModel()
+
+
+class TraceView(QWidget):
+    title = "Bus trace"
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+        self.trace: BusTrace | None = None
+        self.model = FrameModel()
+        self.view = QTableView()
+        self.view.setModel(self.model)
+        self.view.verticalHeader().setVisible(False)
+        self.view.horizontalHeader().setStretchLastSection(True)
+        self.id_filter = QLineEdit()
+        self.id_filter.setPlaceholderText("IDs (hex, comma separated)")
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setCheckable(True)
+        self.pause_button.toggled.connect(self._pause)
+        clear = QPushButton("Clear")
+        clear.clicked.connect(self.clear)
+        self.record_button = QPushButton("Record…")
+        self.record_button.clicked.connect(self._choose_record)
+        dbc = QPushButton("Load DBC…")
+        dbc.clicked.connect(self._choose_dbc)
+        self.status = QLabel("not connected")
+        self.shown = 0
+        bar = QHBoxLayout()
+        for w in (self.id_filter, self.pause_button, clear, self.record_button, dbc):
+            bar.addWidget(w)
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.view)
+        layout.addWidget(self.status)
+        self.timer = QTimer(self)
+        self.timer.setInterval(POLL_MS)
+        self.timer.timeout.connect(self.poll)
+        session.connected.connect(self._connected)
+        session.disconnected.connect(self._disconnected)
+        self.recording: Path | None = None
+
+    def _connected(self, conn: Any) -> None:
+        self.trace = BusTrace(conn)
+        self.timer.start()
+
+    def _disconnected(self) -> None:
+        self.timer.stop()
+        if self.trace is not None:
+            self.trace.close()
+            self.trace = None
+
+    def _ids(self) -> set[int] | None:
+        text = self.id_filter.text().strip()
+        if not text:
+            return None
+        try:
+            return {int(x, 16) for x in text.replace(" ", "").split(",") if x}
+        except ValueError:
+            return None
+
+    def poll(self) -> None:
+        if self.trace is None:
+            return
+        frames = self.trace.take()
+        ids = self._ids()
+        if ids is not None:
+            frames = [f for f in frames if f.id in ids]
+        self.model.append(frames)
+        self.shown += len(frames)
+        if frames and not self.pause_button.isChecked():
+            self.view.scrollToBottom()
+        rec = f"; recording to {self.recording.name}" if self.recording else ""
+        self.status.setText(f"{self.trace.seen} frames seen, {len(self.model.rows)} shown "
+                            f"(last {MAX_ROWS}){rec}")
+
+    def _pause(self, paused: bool) -> None:
+        if self.trace is not None:
+            self.trace.paused = paused
+
+    def clear(self) -> None:
+        if self.trace is not None:
+            self.trace.clear()
+        self.model.clear()
+
+    def record(self, path: Path | None) -> None:
+        if self.trace is None:
+            return
+        if path is None:
+            self.trace.stop_recording()
+            self.recording = None
+            self.record_button.setText("Record…")
+            return
+        try:
+            self.trace.record(path)
+        except WorkshopError as exc:
+            self.session.error.emit(exc.message, exc.hint or "")
+            return
+        self.recording = path
+        self.record_button.setText("Stop recording")
+
+    def _choose_record(self) -> None:
+        if self.recording is not None:
+            self.record(None)
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Record trace", "trace.asc",
+                                              "Traces (*.asc *.blf *.log)")
+        if path:
+            self.record(Path(path))
+
+    def load_dbc(self, path: Path) -> None:
+        try:
+            self.model.decoder = DbcDecoder(path)
+        except WorkshopError as exc:
+            self.session.error.emit(exc.message, exc.hint or "")
+
+    def _choose_dbc(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "DBC", "", "DBC (*.dbc)")
+        if path:
+            self.load_dbc(Path(path))

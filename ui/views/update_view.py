@@ -1,0 +1,233 @@
+"""Update: pick a package, see its verification and the plan check by check, then flash with
+a progress bar per ECU and overall, rate against the bus limit and ETA; cancel only where it
+is safe, and the result per ECU in words."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ui.session import Session
+from ui.views.common import VERDICT_COLOURS
+from workshop.flash.events import FlashOverall, FlashProgress
+from workshop.flash.result import FlashResult
+from workshop.foundation.events import CancelToken, EcuFinished, EcuStep, Event
+from workshop.services.baseline_check import PACKAGE_SUFFIX, ensure_demo_material, package_store
+from workshop.services.flash import FlashPreparation, find_package, prepare_flash, run_flash
+
+OUTCOME_WORDS = {
+    "success": "updated and confirmed after its reset",
+    "rolled_back": "the new software did not confirm; the previous software runs again",
+    "failed": "not updated; the ECU still runs its previous software",
+    "refused": "not touched",
+    "resumable": "interrupted: the ECU waits for the update to be finished (Resume)",
+}
+
+
+class UpdateView(QWidget):
+    title = "Update"
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+        self.package = QComboBox()
+        self.package.setEditable(True)
+        self.package.setMinimumWidth(280)
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        self.plan_button = QPushButton("Verify and plan")
+        self.plan_button.clicked.connect(self.plan)
+        self.flash_button = QPushButton("Flash")
+        self.flash_button.setEnabled(False)
+        self.flash_button.clicked.connect(self.flash)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self._cancel)
+        self.tree = QTreeWidget()
+        self.tree.setHeaderLabels(["Check / ECU", "Verdict", "Detail"])
+        self.tree.setColumnWidth(0, 220)
+        self.tree.setColumnWidth(1, 110)
+        self.bars = QGridLayout()
+        self.overall = QProgressBar()
+        self.overall.setFormat("overall %v/%m ECUs")
+        self.cancel_note = QLabel("")
+        self.result = QPlainTextEdit()
+        self.result.setReadOnly(True)
+        self.result.setMaximumHeight(140)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Package:"))
+        for w in (self.package, browse, self.plan_button, self.flash_button, self.cancel_button):
+            top.addWidget(w)
+        top.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.tree, 2)
+        layout.addLayout(self.bars)
+        layout.addWidget(self.overall)
+        layout.addWidget(self.cancel_note)
+        layout.addWidget(self.result, 1)
+        self.prep: FlashPreparation | None = None
+        self.job: Any = None
+        self._rows: dict[str, tuple[QLabel, QProgressBar]] = {}
+        session.connected.connect(lambda _c: self.refresh_packages())
+
+    def refresh_packages(self) -> None:
+        conn = self.session.conn
+        if conn is not None and conn.adapter.is_simulated:
+            ensure_demo_material(conn.vehicle.name)
+        current = self.package.currentText()
+        self.package.clear()
+        self.package.addItems(sorted(p.stem for p in package_store().glob(f"*{PACKAGE_SUFFIX}")))
+        if current:
+            self.package.setCurrentText(current)
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Update package", "",
+                                              f"Packages (*{PACKAGE_SUFFIX})")
+        if path:
+            self.package.setCurrentText(path)
+
+    def confirm(self, text: str) -> bool:
+        return QMessageBox.question(self, "Flash", text) == QMessageBox.StandardButton.Yes
+
+    # -- verify and plan ---------------------------------------------------------------------
+
+    def plan(self) -> None:
+        conn, name = self.session.conn, self.package.currentText().strip()
+        if conn is None or not name:
+            self.result.setPlainText("Connect and choose a package first.")
+            return
+        self.flash_button.setEnabled(False)
+
+        def work(_events: Any, _cancel: CancelToken) -> FlashPreparation:
+            path = find_package(name, simulated=conn.adapter.is_simulated,
+                                vehicle=conn.vehicle.name)
+            return prepare_flash(conn, path)
+
+        self.session.run(work, on_done=self.show_plan)
+
+    def show_plan(self, prep: FlashPreparation) -> None:
+        self.prep = prep
+        self.tree.clear()
+        pkg = QTreeWidgetItem(["Package verification",
+                               "passed" if prep.report.ok else "FAILED", str(prep.report.path)])
+        for vc in prep.report.checks:
+            QTreeWidgetItem(pkg, [vc.name, {True: "passed", False: "FAILED", None: "not run"}[
+                vc.passed], vc.detail])
+        self.tree.addTopLevelItem(pkg)
+        pkg.setExpanded(not prep.report.ok)
+        if prep.plan is not None:
+            for reason in prep.plan.problems:
+                self.tree.addTopLevelItem(QTreeWidgetItem(["Plan", "BLOCKED", reason]))
+            for e in prep.plan.ecus:
+                top = QTreeWidgetItem([
+                    e.ecu, "blocked" if e.blocked else "ready",
+                    f"{e.version_before or '?'} → {e.update.new_version}, {e.mode}, "
+                    f"{e.wire_bytes} bytes on the bus, about {e.estimate_s:.0f} s, rollback: "
+                    f"{e.rollback or 'none'}"])
+                for c in e.checks:
+                    verdict = ("overridden" if c.overridden else "passed" if c.passed
+                               else "FAILED")
+                    QTreeWidgetItem(top, [c.name, verdict, c.detail])
+                QTreeWidgetItem(top, ["steps", "", " → ".join(e.steps)])
+                self.tree.addTopLevelItem(top)
+                top.setExpanded(True)
+        ready = prep.ready
+        self.flash_button.setEnabled(ready)
+        self.result.setPlainText("Plan ready: press Flash." if ready else
+                                 "Plan blocked; nothing will be written:\n" + "\n".join(
+                                     prep.plan.blocking_reasons() if prep.plan else
+                                     [prep.report.error.message if prep.report.error else
+                                      "verification failed"]))
+
+    # -- flash -----------------------------------------------------------------------------------
+
+    def flash(self) -> None:
+        conn, prep = self.session.conn, self.prep
+        if conn is None or prep is None or not prep.ready or prep.plan is None:
+            return
+        names = [e.ecu for e in prep.plan.ecus]
+        if not self.confirm(f"Flash {', '.join(names)}? Keep the ignition on and the battery "
+                            "charged until it is done."):
+            return
+        self._bars(names)
+        self.flash_button.setEnabled(False)
+        self.plan_button.setEnabled(False)
+        self.window().setProperty("flashing", True)
+
+        def work(events: Any, cancel: CancelToken) -> FlashResult:
+            return run_flash(conn, prep, events=events, cancel=cancel)
+
+        self.job = self.session.run(work, on_done=self.show_result, on_event=self._event)
+        self.cancel_button.setEnabled(True)
+
+    def _bars(self, names: list[str]) -> None:
+        while self.bars.count():
+            taken = self.bars.takeAt(0)
+            w = taken.widget() if taken is not None else None
+            if w is not None:
+                w.deleteLater()
+        self._rows = {}
+        for i, name in enumerate(names):
+            label, bar = QLabel(f"{name}: waiting"), QProgressBar()
+            self.bars.addWidget(label, i, 0)
+            self.bars.addWidget(bar, i, 1)
+            self._rows[name] = (label, bar)
+        self.overall.setRange(0, len(names))
+        self.overall.setValue(0)
+
+    def _event(self, event: Event) -> None:
+        if isinstance(event, FlashProgress) and event.ecu in self._rows:
+            label, bar = self._rows[event.ecu]
+            bar.setRange(0, max(event.total, 1))
+            bar.setValue(event.done)
+            eta = f", ETA {event.eta_s:.0f} s" if event.eta_s is not None else ""
+            label.setText(f"{event.ecu}: {event.step} — {event.rate_bps / 1000:.1f} of "
+                          f"{event.bus_limit_bps / 1000:.1f} kB/s{eta}")
+        elif isinstance(event, EcuStep) and event.ecu in self._rows:
+            self._rows[event.ecu][0].setText(f"{event.ecu}: {event.index}/{event.total} "
+                                             f"{event.step}")
+        elif isinstance(event, EcuFinished) and event.ecu in self._rows:
+            outcome = getattr(event.result, "outcome", "done")
+            self._rows[event.ecu][0].setText(f"{event.ecu}: {outcome}")
+        elif isinstance(event, FlashOverall):
+            self.overall.setValue(event.finished)
+            self.cancel_button.setEnabled(event.safe_to_cancel)
+            self.cancel_note.setText(
+                "Cancel is safe now (no ECU is being programmed)." if event.safe_to_cancel else
+                "Cancel waits: an ECU is being programmed and must reach a safe state first.")
+
+    def _cancel(self) -> None:
+        if self.job is not None:
+            self.job.cancel.cancel()
+            self.cancel_note.setText("Cancelling at the next safe point…")
+
+    def show_result(self, result: FlashResult) -> None:
+        self.session.history.flashes.append(result)
+        self.window().setProperty("flashing", False)
+        self.cancel_button.setEnabled(False)
+        self.plan_button.setEnabled(True)
+        lines = []
+        for o in result.ecus:
+            lines.append(f"{o.ecu}: {o.outcome.upper()} — {OUTCOME_WORDS[o.outcome]}. "
+                         f"{o.version_before or '?'} → {o.version_after or '?'}; {o.detail}")
+            label = self._rows[o.ecu][0] if o.ecu in self._rows else None
+            if label is not None:
+                label.setText(f"{o.ecu}: {o.outcome}")
+                label.setStyleSheet(f"color: {VERDICT_COLOURS.get(o.outcome, '')}")
+        self.result.setPlainText("\n".join(lines))
