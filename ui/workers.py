@@ -49,11 +49,13 @@ class Runner(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._running: list[tuple[QThread, Job]] = []
+        self._finished: list[tuple[QThread, Job]] = []
 
     def start(self, work: Work, *, on_done: Callable[[Any], None] | None = None,
               on_failed: Callable[[str, str], None] | None = None,
               on_event: Callable[[Event], None] | None = None,
               on_cancelled: Callable[[], None] | None = None) -> Job:
+        self._finished = [(t, j) for t, j in self._finished if not t.isFinished()]
         thread, job = QThread(), Job(work)
         job.moveToThread(thread)
         if on_event:
@@ -67,7 +69,6 @@ class Runner(QObject):
         for signal in (job.done, job.failed, job.cancelled):
             signal.connect(thread.quit)
         thread.started.connect(job.run)
-        thread.finished.connect(job.deleteLater)
         thread.finished.connect(lambda: self._forget(thread))
         self._running.append((thread, job))
         thread.start()
@@ -75,8 +76,10 @@ class Runner(QObject):
         return job
 
     def _forget(self, thread: QThread) -> None:
+        # Python owns the thread and job: keep them referenced until a later start, so
+        # neither is destroyed while Qt still delivers its queued signals.
+        self._finished.extend((t, j) for t, j in self._running if t is thread)
         self._running = [(t, j) for t, j in self._running if t is not thread]
-        thread.deleteLater()
         self.busy_changed.emit(bool(self._running))
 
     @property
@@ -89,3 +92,5 @@ class Runner(QObject):
             thread.quit()
             thread.wait()
         self._running.clear()
+        for thread, _job in self._finished:
+            thread.wait()
