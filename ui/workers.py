@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from workshop.foundation.errors import CancelledError, WorkshopError
 from workshop.foundation.events import CancelToken, Event
@@ -41,6 +41,40 @@ class Job(QObject):
             self.done.emit(result)
 
 
+class Relay(QObject):
+    """Lives in the GUI thread: the job's signals reach the views' callbacks through its
+    slots, queued, so widgets are only touched by the GUI thread (a plain Python callable
+    connected to a worker's signal would run in the worker's thread)."""
+
+    def __init__(self, on_done: Callable[[Any], None] | None,
+                 on_failed: Callable[[str, str], None] | None,
+                 on_event: Callable[[Event], None] | None,
+                 on_cancelled: Callable[[], None] | None) -> None:
+        super().__init__()
+        self._done, self._failed, self._event, self._cancelled = (
+            on_done, on_failed, on_event, on_cancelled)
+
+    @Slot(object)
+    def done(self, result: Any) -> None:
+        if self._done:
+            self._done(result)
+
+    @Slot(str, str)
+    def failed(self, what: str, hint: str) -> None:
+        if self._failed:
+            self._failed(what, hint)
+
+    @Slot(object)
+    def progress(self, event: Event) -> None:
+        if self._event:
+            self._event(event)
+
+    @Slot()
+    def cancelled(self) -> None:
+        if self._cancelled:
+            self._cancelled()
+
+
 class Runner(QObject):
     """Starts jobs on their own threads and joins every one of them on shutdown."""
 
@@ -50,26 +84,29 @@ class Runner(QObject):
         super().__init__(parent)
         self._running: list[tuple[QThread, Job]] = []
         self._finished: list[tuple[QThread, Job]] = []
+        self._relays: dict[Job, Relay] = {}
 
     def start(self, work: Work, *, on_done: Callable[[Any], None] | None = None,
               on_failed: Callable[[str, str], None] | None = None,
               on_event: Callable[[Event], None] | None = None,
               on_cancelled: Callable[[], None] | None = None) -> Job:
+        for t, j in self._finished:
+            if t.isFinished():
+                self._relays.pop(j, None)
         self._finished = [(t, j) for t, j in self._finished if not t.isFinished()]
         thread, job = QThread(), Job(work)
+        relay = Relay(on_done, on_failed, on_event, on_cancelled)
         job.moveToThread(thread)
-        if on_event:
-            job.progress.connect(on_event)
-        if on_done:
-            job.done.connect(on_done)
-        if on_failed:
-            job.failed.connect(on_failed)
-        if on_cancelled:
-            job.cancelled.connect(on_cancelled)
+        queued = Qt.ConnectionType.QueuedConnection
+        job.progress.connect(relay.progress, queued)
+        job.done.connect(relay.done, queued)
+        job.failed.connect(relay.failed, queued)
+        job.cancelled.connect(relay.cancelled, queued)
         for signal in (job.done, job.failed, job.cancelled):
             signal.connect(thread.quit)
         thread.started.connect(job.run)
         thread.finished.connect(lambda: self._forget(thread))
+        self._relays[job] = relay
         self._running.append((thread, job))
         thread.start()
         self.busy_changed.emit(True)

@@ -106,6 +106,7 @@ class FaultsView(QWidget):
                     first.setData(256, len(self._dtcs))
                 self._dtcs.append((e.name, d))
         self.table.setSortingEnabled(True)
+        self.table.resizeColumnsToContents()
         total = sum(1 for _, d in self._dtcs if d is not None)
         self.status.setText(f"{total} DTC(s) on {len(scan.ecus)} ECU(s)")
         self._apply_filter(self.filter.text())

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -65,6 +66,7 @@ class UpdateView(QWidget):
         self.bars = QGridLayout()
         self.overall = QProgressBar()
         self.overall.setFormat("overall %v/%m ECUs")
+        self.overall.hide()
         self.cancel_note = QLabel("")
         self.result = QPlainTextEdit()
         self.result.setReadOnly(True)
@@ -124,6 +126,7 @@ class UpdateView(QWidget):
     def show_plan(self, prep: FlashPreparation) -> None:
         self.prep = prep
         self.tree.clear()
+        self.overall.hide()
         pkg = QTreeWidgetItem(["Package verification",
                                "passed" if prep.report.ok else "FAILED", str(prep.report.path)])
         for vc in prep.report.checks:
@@ -147,6 +150,7 @@ class UpdateView(QWidget):
                 QTreeWidgetItem(top, ["steps", "", " → ".join(e.steps)])
                 self.tree.addTopLevelItem(top)
                 top.setExpanded(True)
+        _colour(self.tree)
         ready = prep.ready
         self.flash_button.setEnabled(ready)
         self.result.setPlainText("Plan ready: press Flash." if ready else
@@ -190,6 +194,7 @@ class UpdateView(QWidget):
             self._rows[name] = (label, bar)
         self.overall.setRange(0, len(names))
         self.overall.setValue(0)
+        self.overall.show()
 
     def _event(self, event: Event) -> None:
         if isinstance(event, FlashProgress) and event.ecu in self._rows:
@@ -231,3 +236,21 @@ class UpdateView(QWidget):
                 label.setText(f"{o.ecu}: {o.outcome}")
                 label.setStyleSheet(f"color: {VERDICT_COLOURS.get(o.outcome, '')}")
         self.result.setPlainText("\n".join(lines))
+
+
+VERDICT_WORDS = {"passed": "success", "ready": "success", "FAILED": "failed",
+                 "blocked": "failed", "BLOCKED": "failed", "overridden": "outdated",
+                 "not run": "unknown"}
+
+
+def _colour(tree: QTreeWidget) -> None:
+    """Verdicts in colour as well as in words."""
+    stack = [tree.topLevelItem(i) for i in range(tree.topLevelItemCount())]
+    while stack:
+        node = stack.pop()
+        if node is None:
+            continue
+        colour = VERDICT_COLOURS.get(VERDICT_WORDS.get(node.text(1), ""))
+        if colour:
+            node.setForeground(1, QColor(colour))
+        stack.extend(node.child(i) for i in range(node.childCount()))

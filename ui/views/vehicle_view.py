@@ -84,6 +84,7 @@ class VehicleView(QWidget):
                 cell.setToolTip(detail)
             self.table.setItem(row, col, cell)
         self.table.setSortingEnabled(True)
+        self.table.resizeColumnsToContents()
 
     def _done(self, scan: VehicleScan) -> None:
         self.vin.setText(f"VIN: {scan.vin or 'not reported'}"

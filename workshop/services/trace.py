@@ -43,6 +43,7 @@ class BusTrace:
         self.seen = 0
         assert conn.endpoint is not None
         conn.endpoint.router.add_tap(self._on_frame)
+        conn.endpoint.router.add_tx_tap(self._on_frame)
 
     def _on_frame(self, msg: can.Message) -> None:
         self.seen += 1
@@ -89,6 +90,7 @@ class BusTrace:
         self.stop_recording()
         if self.conn.endpoint is not None:
             self.conn.endpoint.router.remove_tap(self._on_frame)
+            self.conn.endpoint.router.remove_tx_tap(self._on_frame)
 
 
 class DbcDecoder:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import queue
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -107,9 +108,11 @@ class RoutedLink(isotp.TransportLayer):  # type: ignore[misc]
             self.tx_error = exc
 
     def _transmit_frame(self, msg: isotp.CanMessage) -> None:
-        self.tx.send(can.Message(arbitration_id=msg.arbitration_id, data=msg.data,
-                                 is_extended_id=msg.is_extended_id, is_fd=msg.is_fd,
-                                 bitrate_switch=msg.bitrate_switch))
+        frame = can.Message(arbitration_id=msg.arbitration_id, data=msg.data,
+                            is_extended_id=msg.is_extended_id, is_fd=msg.is_fd,
+                            bitrate_switch=msg.bitrate_switch, timestamp=time.time())
+        self.tx.send(frame)
+        self.endpoint.router.sent(frame)
 
     def send_single_frame(self, payload: bytes) -> None:
         """Send a request that fits one frame now, from the calling thread.

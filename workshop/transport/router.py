@@ -31,6 +31,7 @@ class FrameRouter(can.Listener):  # type: ignore[misc]
         self._lock = threading.Lock()
         self._queues: dict[tuple[int, bool], queue.SimpleQueue[can.Message]] = {}
         self._taps: list[Tap] = []
+        self._tx_taps: list[Tap] = []
 
     def subscribe(self, arbitration_id: int, extended: bool) -> queue.SimpleQueue[can.Message]:
         """A queue of the frames with this ID; raises LinkInUseError if one is taken already."""
@@ -62,6 +63,19 @@ class FrameRouter(can.Listener):  # type: ignore[misc]
     def remove_tap(self, tap: Tap) -> None:
         with self._lock:
             self._taps = [t for t in self._taps if t is not tap]
+
+    def add_tx_tap(self, tap: Tap) -> None:
+        """Also see the frames this endpoint's own links send (a bus does not echo them)."""
+        with self._lock:
+            self._tx_taps = [*self._tx_taps, tap]
+
+    def remove_tx_tap(self, tap: Tap) -> None:
+        with self._lock:
+            self._tx_taps = [t for t in self._tx_taps if t is not tap]
+
+    def sent(self, msg: can.Message) -> None:
+        for tap in self._tx_taps:
+            tap(msg)
 
     def on_message_received(self, msg: can.Message) -> None:
         if msg.is_error_frame or msg.is_remote_frame:

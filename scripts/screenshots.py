@@ -1,0 +1,107 @@
+"""Render each main view of the app offscreen to docs/screenshots/*.png, after a scan, a DTC
+read, a flash plan and a flash, on the simulated demo-car. Run: python scripts/screenshots.py
+[--dark]"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dark", action="store_true")
+    ap.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    args = ap.parse_args()
+    os.environ.setdefault("WORKSHOP_HOME", tempfile.mkdtemp())
+    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtGui import QColor, QPalette
+    from PySide6.QtWidgets import QApplication
+
+    from ui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication([])
+    if args.dark:
+        app.setStyle("Fusion")
+        pal = QPalette()
+        for role, colour in ((QPalette.ColorRole.Window, "#2b2b2b"),
+                             (QPalette.ColorRole.WindowText, "#e0e0e0"),
+                             (QPalette.ColorRole.Base, "#1e1e1e"),
+                             (QPalette.ColorRole.Text, "#e0e0e0"),
+                             (QPalette.ColorRole.Button, "#3c3c3c"),
+                             (QPalette.ColorRole.ButtonText, "#e0e0e0")):
+            pal.setColor(role, QColor(colour))
+        app.setPalette(pal)
+    w = MainWindow("demo-car", channel=f"shots-{uuid.uuid4()}")
+    w.resize(1280, 760)
+    w.show()
+
+    def wait(signal: object, timeout_ms: int = 30000) -> None:
+        loop = QEventLoop()
+        signal.connect(loop.quit)  # type: ignore[attr-defined]
+        QTimer.singleShot(timeout_ms, loop.quit)
+        loop.exec()
+
+    def settle(ms: int = 300) -> None:
+        loop = QEventLoop()
+        QTimer.singleShot(ms, loop.quit)
+        loop.exec()
+
+    w.panel.toggle()
+    wait(w.session.connected)
+    w.session.start_scan()
+    wait(w.session.scan_done)
+    settle(1500)  # baseline verdicts
+    args.out.mkdir(parents=True, exist_ok=True)
+    suffix = "-dark" if args.dark else ""
+    shots = [("vehicle", 0), ("faults", 1)]
+    for name, index in shots:
+        w.tabs.setCurrentIndex(index)
+        settle()
+        w.grab().save(str(args.out / f"{name}{suffix}.png"))
+    faults = w.views["FaultsView"]
+    faults.table.selectRow(0)
+    settle()
+    w.grab().save(str(args.out / f"faults{suffix}.png"))
+    update = w.views["UpdateView"]
+    update.package.setCurrentText("powertrain-1.2.0")
+    w.tabs.setCurrentIndex(2)
+    update.plan()
+    while not update.flash_button.isEnabled() and update.tree.topLevelItemCount() < 2:
+        settle(200)
+    settle()
+    w.grab().save(str(args.out / f"update-plan{suffix}.png"))
+    update.package.setCurrentText("engine-1.1.0")
+    update.plan()
+    while not update.flash_button.isEnabled():
+        settle(200)
+    update.confirm = lambda text: True  # type: ignore[method-assign]
+    update.flash()
+    while "—" not in update.result.toPlainText():
+        settle(200)
+    w.grab().save(str(args.out / f"update-result{suffix}.png"))
+    w.tabs.setCurrentIndex(3)
+    settle(500)
+    w.grab().save(str(args.out / f"trace{suffix}.png"))
+    audit = w.views["AuditView"]
+    w.tabs.setCurrentIndex(4)
+    audit.refresh()
+    settle(1500)
+    audit.verify()
+    settle(1500)
+    w.grab().save(str(args.out / f"audit{suffix}.png"))
+    w.close()
+    print(f"screenshots in {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
