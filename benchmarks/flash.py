@@ -14,6 +14,7 @@ is the median of --runs runs; the machine is shared, so read the ratios.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import statistics
 import sys
@@ -72,7 +73,7 @@ def package(folder: Path, version: str, ecus: list[str], *, size: int = 0,
             firmware: Path | None = None, delta_from: Path | None = None) -> Path:
     lines = ["[package]", f'id = "bench-{version}-{uuid.uuid4().hex[:6]}"',
              f'version = "{version}"', 'vehicle_models = ["bench"]', ""]
-    for i, name in enumerate(ecus):
+    for name in ecus:
         lines += ["[[ecu]]", f'name = "{name}"', f"address = 0x{0x700 + int(name[1:]):X}",
                   f'hardware_part_numbers = ["HW-{name}"]', 'from_versions = ["1.0.0"]',
                   f'new_version = "{version}"', "security_version = 1", "",
@@ -169,8 +170,8 @@ def part_b(tmp: Path, runs: int, size: int) -> None:
     for fd, label in ((False, "500 kbit/s classic"), (True, "500k/2 Mbit/s CAN FD")):
         veh = vehicle_toml(tmp, fd=fd)
         pkg = package(tmp, "2.0.0", ["B0"], size=size)
-        ours = median(lambda: size / flash(veh, pkg, rate=True, fd=fd)[1].download_s("B0"),
-                      runs)
+        ours = median(lambda v=veh, p=pkg, f=fd: size / flash(  # type: ignore[misc]
+            v, p, rate=True, fd=f)[1].download_s("B0"), runs)
         model = BusRateModel(500_000, 2_000_000 if fd else None)
         ceiling = isotp_ceiling_bps(model, fd=fd, extended_id=False)
         nominal = 188_000 if fd else 31_500
@@ -181,20 +182,22 @@ def part_b(tmp: Path, runs: int, size: int) -> None:
 
 def part_c(tmp: Path, runs: int) -> None:
     files = [FIRMWARE / r for r in RELEASES]
-    for old_file, new_file in zip(files, files[1:], strict=False):
+    for old_file, new_file in itertools.pairwise(files):
         veh = vehicle_toml(tmp)
         old = package(tmp, "1.0.0-a", ["B0"], firmware=old_file)
         new = package(tmp, "1.0.0-b", ["B0"], firmware=new_file, delta_from=old)
         times = {}
         wire = {}
         for mode in ("plain", "lz4", "bsdiff4"):
-            def once(m: str = mode) -> float:
-                flash(veh, old)  # untimed: put the old release back as the delta base
-                _, clock, result = flash(veh, new, mode=m, rate=True)
-                wire[m] = result.ecus[0].wire_bytes  # type: ignore[attr-defined]
+            def once(m: str = mode, v: Path = veh, o: Path = old, n: Path = new,
+                     w: dict[str, int] = wire) -> float:
+                flash(v, o)  # untimed: put the old release back as the delta base
+                _, clock, result = flash(v, n, mode=m, rate=True)
+                w[m] = result.ecus[0].wire_bytes  # type: ignore[attr-defined]
                 return clock.download_s("B0")
             times[mode] = median(once, runs)
-        print(f"(c) {old_file.name[21:40]} -> {new_file.name[21:40]}: plain {times['plain']:5.2f} s "
+        pair = f"{old_file.name[21:40]} -> {new_file.name[21:40]}"
+        print(f"(c) {pair}: plain {times['plain']:5.2f} s "
               f"({wire['plain']} B), lz4 {times['lz4']:5.2f} s ({wire['lz4']} B, "
               f"{times['plain'] / times['lz4']:.2f}x less), delta {times['bsdiff4']:5.2f} s "
               f"({wire['bsdiff4']} B, {times['plain'] / times['bsdiff4']:.1f}x less) "

@@ -1,0 +1,156 @@
+"""Desktop-app benchmark: GUI event-loop stalls during a flash, and the trace view on a busy bus.
+
+Run: python benchmarks/ui.py [--seconds N]
+  - the longest gap between two ticks of a 5 ms GUI timer while a 1 MiB image is flashed on
+    the simulator through the Update view (target < 50 ms);
+  - the trace view fed at 4,500 and 10,000 frames/s for --seconds (default 60): frames the
+    view took vs frames sent, rows kept, and the process's memory growth.
+Offscreen (QT_QPA_PLATFORM=offscreen); the machine is shared, so read medians and ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("WORKSHOP_HOME", tempfile.mkdtemp())
+
+from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from benchmarks.flash import package, vehicle_toml  # noqa: E402
+from ui.main_window import MainWindow  # noqa: E402
+from workshop.transport.adapters import AdapterConfig, open_bus  # noqa: E402
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class StallMeter:
+    def __init__(self) -> None:
+        self.clock = QElapsedTimer()
+        self.clock.start()
+        self.last = 0
+        self.worst = 0
+        self.timer = QTimer()
+        self.timer.setInterval(5)
+        self.timer.timeout.connect(self._tick)
+        self.timer.start()
+
+    def _tick(self) -> None:
+        now = self.clock.elapsed()
+        self.worst = max(self.worst, now - self.last)
+        self.last = now
+
+
+def spin(ms: int) -> None:
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
+
+
+def flash_stall(tmp: Path) -> float:
+    veh = vehicle_toml(tmp)
+    pkg = package(tmp, "2.0.0", ["B0"], size=1024 * 1024)
+    w = MainWindow(str(veh), channel=f"ui-bench-{uuid.uuid4()}")
+    w.show()
+    w.panel.vehicle.addItem(str(veh))
+    w.panel.vehicle.setCurrentText(str(veh))
+    w.panel.toggle()
+    while w.session.conn is None:
+        spin(50)
+    update = w.views["UpdateView"]
+    update.package.setCurrentText(str(pkg))
+    w.session.conn.adapter  # noqa: B018  (connected)
+    update.plan()
+    while update.prep is None:
+        spin(50)
+    if not update.flash_button.isEnabled():
+        from workshop.services.flash import prepare_flash
+        update.prep = prepare_flash(w.session.conn, pkg, overrides={
+            "baseline": "benchmark", "rollback": "benchmark"})
+    update.confirm = lambda text: True  # type: ignore[method-assign]
+    meter = StallMeter()
+    spin(200)
+    meter.worst = 0
+    update.flash()
+    while "—" not in update.result.toPlainText():
+        spin(50)
+    worst = meter.worst
+    w.close()
+    return float(worst)
+
+
+def trace_rate(rate: int, seconds: float) -> tuple[int, int, int, float]:
+    channel = f"ui-trace-{uuid.uuid4()}"
+    w = MainWindow("demo-car", channel=channel)
+    w.show()
+    w.panel.toggle()
+    while w.session.conn is None:
+        spin(50)
+    trace = w.views["TraceView"]
+    sender = open_bus(AdapterConfig(channel=channel))
+    stop = threading.Event()
+    sent = [0]
+
+    def send() -> None:
+        import can
+        period = 1.0 / rate
+        start = time.perf_counter()
+        while not stop.is_set():
+            due = start + sent[0] * period
+            delay = due - time.perf_counter()
+            if delay > 0.002:
+                time.sleep(delay)
+            sender.send(can.Message(arbitration_id=0x123, data=bytes(8), is_extended_id=False))
+            sent[0] += 1
+
+    before = rss_mb()
+    t = threading.Thread(target=send, daemon=True)
+    t.start()
+    meter = StallMeter()
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        spin(100)
+    stop.set()
+    t.join()
+    spin(300)
+    shown = trace.shown
+    rows = len(trace.model.rows)
+    sender.shutdown()
+    w.close()
+    return sent[0], shown, rows, rss_mb() - before + 0 * meter.worst
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=float, default=60.0)
+    args = ap.parse_args()
+    app = QApplication.instance() or QApplication([])
+    assert app is not None
+    with tempfile.TemporaryDirectory() as folder:
+        stalls = [flash_stall(Path(folder)) for _ in range(3)]
+    stalls.sort()
+    print(f"GUI stall during a 1 MiB flash: longest {stalls[1]:.0f} ms (median of 3 runs: "
+          f"{', '.join(f'{s:.0f}' for s in stalls)} ms; target < 50 ms)")
+    for rate in (4500, 10000):
+        sent, shown, rows, grew = trace_rate(rate, args.seconds)
+        print(f"trace at {rate} frames/s for {args.seconds:.0f} s: sent {sent}, view took "
+              f"{shown} ({shown / max(sent, 1):.2f}), rows kept {rows}, peak memory grew "
+              f"{grew:.1f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
