@@ -72,14 +72,11 @@ def flash_stall(tmp: Path) -> float:
         spin(50)
     update = w.views["UpdateView"]
     update.package.setCurrentText(str(pkg))
-    w.session.conn.adapter  # noqa: B018  (connected)
+    w.session.error.connect(lambda what, hint: print(f"error: {what} ({hint})"))
+    update.overrides = {"baseline": "benchmark vehicle", "rollback": "benchmark"}
     update.plan()
-    while update.prep is None:
+    while not update.flash_button.isEnabled():
         spin(50)
-    if not update.flash_button.isEnabled():
-        from workshop.services.flash import prepare_flash
-        update.prep = prepare_flash(w.session.conn, pkg, overrides={
-            "baseline": "benchmark", "rollback": "benchmark"})
     update.confirm = lambda text: True  # type: ignore[method-assign]
     meter = StallMeter()
     spin(200)

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QGridLayout,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QMessageBox,
     QPlainTextEdit,
@@ -56,6 +57,11 @@ class UpdateView(QWidget):
         self.flash_button = QPushButton("Flash")
         self.flash_button.setEnabled(False)
         self.flash_button.clicked.connect(self.flash)
+        self.override_button = QPushButton("Override…")
+        self.override_button.setToolTip("Override an overridable check, with a reason that "
+                                        "goes into the audit log")
+        self.override_button.clicked.connect(self._ask_override)
+        self.overrides: dict[str, str] = {}
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self._cancel)
@@ -73,7 +79,8 @@ class UpdateView(QWidget):
         self.result.setMaximumHeight(140)
         top = QHBoxLayout()
         top.addWidget(QLabel("Package:"))
-        for w in (self.package, browse, self.plan_button, self.flash_button, self.cancel_button):
+        for w in (self.package, browse, self.plan_button, self.override_button,
+                  self.flash_button, self.cancel_button):
             top.addWidget(w)
         top.addStretch(1)
         layout = QVBoxLayout(self)
@@ -107,6 +114,15 @@ class UpdateView(QWidget):
     def confirm(self, text: str) -> bool:
         return QMessageBox.question(self, "Flash", text) == QMessageBox.StandardButton.Yes
 
+    def _ask_override(self) -> None:
+        text, ok = QInputDialog.getText(
+            self, "Override a check", "CHECK=REASON (e.g. baseline=campaign 24-031, released "
+            "by the importer); only overridable checks can be overridden:")
+        check, sep, reason = text.partition("=")
+        if ok and sep and check.strip() and reason.strip():
+            self.overrides[check.strip()] = reason.strip()
+            self.plan()
+
     # -- verify and plan ---------------------------------------------------------------------
 
     def plan(self) -> None:
@@ -119,7 +135,7 @@ class UpdateView(QWidget):
         def work(_events: Any, _cancel: CancelToken) -> FlashPreparation:
             path = find_package(name, simulated=conn.adapter.is_simulated,
                                 vehicle=conn.vehicle.name)
-            return prepare_flash(conn, path)
+            return prepare_flash(conn, path, overrides=dict(self.overrides))
 
         self.session.run(work, on_done=self.show_plan)
 
