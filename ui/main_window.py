@@ -12,7 +12,9 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
+    QLineEdit,
     QMainWindow,
     QMessageBox,
     QPushButton,
@@ -23,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from ui import report
+from ui.identity_dialog import IdentityDialog, identity_status
 from ui.session import Session
 from ui.views.audit_view import AuditView
 from ui.views.faults_view import FaultsView
@@ -30,6 +33,7 @@ from ui.views.trace_view import TraceView
 from ui.views.update_view import UpdateView
 from ui.views.vehicle_view import VehicleView
 from workshop.foundation.events import CancelToken
+from workshop.services.identity import show_identity
 from workshop.services.session import AdapterChoice, available_adapters, vehicle_names
 
 VIEWS = [VehicleView, FaultsView, UpdateView, TraceView, AuditView]
@@ -109,6 +113,13 @@ class MainWindow(QMainWindow):
         self.views = {cls.__name__: cls(self.session) for cls in VIEWS}
         for view in self.views.values():
             self.tabs.addTab(view, view.title)  # type: ignore[attr-defined]
+        self.identity = QLabel("")
+        self.identity.setWordWrap(True)
+        identity_button = QPushButton("Identity…")
+        identity_button.clicked.connect(self.open_identity)
+        banner = QHBoxLayout()
+        banner.addWidget(self.identity, 1)
+        banner.addWidget(identity_button)
         self.error = QLabel("")
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #c62828")
@@ -116,6 +127,7 @@ class MainWindow(QMainWindow):
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.addWidget(self.panel)
+        layout.addLayout(banner)
         layout.addWidget(self.tabs)
         layout.addWidget(self.error)
         self.setCentralWidget(body)
@@ -123,7 +135,28 @@ class MainWindow(QMainWindow):
         self.session.busy_changed.connect(
             lambda busy: self.statusBar().showMessage("working…" if busy else "ready"))
         self._actions()
+        self.session.ask_passphrase = self._ask_passphrase
+        self.refresh_identity()
         self.resize(1200, 760)
+
+    def refresh_identity(self) -> None:
+        certified, text = identity_status()
+        self.identity.setText(text)
+        self.identity.setStyleSheet("" if certified else "color: #ad1457")
+
+    def open_identity(self) -> None:
+        IdentityDialog(self).exec()
+        self.refresh_identity()
+
+    def _ask_passphrase(self) -> str | None:
+        found = show_identity()
+        if found is None or found.protection != "passphrase":
+            return None
+        text, ok = QInputDialog.getText(self, "Workstation key",
+                                        f"Passphrase of workstation key {found.workstation} "
+                                        "(signs the audit records):",
+                                        QLineEdit.EchoMode.Password)
+        return text if ok and text else None
 
     def _actions(self) -> None:
         menu = self.menuBar().addMenu("&Session")

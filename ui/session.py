@@ -43,6 +43,17 @@ class Session(QObject):
         self.conn: VehicleConnection | None = None
         self.scan: VehicleScan | None = None
         self.history = History()
+        self.passphrase: str | None = None  # of a passphrase-protected workstation key
+        self.ask_passphrase: Any = lambda: None  # the main window's dialog, GUI thread
+
+    def audit_ask(self, _prompt: str, _confirm: bool) -> str | None:
+        """PassphraseSource for the audit log, usable from a worker thread."""
+        return self.passphrase
+
+    def before_audited_work(self) -> None:
+        """Ask for the workstation key's passphrase here, in the GUI thread, if it has one."""
+        if self.passphrase is None:
+            self.passphrase = self.ask_passphrase()
 
     # -- connection ------------------------------------------------------------------------
 

@@ -126,3 +126,34 @@ def test_self_test_exits_zero(tmp_path: Path) -> None:
                           cwd=Path(__file__).resolve().parents[2])
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "7 of 7 ECUs answered" in proc.stdout
+
+
+def test_first_run_identity_then_audited_clear_signed_by_it(qtbot, window: MainWindow) -> None:
+    from ui.identity_dialog import IdentityDialog
+
+    assert "demo identity" in window.identity.text()
+    dialog = IdentityDialog(window)
+    qtbot.addWidget(dialog)
+    dialog.protection.setCurrentText("Passphrase")
+    dialog.passphrase.setText("correct horse battery staple")
+    dialog.repeat.setText("correct horse battery")
+    dialog.create_button.click()
+    assert "same passphrase twice" in dialog.message.text()
+    dialog.repeat.setText("correct horse battery staple")
+    dialog.create_button.click()
+    assert "Created workstation" in dialog.message.text()
+    window.refresh_identity()
+    assert "not by a certified identity" in window.identity.text()
+    asked: list[int] = []
+    window.session.ask_passphrase = lambda: asked.append(1) or "correct horse battery staple"
+    scan(qtbot, window)
+    faults = window.views["FaultsView"]
+    faults.confirm = lambda text: True
+    faults.table.selectRow(0)
+    faults.clear_selected_ecu()
+    qtbot.waitUntil(lambda: "cleared" in faults.outcome.toPlainText(), timeout=30000)
+    assert asked == [1]  # asked once, in the GUI thread, before the audited work
+    audit = window.views["AuditView"]
+    audit.verify()
+    qtbot.waitUntil(lambda: "VERIFIED" in audit.result.toPlainText(), timeout=20000)
+    assert "demo identity" not in audit.result.toPlainText().split("\n")[-1]

@@ -148,8 +148,11 @@ class FaultsView(QWidget):
                             "Snapshot and extended data are erased too; this is audited."):
             return
 
+        self.session.before_audited_work()
+
         def work(events: Any, cancel: CancelToken) -> Any:
-            log = open_audit_log(simulated=conn.adapter.is_simulated)
+            log = open_audit_log(simulated=conn.adapter.is_simulated,
+                                 ask=self.session.audit_ask)
             return [diagnose.clear_ecu(conn, ecu, log, events=events, cancel=cancel)]
 
         self.session.run(work, on_done=self._cleared)
@@ -163,8 +166,11 @@ class FaultsView(QWidget):
                             "functional request? This is audited."):
             return
 
+        self.session.before_audited_work()
+
         def work(events: Any, cancel: CancelToken) -> Any:
-            log = open_audit_log(simulated=conn.adapter.is_simulated)
+            log = open_audit_log(simulated=conn.adapter.is_simulated,
+                                 ask=self.session.audit_ask)
             return diagnose.clear_all(conn, log, events=events, cancel=cancel)
 
         self.session.run(work, on_done=self._cleared)

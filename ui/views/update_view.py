@@ -190,8 +190,11 @@ class UpdateView(QWidget):
         self.plan_button.setEnabled(False)
         self.window().setProperty("flashing", True)
 
+        self.session.before_audited_work()
+
         def work(events: Any, cancel: CancelToken) -> FlashResult:
-            return run_flash(conn, prep, events=events, cancel=cancel)
+            return run_flash(conn, prep, events=events, cancel=cancel,
+                             ask=self.session.audit_ask)
 
         self.job = self.session.run(work, on_done=self.show_result, on_event=self._event)
         self.cancel_button.setEnabled(True)

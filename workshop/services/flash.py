@@ -26,6 +26,7 @@ from workshop.packages.baseline import Baseline
 from workshop.packages.verify import VerificationReport, verify_package
 from workshop.services import diagnose, trust_policy
 from workshop.services.audit_trail import open_audit_log, technician
+from workshop.services.identity import PassphraseSource, terminal_passphrase
 from workshop.services.baseline_check import (
     PACKAGE_SUFFIX,
     ensure_demo_material,
@@ -124,11 +125,12 @@ def _previous_image(ecu: str, version: str) -> str | None:
 
 
 def run_flash(conn: VehicleConnection, prep: FlashPreparation, *,
-              events: EventSink = ignore_events,
-              cancel: CancelToken | None = None) -> FlashResult:
-    """Carry out a ready plan; audit intent and outcome of the flash, each ECU and step."""
+              events: EventSink = ignore_events, cancel: CancelToken | None = None,
+              ask: PassphraseSource = terminal_passphrase) -> FlashResult:
+    """Carry out a ready plan; audit intent and outcome of the flash, each ECU and step.
+    `ask` gives the workstation key's passphrase when it has one (the app asks in a dialog)."""
     assert prep.plan is not None
-    log = open_audit_log(simulated=conn.adapter.is_simulated)
+    log = open_audit_log(simulated=conn.adapter.is_simulated, ask=ask)
     job = FlashJob(prep.plan, prep.package_sha256, technician(), prep.vin, prep.dtcs_before)
     return Executor(job, conn, log, events=events,
                     cancel=cancel or diagnose.new_cancel_token()).run()
