@@ -101,11 +101,7 @@ def test_trace_records_a_file_python_can_reads_back(qtbot, window: MainWindow,
 
 def test_audit_verify_and_pdf_report(qtbot, window: MainWindow, tmp_path: Path) -> None:
     scan(qtbot, window)
-    faults = window.views["FaultsView"]
-    faults.confirm = lambda text: True
-    faults.table.selectRow(0)
-    faults.clear_selected_ecu()
-    qtbot.waitUntil(lambda: "cleared" in faults.outcome.toPlainText(), timeout=30000)
+    clear_first_ecu(qtbot, window)
     audit = window.views["AuditView"]
     audit.refresh()
     qtbot.waitUntil(lambda: audit.table.rowCount() >= 2, timeout=20000)
@@ -147,13 +143,17 @@ def test_first_run_identity_then_audited_clear_signed_by_it(qtbot, window: MainW
     asked: list[int] = []
     window.session.ask_passphrase = lambda: asked.append(1) or "correct horse battery staple"
     scan(qtbot, window)
-    faults = window.views["FaultsView"]
-    faults.confirm = lambda text: True
-    faults.table.selectRow(0)
-    faults.clear_selected_ecu()
-    qtbot.waitUntil(lambda: "cleared" in faults.outcome.toPlainText(), timeout=30000)
+    clear_first_ecu(qtbot, window)
     assert asked == [1]  # asked once, in the GUI thread, before the audited work
     audit = window.views["AuditView"]
     audit.verify()
     qtbot.waitUntil(lambda: "VERIFIED" in audit.result.toPlainText(), timeout=20000)
     assert "demo identity" not in audit.result.toPlainText().split("\n")[-1]
+
+
+def clear_first_ecu(qtbot, window: MainWindow) -> None:
+    faults = window.views["FaultsView"]
+    faults.confirm = lambda text: True
+    faults.table.selectRow(0)
+    faults.clear_selected_ecu()
+    qtbot.waitUntil(lambda: "cleared" in faults.outcome.toPlainText(), timeout=30000)

@@ -9,17 +9,15 @@ from typing import Any
 
 from PySide6.QtWidgets import (
     QFileDialog,
-    QHBoxLayout,
     QLineEdit,
     QPlainTextEdit,
-    QPushButton,
     QTableWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from ui.session import Session
-from ui.views.common import item, setup_table
+from ui.views.common import button, hbox, item, setup_table
 from workshop.foundation.events import CancelToken
 from workshop.services import audit_trail
 
@@ -36,22 +34,15 @@ class AuditView(QWidget):
         self.filter = QLineEdit()
         self.filter.setPlaceholderText("Filter by VIN, ECU or action")
         self.filter.textChanged.connect(self._apply_filter)
-        refresh = QPushButton("Refresh")
-        refresh.clicked.connect(self.refresh)
-        self.verify_button = QPushButton("Verify")
-        self.verify_button.clicked.connect(self.verify)
-        export = QPushButton("Export…")
-        export.clicked.connect(self._choose_export)
+        self.verify_button = button("Verify", self.verify)
         self.table = QTableWidget()
         setup_table(self.table, COLUMNS)
         self.result = QPlainTextEdit()
         self.result.setReadOnly(True)
         self.result.setMaximumHeight(120)
-        bar = QHBoxLayout()
-        for w in (self.filter, refresh, self.verify_button, export):
-            bar.addWidget(w)
         layout = QVBoxLayout(self)
-        layout.addLayout(bar)
+        layout.addLayout(hbox(self.filter, button("Refresh", self.refresh), self.verify_button,
+                             button("Export…", self._choose_export)))
         layout.addWidget(self.table)
         layout.addWidget(self.result)
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QTableWidget, QTableWidgetItem
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QTableWidget, QTableWidgetItem, QWidget
 
 # Colour is a second channel, never the only one: every verdict is also written out.
 VERDICT_COLOURS = {"approved": "#2e7d32", "success": "#2e7d32", "outdated": "#ef6c00",
@@ -35,3 +37,16 @@ def find_row(table: QTableWidget, column: int, text: str) -> int:
         if cell is not None and cell.text() == text:
             return row
     return -1
+
+
+def button(text: str, slot: Callable[[], object]) -> QPushButton:
+    b = QPushButton(text)
+    b.clicked.connect(slot)
+    return b
+
+
+def hbox(*widgets: QWidget) -> QHBoxLayout:
+    layout = QHBoxLayout()
+    for w in widgets:
+        layout.addWidget(w)
+    return layout

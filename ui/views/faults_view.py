@@ -148,14 +148,8 @@ class FaultsView(QWidget):
                             "Snapshot and extended data are erased too; this is audited."):
             return
 
-        self.session.before_audited_work()
-
-        def work(events: Any, cancel: CancelToken) -> Any:
-            log = open_audit_log(simulated=conn.adapter.is_simulated,
-                                 ask=self.session.audit_ask)
-            return [diagnose.clear_ecu(conn, ecu, log, events=events, cancel=cancel)]
-
-        self.session.run(work, on_done=self._cleared)
+        self._audited_clear(lambda conn, log, events, cancel: [
+            diagnose.clear_ecu(conn, ecu, log, events=events, cancel=cancel)])
 
     def clear_all(self) -> None:
         conn = self.session.conn
@@ -166,12 +160,18 @@ class FaultsView(QWidget):
                             "functional request? This is audited."):
             return
 
+        self._audited_clear(lambda conn, log, events, cancel: diagnose.clear_all(
+            conn, log, events=events, cancel=cancel))
+
+    def _audited_clear(self, clear: Any) -> None:
+        conn = self.session.conn
         self.session.before_audited_work()
 
         def work(events: Any, cancel: CancelToken) -> Any:
+            assert conn is not None
             log = open_audit_log(simulated=conn.adapter.is_simulated,
                                  ask=self.session.audit_ask)
-            return diagnose.clear_all(conn, log, events=events, cancel=cancel)
+            return clear(conn, log, events, cancel)
 
         self.session.run(work, on_done=self._cleared)
 

@@ -11,7 +11,6 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer
 from PySide6.QtWidgets import (
     QFileDialog,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -21,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from ui.session import Session
+from ui.views.common import button, hbox
 from workshop.foundation.errors import WorkshopError
 from workshop.services.trace import BusTrace, DbcDecoder, TraceFrame
 
@@ -102,19 +102,12 @@ class TraceView(QWidget):
         self.pause_button = QPushButton("Pause")
         self.pause_button.setCheckable(True)
         self.pause_button.toggled.connect(self._pause)
-        clear = QPushButton("Clear")
-        clear.clicked.connect(self.clear)
-        self.record_button = QPushButton("Record…")
-        self.record_button.clicked.connect(self._choose_record)
-        dbc = QPushButton("Load DBC…")
-        dbc.clicked.connect(self._choose_dbc)
+        self.record_button = button("Record…", self._choose_record)
         self.status = QLabel("not connected")
         self.shown = 0
-        bar = QHBoxLayout()
-        for w in (self.id_filter, self.pause_button, clear, self.record_button, dbc):
-            bar.addWidget(w)
         layout = QVBoxLayout(self)
-        layout.addLayout(bar)
+        layout.addLayout(hbox(self.id_filter, self.pause_button, button("Clear", self.clear),
+                             self.record_button, button("Load DBC…", self._choose_dbc)))
         layout.addWidget(self.view)
         layout.addWidget(self.status)
         self.timer = QTimer(self)
