@@ -233,18 +233,24 @@ def part_e(tmp: Path, runs: int, size: int) -> None:
     definition = load_vehicle(veh)
     image = bytes(range(256)) * (size // 256)
 
-    def naive_once() -> float:
+    def naive_once(patient: bool) -> float:
         adapter = AdapterConfig(channel=f"naive-{uuid.uuid4()}", rate_model=True)
         with VehicleConnection(adapter, definition):
             bus = open_bus(adapter)
             try:
-                return naive_flash(bus, definition.ecu("B0"), BASE, image)
+                return naive_flash(bus, definition.ecu("B0"), BASE, image, patient=patient)
             finally:
                 bus.shutdown()
-    naive = median(naive_once, runs)
-    print(f"(e) {size // 1024} KiB on 500 kbit/s: ours {ours:5.2f} s (download), straightforward "
-          f"udsoncan+can-isotp {naive:5.2f} s (download): ours is "
-          f"{naive / ours:.2f}x faster")
+
+    try:
+        naive_once(False)
+        defaults = "completed"
+    except Exception as exc:  # udsoncan's own timeout: what its defaults do here
+        defaults = f"fails ({type(exc).__name__}: {str(exc)[:60]})"
+    naive = median(lambda: naive_once(True), runs)
+    print(f"(e) {size // 1024} KiB on 500 kbit/s, download phase: ours {ours:5.2f} s; "
+          f"straightforward udsoncan+can-isotp flasher with default settings {defaults}; "
+          f"with the usual timing fix {naive:5.2f} s: ours is {naive / ours:.2f}x faster")
 
 
 def main() -> int:

@@ -21,7 +21,8 @@ from workshop.simulator.seedkey import ALGORITHMS
 from workshop.vehicles import EcuDefinition
 
 
-def naive_flash(bus: can.BusABC, ecu: EcuDefinition, address: int, image: bytes) -> float:
+def naive_flash(bus: can.BusABC, ecu: EcuDefinition, address: int, image: bytes, *,
+                patient: bool = False) -> float:
     """Program `image` at `address` with the ECU's own routine ids (its profile); returns
     the seconds from RequestDownload to the end of RequestTransferExit."""
     p = ecu.flash
@@ -30,6 +31,11 @@ def naive_flash(bus: can.BusABC, ecu: EcuDefinition, address: int, image: bytes)
                                                       rxid=ecu.response_id))
     config = dict(udsoncan.configs.default_client_config)
     config["data_identifiers"] = {p.fingerprint_did: udsoncan.AsciiCodec(16)}
+    if patient:
+        # The usual fix in open-source flashers: udsoncan starts P2 when the request is
+        # queued, not when its last frame left, so a 4 KiB block at 500 kbit/s (~150 ms on
+        # the wire) times out against the ECU's 50 ms P2; they ignore the ECU's timing.
+        config.update(use_server_timing=False, p2_timeout=5.0)
     with Client(PythonIsoTpConnection(stack), config=config) as client:
         client.change_session(3)
         client.change_session(2)
