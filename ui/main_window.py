@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,7 @@ from ui.views.trace_view import TraceView
 from ui.views.update_view import UpdateView
 from ui.views.vehicle_view import VehicleView
 from workshop.foundation.events import CancelToken
-from workshop.services.identity import show_identity
+from workshop.services.identity import key_protection
 from workshop.services.session import AdapterChoice, available_adapters, vehicle_names
 
 VIEWS = [VehicleView, FaultsView, UpdateView, TraceView, AuditView]
@@ -106,6 +107,9 @@ class ConnectionPanel(QWidget):
 class MainWindow(QMainWindow):
     def __init__(self, vehicle: str = "demo-car", channel: str | None = None) -> None:
         super().__init__()
+        # The bus, simulator and flash threads are Python threads: hand the GIL over every
+        # millisecond (default 5 ms) so the GUI thread's turn never waits behind all of them.
+        sys.setswitchinterval(0.001)
         self.setWindowTitle("workshop — vehicle diagnosis and reflash")
         self.session = Session(self)
         self.panel = ConnectionPanel(self.session, vehicle, channel)
@@ -149,11 +153,11 @@ class MainWindow(QMainWindow):
         self.refresh_identity()
 
     def _ask_passphrase(self) -> str | None:
-        found = show_identity()
-        if found is None or found.protection != "passphrase":
+        found = key_protection()
+        if found is None or found[1] != "passphrase":
             return None
         text, ok = QInputDialog.getText(self, "Workstation key",
-                                        f"Passphrase of workstation key {found.workstation} "
+                                        f"Passphrase of workstation key {found[0]} "
                                         "(signs the audit records):",
                                         QLineEdit.EchoMode.Password)
         return text if ok and text else None

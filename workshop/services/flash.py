@@ -26,7 +26,6 @@ from workshop.packages.baseline import Baseline
 from workshop.packages.verify import VerificationReport, verify_package
 from workshop.services import diagnose, trust_policy
 from workshop.services.audit_trail import open_audit_log, technician
-from workshop.services.identity import PassphraseSource, terminal_passphrase
 from workshop.services.baseline_check import (
     PACKAGE_SUFFIX,
     ensure_demo_material,
@@ -34,6 +33,7 @@ from workshop.services.baseline_check import (
     package_store,
 )
 from workshop.services.connection import VehicleConnection
+from workshop.services.identity import PassphraseSource, terminal_passphrase
 from workshop.transport.busrate import BusRateModel
 
 __all__ = ["FlashPreparation", "find_package", "prepare_flash", "resumable_flashes",

@@ -81,6 +81,13 @@ def report(identity: Installation, trust_dir: Path | None = None) -> IdentityRep
                           f"{cert.not_valid_after_utc:%Y-%m-%d}", identity.folder)
 
 
+def key_protection() -> tuple[str, str] | None:
+    """(workstation, "keyring" or "passphrase") of this installation's key, without checking
+    its chain (cheap enough for the GUI thread); None before the first run."""
+    identity = load_installation()
+    return None if identity is None else (identity.workstation, identity.protection)
+
+
 def show_identity(trust_dir: Path | None = None) -> IdentityReport | None:
     identity = load_installation()
     return None if identity is None else report(identity, trust_dir)
