@@ -58,11 +58,13 @@ class Session(QObject):
     # -- connection ------------------------------------------------------------------------
 
     def connect_vehicle(self, vehicle: str, interface: str = "sim", channel: str | None = None,
-                        bitrate: int | None = None, fd: bool = False) -> None:
+                        bitrate: int | None = None, fd: bool = False,
+                        rate_model: bool = False) -> None:
         self.disconnect_vehicle()
 
         def work(_events: Any, _cancel: CancelToken) -> VehicleConnection:
-            return open_connection(vehicle, interface, channel, bitrate, fd)
+            return open_connection(vehicle, interface, channel, bitrate, fd,
+                                   rate_model=rate_model)
 
         self.runner.start(work, on_done=self._opened, on_failed=self.error.emit)
 

@@ -89,6 +89,7 @@ def test_cancel_before_programming_touches_nothing(qtbot, window: MainWindow,
 def test_trace_records_a_file_python_can_reads_back(qtbot, window: MainWindow,
                                                     tmp_path: Path) -> None:
     trace = window.views["TraceView"]
+    window.tabs.setCurrentWidget(trace)
     out = tmp_path / "trace.asc"
     trace.record(out)
     scan(qtbot, window)

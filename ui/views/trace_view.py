@@ -11,6 +11,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer
 from PySide6.QtWidgets import (
     QFileDialog,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -71,9 +72,19 @@ class FrameModel(QAbstractTableModel):
             return
         if self.t0 is None:
             self.t0 = frames[0].time
-        self.beginResetModel()  # one reset per batch is cheaper than per-row inserts
+        frames = frames[-MAX_ROWS:]
+        # Incremental changes: a model reset makes the view lay out every row again, which
+        # at a few thousand frames a second stalls the GUI thread for tens of milliseconds.
+        overflow = len(self.rows) + len(frames) - MAX_ROWS
+        if overflow > 0:
+            self.beginRemoveRows(QModelIndex(), 0, overflow - 1)
+            for _ in range(overflow):
+                self.rows.popleft()
+            self.endRemoveRows()
+        start = len(self.rows)
+        self.beginInsertRows(QModelIndex(), start, start + len(frames) - 1)
         self.rows.extend(frames)
-        self.endResetModel()
+        self.endInsertRows()
 
     def clear(self) -> None:
         self.beginResetModel()
@@ -96,6 +107,7 @@ class TraceView(QWidget):
         self.view.horizontalHeader().setStretchLastSection(True)
         self.view.setWordWrap(False)
         self.view.verticalHeader().setDefaultSectionSize(20)
+        self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.view.setColumnWidth(4, 190)
         self.id_filter = QLineEdit()
         self.id_filter.setPlaceholderText("IDs (hex, comma separated)")
@@ -116,6 +128,7 @@ class TraceView(QWidget):
         session.connected.connect(self._connected)
         session.disconnected.connect(self._disconnected)
         self.recording: Path | None = None
+        self._stale = False
 
     def _connected(self, conn: Any) -> None:
         self.trace = BusTrace(conn)
@@ -143,9 +156,19 @@ class TraceView(QWidget):
         ids = self._ids()
         if ids is not None:
             frames = [f for f in frames if f.id in ids]
-        self.model.append(frames)
         self.shown += len(frames)
-        if frames and not self.pause_button.isChecked():
+        if not self.isVisible():
+            # Hidden (the technician is on another view, e.g. flashing): keep the frames in
+            # the trace's buffer and lay out rows only when the view is shown again.
+            self._stale = True
+            return
+        if self._stale:
+            self._stale = False
+            self.model.clear()
+            recent = list(self.trace.frames)[-MAX_ROWS:]
+            frames = recent if ids is None else [f for f in recent if f.id in ids]
+        self.model.append(frames)
+        if frames and not self.pause_button.isChecked() and self.isVisible():
             self.view.scrollToBottom()
         rec = f"; recording to {self.recording.name}" if self.recording else ""
         self.status.setText(f"{self.trace.seen} frames seen, {len(self.model.rows)} shown "

@@ -31,8 +31,11 @@ def vehicle_names() -> list[str]:
 
 def open_connection(vehicle: str, interface: str = SIM, channel: str | None = None,
                     bitrate: int | None = None, fd: bool = False,
-                    data_bitrate: int | None = None) -> VehicleConnection:
+                    data_bitrate: int | None = None, rate_model: bool = False
+                    ) -> VehicleConnection:
+    """`rate_model`: the simulated bus takes each frame's real on-wire time."""
     definition = load_vehicle(vehicle)
     adapter = AdapterConfig(interface, channel, bitrate or definition.bitrate,
-                            fd or definition.fd, data_bitrate or definition.data_bitrate)
+                            fd or definition.fd, data_bitrate or definition.data_bitrate,
+                            rate_model)
     return VehicleConnection(adapter, definition).open()
