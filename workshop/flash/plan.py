@@ -12,7 +12,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from workshop.packages import images
+from workshop.flash.modes import choose_mode
 from workshop.packages.baseline import Baseline
 from workshop.packages.compression import compress
 from workshop.packages.errors import PackageError
@@ -304,8 +304,10 @@ def _transfers(plan: EcuPlan, package: VerifiedPackage, inputs: PlanInputs,
     profile, state = plan.profile, plan.state
     problems: list[str] = []
     for index, region in enumerate(plan.update.regions):
-        mode = _choose_mode(region, profile, state, inputs, problems, plan.resume)
+        mode, problem = choose_mode(region, profile, state.software_version, inputs.mode,
+                                    plan.resume)
         if mode is None:
+            problems.append(problem or "no transfer mode")
             continue
         if mode == "bsdiff4":
             assert region.delta is not None
@@ -326,49 +328,6 @@ def _transfers(plan: EcuPlan, package: VerifiedPackage, inputs: PlanInputs,
                      for t in plan.transfers))
     plan.estimate_s = FIXED_OVERHEAD_S + sum(t.erase_s + t.wire_s + t.write_s
                                              for t in plan.transfers)
-
-
-def _choose_mode(region: Region, profile: FlashProfile, state: EcuState, inputs: PlanInputs,
-                 problems: list[str], resume: bool) -> str | None:
-    delta_ok = (region.delta is not None and profile.banks == "ab"
-                and profile.supports("bsdiff4") and not resume
-                and state.software_version == region.delta.base_version)
-    wanted = inputs.mode
-    if wanted == "bsdiff4" and not delta_ok:
-        problems.append(_why_no_delta(region, profile, state, resume))
-        return None
-    if wanted in ("plain", "lz4") or (wanted == "auto" and not delta_ok):
-        if region.payload is None and not _base_available(region):
-            why = "" if delta_ok else _why_no_delta(region, profile, state, resume) + "; "
-            problems.append(f"{why}{wanted} transfer needs the full image, but the package "
-                            "carries only a delta and its base image is not in the local "
-                            "image store")
-            return None
-        if wanted == "lz4" and not profile.supports("lz4"):
-            problems.append("the bootloader declares no compression (lz4)")
-            return None
-        if wanted == "auto":
-            return "lz4" if profile.supports("lz4") else "plain"
-        return wanted
-    return "bsdiff4" if delta_ok else wanted
-
-
-def _why_no_delta(region: Region, profile: FlashProfile, state: EcuState, resume: bool) -> str:
-    if region.delta is None:
-        return "the package carries no delta for this region"
-    if profile.banks != "ab":
-        return "delta refused: a single-bank ECU cannot keep its old image while writing"
-    if not profile.supports("bsdiff4"):
-        return "delta refused: the bootloader declares no bsdiff4 format"
-    if resume:
-        return "delta refused on resume: the base image may not be intact"
-    return (f"delta refused: it applies to {region.delta.base_version}, the ECU runs "
-            f"{state.software_version or 'an unknown version'}")
-
-
-def _base_available(region: Region) -> bool:
-    assert region.delta is not None
-    return (images.store_dir() / region.delta.base_sha256).is_file()
 
 
 def _compressed_size(package: VerifiedPackage, region: Region, inputs: PlanInputs) -> int:

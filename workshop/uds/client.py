@@ -41,6 +41,7 @@ from workshop.uds.errors import (
     UdsError,
 )
 from workshop.uds.identity import SCAN_DIDS, EcuIdentity, decode_did_value
+from workshop.uds.programming import ProgrammingServices
 from workshop.uds.timing import (
     DEFAULT_P2_STAR_S,
     OperationTimeout,
@@ -93,7 +94,7 @@ class OperationTimeoutError(EcuTimeoutError):
                  "documentation allows, then check the ECU's state before repeating")
 
 
-class EcuClient:
+class EcuClient(ProgrammingServices):
     """Open with `with EcuClient(endpoint, target) as ecu:`; every call is one UDS exchange."""
 
     def __init__(self, endpoint: BusEndpoint, target: EcuTarget, *,
@@ -327,32 +328,6 @@ class EcuClient:
     def control_dtc_setting(self, on: bool) -> None:
         self._call("ControlDTCSetting", 0x85,
                    lambda: self._client.control_dtc_setting(1 if on else 2))
-
-    # -- programming (ISO 14229-1 0x34/0x36/0x37) --------------------------------------------
-
-    def request_download(self, data_format: int, address_format: int, address: int,
-                         size: int) -> int:
-        """RequestDownload; the ECU's maxNumberOfBlockLength (SID and counter included)."""
-        address_bytes, size_bytes = address_format & 0xF, address_format >> 4
-        body = (bytes([data_format, address_format]) + address.to_bytes(address_bytes, "big")
-                + size.to_bytes(size_bytes, "big"))
-        answer = self._raw("RequestDownload", 0x34, None, body)
-        length_bytes = answer[0] >> 4 if answer else 0
-        if not 1 <= length_bytes <= 4 or len(answer) < 1 + length_bytes:
-            raise InvalidResponseError(f"{self.target.name} sent a malformed RequestDownload "
-                                       f"answer: {answer.hex()}",
-                                       hint="the bootloader does not follow ISO 14229 here")
-        return int.from_bytes(answer[1:1 + length_bytes], "big")
-
-    def transfer_data(self, counter: int, data: bytes) -> None:
-        answer = self._raw("TransferData", 0x36, None, bytes([counter]) + data)
-        if answer[:1] != bytes([counter]):
-            raise InvalidResponseError(f"{self.target.name} confirmed TransferData block "
-                                       f"{answer[:1].hex() or 'none'}, not {counter:02x}",
-                                       hint="the bootloader lost the block sequence")
-
-    def request_transfer_exit(self) -> bytes:
-        return self._raw("RequestTransferExit", 0x37, None, b"")
 
     def reset(self, kind: int = 1) -> None:
         self._call("ECUReset", 0x11, lambda: self._client.ecu_reset(kind))
