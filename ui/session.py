@@ -11,7 +11,7 @@ from PySide6.QtCore import QObject, Signal
 
 from ui.workers import Runner
 from workshop.diagnostics.scan import VehicleScan
-from workshop.foundation.events import CancelToken, Event
+from workshop.foundation.events import CancelToken
 from workshop.services import diagnose
 from workshop.services.connection import VehicleConnection
 from workshop.services.session import open_connection
@@ -113,7 +113,3 @@ class Session(QObject):
     def shutdown(self) -> None:
         self.disconnect_vehicle()
         self.runner.shutdown()
-
-
-def scan_event_ecu(event: Event) -> str | None:
-    return getattr(event, "ecu", None)
