@@ -16,11 +16,13 @@ from workshop.audit.errors import AuditError
 from workshop.audit.signing import AuditSigner
 from workshop.audit.verification import ChainVerifier, SignerStatus
 from workshop.foundation.errors import WorkshopError
-from workshop.foundation.paths import file_lock, user_dir, user_home
+from workshop.foundation.paths import file_lock, user_home
+from workshop.foundation.settings import load_settings
 from workshop.trust.certs import is_demo
 from workshop.trust.chain import verify_chain
 from workshop.trust.demo import DEMO_PASSPHRASE, user_demo_pki
 from workshop.trust.keys import load_key
+from workshop.trust.location import configured_trust_dir
 from workshop.trust.purposes import Purpose
 from workshop.trust.store import TrustStore
 
@@ -29,7 +31,8 @@ IDENTITY_LOCK = "identity.lock"
 
 
 def audit_dir() -> Path:
-    return user_dir("audit")
+    """Settings' audit folder, else the per-user default."""
+    return load_settings().folder("audit_dir", "audit")
 
 
 def default_log_path() -> Path:
@@ -58,8 +61,7 @@ def demo_identity() -> AuditSigner:
 
 def default_trust_dir() -> Path | None:
     """The installation's trust store (dealer root for workstation certificates), if set up."""
-    folder = user_home() / "trust"
-    return folder if folder.is_dir() else None
+    return configured_trust_dir()
 
 
 def _stores(trust_dir: Path | None) -> list[TrustStore]:

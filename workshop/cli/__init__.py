@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,6 +27,7 @@ from workshop.foundation.errors import CancelledError, ConfigError, LockTimeoutE
 from workshop.packages.errors import BuildSpecError, PackageError
 from workshop.transport.errors import TransportError
 from workshop.trust.errors import KeyFileError, TrustError
+from workshop.trust.location import UnsafeTrustStoreError
 from workshop.uds.errors import UdsError
 
 __all__ = ["EXIT_CANCELLED", "EXIT_FAILED", "EXIT_INPUT", "EXIT_OK", "EXIT_USAGE",
@@ -62,6 +65,7 @@ EXIT_CODES: tuple[tuple[type[WorkshopError], int], ...] = (
     (BuildSpecError, EXIT_INPUT),
     (AuditTamperedError, EXIT_FAILED),
     (AuditError, EXIT_INPUT),
+    (UnsafeTrustStoreError, EXIT_INPUT),
     (TrustError, EXIT_FAILED),
     (PackageError, EXIT_FAILED),
     (FlashError, EXIT_FAILED),
@@ -75,8 +79,15 @@ def error_exit_code(exc: WorkshopError) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    with output.printable_streams():  # untrusted text never reaches the terminal raw
-        return _run(argv)
+    try:
+        with output.printable_streams():  # untrusted text never reaches the terminal raw
+            return _run(argv)
+    except BrokenPipeError:
+        # the reader went away (`workshop audit show | head`): nothing left to say to it;
+        # point stdout at nothing so the interpreter's final flush does not complain either
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILED
 
 
 def _run(argv: Sequence[str] | None) -> int:

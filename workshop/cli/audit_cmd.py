@@ -24,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     v.add_argument("--cert", type=Path,
                    help="pin: only these workstation certificates (PEM) may have signed")
     v.add_argument("--trust", type=Path, help="trust store folder with the dealer root "
-                   "(default: <user data>/trust)")
+                   "(default: the one in settings or installed)")
     add_json_flag(v)
     v.set_defaults(func=_verify)
     e = sub.add_parser("export", help="write certificates, records, checkpoint and signed head "
@@ -34,7 +34,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     e.set_defaults(func=_export)
     s = sub.add_parser("show", help="list audit records with their signer's standing")
     s.add_argument("--last", type=int, default=20, metavar="N", help="show the last N records")
-    s.add_argument("--trust", type=Path, help="trust store folder (default: <user data>/trust)")
+    s.add_argument("--trust", type=Path,
+                   help="trust store folder (default: the one in settings or installed)")
     add_json_flag(s)
     s.set_defaults(func=_show)
 

@@ -15,7 +15,8 @@ from workshop.cli import (
     identity_cmd,
     package_cmd,
     pki_cmd,
+    settings_cmd,
 )
 
 ALL: list[ModuleType] = [diag_cmd, pki_cmd, package_cmd, baseline_cmd, audit_cmd, identity_cmd,
-                         flash_cmd]
+                         flash_cmd, settings_cmd]

@@ -33,11 +33,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     m = sub.add_parser("import-cert", help="install the certificate the dealer CA issued")
     m.add_argument("file", type=Path)
     m.add_argument("--trust", type=Path, help="trust store folder with the dealer root "
-                   "(default: <user data>/trust)")
+                   "(default: the one in settings or installed)")
     add_json_flag(m)
     m.set_defaults(func=_import)
     s = sub.add_parser("show", help="workstation id, key protection and certificate status")
-    s.add_argument("--trust", type=Path, help="trust store folder (default: <user data>/trust)")
+    s.add_argument("--trust", type=Path,
+                   help="trust store folder (default: the one in settings or installed)")
     add_json_flag(s)
     s.set_defaults(func=_show)
 

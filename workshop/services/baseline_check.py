@@ -21,6 +21,7 @@ from pathlib import Path
 from workshop.diagnostics.scan import VehicleScan
 from workshop.foundation.errors import ConfigError, WorkshopError
 from workshop.foundation.paths import file_lock, resources_dir, user_dir, user_home
+from workshop.foundation.settings import load_settings
 from workshop.packages.baseline import Baseline, EcuVerdict, compare, load_baseline, sign_baseline
 from workshop.packages.build import build_package
 from workshop.packages.manifest import Manifest
@@ -62,7 +63,8 @@ class BaselineCheckResult:
 
 
 def package_store() -> Path:
-    return user_dir("packages")
+    """Settings' package folder, else the per-user default."""
+    return load_settings().folder("package_dir", "packages")
 
 
 def baseline_store() -> Path:

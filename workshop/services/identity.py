@@ -26,6 +26,7 @@ from workshop.audit import (
 from workshop.audit.verification import classify
 from workshop.foundation.errors import WorkshopError
 from workshop.foundation.paths import atomic_write
+from workshop.foundation.settings import load_settings
 from workshop.trust.certs import load_certs
 from workshop.trust.keys import KeyType
 
@@ -37,8 +38,10 @@ NO_IDENTITY_HINT = ("run `workshop identity init`, send `workshop identity csr` 
 
 
 def technician() -> str:
-    """The technician named in audit records: $WORKSHOP_TECHNICIAN, else the OS user."""
-    return os.environ.get("WORKSHOP_TECHNICIAN") or getpass.getuser()
+    """The technician named in audit records: $WORKSHOP_TECHNICIAN, else the name and id in
+    Settings, else the OS user."""
+    return (os.environ.get("WORKSHOP_TECHNICIAN") or load_settings().technician
+            or getpass.getuser())
 
 
 def terminal_passphrase(prompt: str, confirm: bool) -> str | None:

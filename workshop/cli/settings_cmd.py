@@ -1,0 +1,48 @@
+"""`workshop settings show|set`: the same per-user settings the app's Settings dialog edits."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import asdict, fields, replace
+from pathlib import Path
+
+from workshop.foundation.settings import Settings, load_settings, save_settings, settings_path
+
+KEYS = [f.name for f in fields(Settings)]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    from workshop.cli import add_json_flag
+
+    p = subparsers.add_parser("settings", help="technician, package store, audit and trust "
+                              "locations, theme")
+    sub = p.add_subparsers(dest="settings_command", required=True, metavar="ACTION")
+    s = sub.add_parser("show", help="print the settings and where they are kept")
+    add_json_flag(s)
+    s.set_defaults(func=_show)
+    t = sub.add_parser("set", help="change one setting ('' restores its default)")
+    t.add_argument("key", choices=KEYS)
+    t.add_argument("value")
+    t.set_defaults(func=_set)
+
+
+def _show(args: argparse.Namespace) -> int:
+    from workshop.cli import print_json
+
+    values = asdict(load_settings())
+    if args.json:
+        print_json({"file": str(settings_path()), "settings": values})
+        return 0
+    print(f"settings file: {settings_path()}")
+    for key, value in values.items():
+        print(f"  {key:16} {value or '(default)'}")
+    return 0
+
+
+def _set(args: argparse.Namespace) -> int:
+    value = args.value
+    if args.key.endswith("_dir") and value:
+        value = str(Path(value).expanduser().resolve())
+    path = save_settings(replace(load_settings(), **{args.key: value}))
+    print(f"{args.key} saved in {path}")
+    return 0

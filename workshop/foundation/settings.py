@@ -1,0 +1,111 @@
+"""The technician's settings, one JSON file per user: who works here, where the package store,
+the audit log and the trust store are, and the app's theme.
+
+Every layer reads its locations through here, so the CLI and the app agree on them. An empty
+value means the default (the OS's per-user data folder). Environment variables that tests and
+automation set ($WORKSHOP_TECHNICIAN, --trust) still win over the file.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+
+from workshop.foundation.errors import ConfigError
+from workshop.foundation.paths import atomic_write, user_dir, user_home
+from workshop.foundation.text import printable
+
+SETTINGS_FILE = "settings.json"
+THEMES = ("system", "light", "dark")
+_MAX_TEXT = 80
+
+
+@dataclass(frozen=True)
+class Settings:
+    technician_name: str = ""
+    technician_id: str = ""
+    package_dir: str = ""
+    audit_dir: str = ""
+    trust_dir: str = ""
+    theme: str = "system"
+
+    def folder(self, key: str, default: str) -> Path:
+        """A configured folder, else the per-user subfolder `default`; created on first use."""
+        value = getattr(self, key)
+        if not value:
+            return user_dir(default)
+        path = Path(value)
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"the {key.replace('_', ' ')} {path} cannot be created: "
+                              f"{exc.strerror}",
+                              hint=f"choose another folder in Settings or in {settings_path()}"
+                              ) from exc
+        return path
+
+    def checked(self) -> Settings:
+        """The same settings, or ConfigError saying which value is wrong and why."""
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if not isinstance(value, str):
+                raise ConfigError(f"setting {f.name} must be text, not {type(value).__name__}",
+                                  hint=f"fix or delete {settings_path()}")
+            if printable(value) != value or len(value) > (_MAX_TEXT if "dir" not in f.name
+                                                          else 4096):
+                raise ConfigError(f"setting {f.name} holds control characters or is too long: "
+                                  f"{printable(value)[:_MAX_TEXT]!r}",
+                                  hint="type plain text, at most 80 characters")
+            if f.name.endswith("_dir") and value and not Path(value).is_absolute():
+                raise ConfigError(f"setting {f.name} must be an absolute folder, not {value!r}",
+                                  hint="choose the folder with Browse… in Settings")
+        if self.theme not in THEMES:
+            raise ConfigError(f"setting theme must be one of {', '.join(THEMES)}, "
+                              f"not {printable(self.theme)!r}", hint="choose it in Settings")
+        return self
+
+    @property
+    def technician(self) -> str:
+        """The technician as audit records name them: "name (id)", either alone, or ""."""
+        if self.technician_name and self.technician_id:
+            return f"{self.technician_name} ({self.technician_id})"
+        return self.technician_name or self.technician_id
+
+
+def settings_path() -> Path:
+    return user_home() / SETTINGS_FILE
+
+
+def load_settings() -> Settings:
+    """The saved settings; the defaults when none were saved. A damaged file is an error (a
+    silently ignored trust or audit location would put records or trust somewhere else)."""
+    path = settings_path()
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Settings()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the settings {path}: {exc}",
+                          hint="fix its permissions, or delete it to start from the defaults"
+                          ) from exc
+    try:
+        data = json.loads(raw)
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+        known = {f.name for f in fields(Settings)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown setting {', '.join(map(printable, unknown))}")
+        return replace(Settings(), **data).checked()
+    except ValueError as exc:
+        raise ConfigError(f"the settings {path} are damaged: {exc}",
+                          hint="fix the file, or delete it to start from the defaults"
+                          ) from exc
+
+
+def save_settings(settings: Settings) -> Path:
+    """Check, then write atomically: a crash leaves the old or the new file, never half."""
+    path = settings_path()
+    atomic_write(path, (json.dumps(asdict(settings.checked()), indent=2) + "\n").encode())
+    return path
