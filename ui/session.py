@@ -105,10 +105,16 @@ class Session(QObject):
         self.scan_done.emit(scan)
 
     def run(self, work: Any, *, on_done: Any = None, on_event: Any = None,
-            on_cancelled: Any = None) -> Any:
-        """Any other core work, errors to the session's error signal."""
+            on_cancelled: Any = None, on_failed: Any = None) -> Any:
+        """Any other core work, errors to the session's error signal (and to `on_failed`,
+        for a view that must undo its busy state)."""
+        def failed(what: str, hint: str) -> None:
+            if on_failed is not None:
+                on_failed(what, hint)
+            self.error.emit(what, hint)
+
         return self.runner.start(work, on_done=on_done, on_event=on_event,
-                                 on_failed=self.error.emit, on_cancelled=on_cancelled)
+                                 on_failed=failed, on_cancelled=on_cancelled)
 
     def shutdown(self) -> None:
         self.disconnect_vehicle()

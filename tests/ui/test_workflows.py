@@ -57,6 +57,30 @@ def test_verify_plan_and_flash_with_progress(qtbot, window: MainWindow) -> None:
     assert update.overall.value() == 1
 
 
+def test_preconditions_checklist_is_live_and_holds_the_flash_back(qtbot,
+                                                                   window: MainWindow) -> None:
+    sim = window.session.conn.simulator
+    sim.fault("ENGINE").set_conditions(ignition=False, battery_mv=11200)
+    update = window.views["UpdateView"]
+    checklist = update.preconditions
+    update.package.setCurrentText("engine-1.1.0")
+    update.plan_button.click()
+    qtbot.waitUntil(lambda: checklist.table.rowCount() == 1, timeout=30000)
+    row = [checklist.table.item(0, c).text() for c in range(5)]
+    assert row[:4] == ["ENGINE", "11.2 V", "0 km/h", "OFF"]
+    assert row[4].startswith("NOT MET")
+    assert not update.flash_button.isEnabled()
+    assert "the flash waits" in checklist.note.text()
+    sim.fault("ENGINE").set_conditions(ignition=True, battery_mv=12600)  # the charger is on
+    qtbot.waitUntil(lambda: update.flash_button.isEnabled(), timeout=30000)
+    assert [checklist.table.item(0, c).text() for c in (1, 3, 4)] == ["12.6 V", "on", "met"]
+    update.confirm = lambda text: True
+    update.flash_button.click()
+    qtbot.waitUntil(lambda: "SUCCESS" in update.result.toPlainText(), timeout=60000)
+    assert not checklist.timer.isActive()
+    assert "kept awake" in update.awake.text()  # held, or said plainly that it was not
+
+
 def test_failing_flash_rolls_back_and_says_so(qtbot, window: MainWindow) -> None:
     sim = window.session.conn.simulator
     sim.fault("ENGINE").fail_next_boot()
@@ -76,8 +100,7 @@ def test_cancel_before_programming_touches_nothing(qtbot, window: MainWindow,
     update = window.views["UpdateView"]
     update.package.setCurrentText(str(pkg))
     update.plan_button.click()
-    qtbot.waitUntil(lambda: update.tree.topLevelItemCount() > 1, timeout=30000)
-    assert update.flash_button.isEnabled(), update.result.toPlainText()
+    qtbot.waitUntil(lambda: update.flash_button.isEnabled(), timeout=30000)
     update.confirm = lambda text: True
     update.flash_button.click()
     update.job.cancel.cancel()  # before any ECU entered programming: a safe point

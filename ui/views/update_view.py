@@ -26,11 +26,13 @@ from PySide6.QtWidgets import (
 
 from ui.session import Session
 from ui.views.common import VERDICT_COLOURS
+from ui.views.preconditions import PreconditionsPanel
 from workshop.flash.events import FlashOverall, FlashProgress
 from workshop.flash.result import FlashResult
 from workshop.foundation.events import CancelToken, EcuFinished, EcuStep, Event
 from workshop.services.baseline_check import PACKAGE_SUFFIX, ensure_demo_material, package_store
 from workshop.services.flash import FlashPreparation, find_package, prepare_flash, run_flash
+from workshop.services.keep_awake import SleepInhibit
 
 OUTCOME_WORDS = {
     "success": "updated and confirmed after its reset",
@@ -74,6 +76,10 @@ class UpdateView(QWidget):
         self.overall.setFormat("overall %v/%m ECUs")
         self.overall.hide()
         self.cancel_note = QLabel("")
+        self.awake = QLabel("")
+        self.awake.setWordWrap(True)
+        self.preconditions = PreconditionsPanel(session)
+        self.preconditions.changed.connect(self._preconditions_changed)
         self.result = QPlainTextEdit()
         self.result.setReadOnly(True)
         self.result.setMaximumHeight(140)
@@ -86,9 +92,11 @@ class UpdateView(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.tree, 2)
+        layout.addWidget(self.preconditions)
         layout.addLayout(self.bars)
         layout.addWidget(self.overall)
         layout.addWidget(self.cancel_note)
+        layout.addWidget(self.awake)
         layout.addWidget(self.result, 1)
         self.prep: FlashPreparation | None = None
         self.job: Any = None
@@ -168,12 +176,18 @@ class UpdateView(QWidget):
                 top.setExpanded(True)
         _colour(self.tree)
         ready = prep.ready
-        self.flash_button.setEnabled(ready)
-        self.result.setPlainText("Plan ready: press Flash." if ready else
+        self.flash_button.setEnabled(False)  # once the live preconditions say met
+        self.preconditions.watch(prep.plan if ready else None)
+        self.result.setPlainText("Plan ready: press Flash once the preconditions are met."
+                                 if ready else
                                  "Plan blocked; nothing will be written:\n" + "\n".join(
                                      prep.plan.blocking_reasons() if prep.plan else
                                      [prep.report.error.message if prep.report.error else
                                       "verification failed"]))
+
+    def _preconditions_changed(self, met: bool) -> None:
+        self.flash_button.setEnabled(met and self.prep is not None and self.prep.ready
+                                     and self.job is None)
 
     # -- flash -----------------------------------------------------------------------------------
 
@@ -185,6 +199,7 @@ class UpdateView(QWidget):
         if not self.confirm(f"Flash {', '.join(names)}? Keep the ignition on and the battery "
                             "charged until it is done."):
             return
+        self.preconditions.stop()  # the flash checks them itself, as its first step
         self._bars(names)
         self.flash_button.setEnabled(False)
         self.plan_button.setEnabled(False)
@@ -196,7 +211,8 @@ class UpdateView(QWidget):
             return run_flash(conn, prep, events=events, cancel=cancel,
                              ask=self.session.audit_ask)
 
-        self.job = self.session.run(work, on_done=self.show_result, on_event=self._event)
+        self.job = self.session.run(work, on_done=self.show_result, on_event=self._event,
+                                    on_failed=self._flash_failed)
         self.cancel_button.setEnabled(True)
 
     def _bars(self, names: list[str]) -> None:
@@ -216,7 +232,11 @@ class UpdateView(QWidget):
         self.overall.show()
 
     def _event(self, event: Event) -> None:
-        if isinstance(event, FlashProgress) and event.ecu in self._rows:
+        if isinstance(event, SleepInhibit):
+            self.awake.setText(event.describe()[0].upper() + event.describe()[1:] + ".")
+            self.awake.setStyleSheet("" if event.held else
+                                     f"color: {VERDICT_COLOURS['failed']}")
+        elif isinstance(event, FlashProgress) and event.ecu in self._rows:
             label, bar = self._rows[event.ecu]
             bar.setRange(0, max(event.total, 1))
             bar.setValue(event.done)
@@ -241,11 +261,22 @@ class UpdateView(QWidget):
             self.job.cancel.cancel()
             self.cancel_note.setText("Cancelling at the next safe point…")
 
-    def show_result(self, result: FlashResult) -> None:
-        self.session.history.flashes.append(result)
+    def _flash_failed(self, what: str, hint: str) -> None:
+        self._idle()
+        self.result.setPlainText(f"The flash did not run to its end: {what}\n"
+                                 f"What to do: {hint}\nThe audit log and 'flash resume' "
+                                 "say what each ECU was left with.")
+
+    def _idle(self) -> None:
+        self.job = None
+        self.prep = None  # a new flash starts from a new plan, on the ECUs as they are now
         self.window().setProperty("flashing", False)
         self.cancel_button.setEnabled(False)
         self.plan_button.setEnabled(True)
+
+    def show_result(self, result: FlashResult) -> None:
+        self._idle()
+        self.session.history.flashes.append(result)
         lines = []
         for o in result.ecus:
             lines.append(f"{o.ecu}: {o.outcome.upper()} — {OUTCOME_WORDS[o.outcome]}. "

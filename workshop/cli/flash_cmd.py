@@ -22,7 +22,7 @@ from workshop.flash.errors import NothingToResumeError
 from workshop.flash.events import FlashOverall, FlashProgress
 from workshop.flash.result import FlashResult
 from workshop.foundation.errors import ConfigError
-from workshop.foundation.events import EcuFinished, EcuStep, Event, EventSink, ignore_events
+from workshop.foundation.events import EcuFinished, EcuStep, Event, EventSink
 from workshop.foundation.text import printable
 from workshop.services import diagnose
 from workshop.services.flash import (
@@ -32,6 +32,7 @@ from workshop.services.flash import (
     prepare_resume,
     run_flash,
 )
+from workshop.services.keep_awake import SleepInhibit
 
 BAR = 24
 MARKS = {True: "PASS", False: "FAIL", None: "SKIP"}
@@ -95,12 +96,16 @@ def print_plan(prep: FlashPreparation) -> None:
 def progress_printer(args: argparse.Namespace) -> EventSink:
     """One progress line per ECU event on a terminal: bar, rate against the bus limit, ETA."""
     err = raw_stderr()
-    if args.json or not err.isatty():
-        return ignore_events
+    quiet = args.json or not err.isatty()
     last = [0.0]
 
     def show(event: Event) -> None:
-        if isinstance(event, FlashProgress):
+        if isinstance(event, SleepInhibit):
+            if not event.held:  # said even to a log: the technician must act on it
+                print(f"warning: {event.describe()}", file=sys.stderr)
+        elif quiet:
+            return
+        elif isinstance(event, FlashProgress):
             now = time.monotonic()
             if now - last[0] < 0.1 and event.done < event.total:
                 return

@@ -3,10 +3,11 @@ fingerprint, whether it sits in its bootloader, and its DTCs before programming.
 
 from __future__ import annotations
 
+from workshop.flash import codec
 from workshop.flash.bus import FlashBus
 from workshop.flash.plan import EcuState
 from workshop.foundation.errors import WorkshopError
-from workshop.uds.client import EcuClient
+from workshop.uds.client import DEFAULT_SESSION, EXTENDED_SESSION, EcuClient
 from workshop.uds.errors import NegativeResponseError
 from workshop.uds.identity import decode_did_value
 from workshop.vehicles import EcuDefinition
@@ -53,3 +54,19 @@ def read_state(bus: FlashBus, definition: EcuDefinition) -> tuple[EcuState, list
                     decode_did_value(version) if version is not None else None,
                     decode_did_value(hardware) if hardware is not None else None,
                     counter, in_boot, fingerprint), dtcs
+
+
+def read_preconditions(bus: FlashBus, definition: EcuDefinition) -> codec.Preconditions | None:
+    """The ECU's own programming preconditions with their live readings (battery, speed,
+    ignition), as the flash will check them; None when its profile has no such routine.
+    The ECU is left in its default session: nothing is changed."""
+    spec = definition.flash.preconditions
+    if spec is None:
+        return None
+    with bus.client(definition.name) as ecu:
+        ecu.change_session(EXTENDED_SESSION)
+        try:
+            answer = ecu.routine(spec.id, 1)
+        finally:
+            ecu.change_session(DEFAULT_SESSION)
+    return codec.parse_preconditions(answer, definition.flash.precondition_answer)

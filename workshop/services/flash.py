@@ -16,7 +16,7 @@ from workshop.flash import codec, journal
 from workshop.flash.errors import NothingToResumeError
 from workshop.flash.executor import Executor, FlashJob, package_sha256
 from workshop.flash.plan import EcuState, FlashPlan, PlanInputs, make_plan
-from workshop.flash.preflight import read_state
+from workshop.flash.preflight import read_preconditions, read_state
 from workshop.flash.result import FlashResult
 from workshop.foundation.errors import ConfigError, WorkshopError
 from workshop.foundation.events import CancelToken, EventSink, ignore_events
@@ -34,6 +34,7 @@ from workshop.services.baseline_check import (
 )
 from workshop.services.connection import VehicleConnection
 from workshop.services.identity import PassphraseSource, terminal_passphrase
+from workshop.services.keep_awake import KeepAwake
 from workshop.transport.busrate import BusRateModel
 
 __all__ = ["FlashPreparation", "find_package", "prepare_flash", "resumable_flashes",
@@ -132,8 +133,35 @@ def run_flash(conn: VehicleConnection, prep: FlashPreparation, *,
     assert prep.plan is not None
     log = open_audit_log(simulated=conn.adapter.is_simulated, ask=ask)
     job = FlashJob(prep.plan, prep.package_sha256, technician(), prep.vin, prep.dtcs_before)
-    return Executor(job, conn, log, events=events,
-                    cancel=cancel or diagnose.new_cancel_token()).run()
+    # on this thread: Windows ties the keep-awake request to the thread that makes it
+    with KeepAwake() as awake:
+        events(awake.state)
+        return Executor(job, conn, log, events=events,
+                        cancel=cancel or diagnose.new_cancel_token()).run()
+
+
+@dataclass(frozen=True)
+class PreconditionReading:
+    """One planned ECU's programming preconditions as it reports them now."""
+
+    ecu: str
+    found: codec.Preconditions | None  # None: no routine in its profile, or `error`
+    error: str = ""
+
+
+def read_preconditions_now(conn: VehicleConnection, plan: FlashPlan
+                           ) -> list[PreconditionReading]:
+    """Live readings for the checklist shown before a flash; per ECU, an error in words
+    for one that refuses or does not answer (the others are still read)."""
+    readings = []
+    for e in plan.ecus:
+        try:
+            found = read_preconditions(conn, conn.vehicle.ecu(e.ecu))
+        except WorkshopError as exc:
+            readings.append(PreconditionReading(e.ecu, None, exc.message))
+        else:
+            readings.append(PreconditionReading(e.ecu, found))
+    return readings
 
 
 @dataclass(frozen=True)
