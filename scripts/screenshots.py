@@ -23,23 +23,15 @@ def main() -> int:
     args = ap.parse_args()
     os.environ.setdefault("WORKSHOP_HOME", tempfile.mkdtemp())
     from PySide6.QtCore import QEventLoop, QTimer
-    from PySide6.QtGui import QColor, QPalette
     from PySide6.QtWidgets import QApplication
 
     from ui.main_window import MainWindow
+    from ui.settings_dialog import SettingsDialog
+    from ui.theme import apply_theme
 
     app = QApplication.instance() or QApplication([])
-    if args.dark:
-        app.setStyle("Fusion")
-        pal = QPalette()
-        for role, colour in ((QPalette.ColorRole.Window, "#2b2b2b"),
-                             (QPalette.ColorRole.WindowText, "#e0e0e0"),
-                             (QPalette.ColorRole.Base, "#1e1e1e"),
-                             (QPalette.ColorRole.Text, "#e0e0e0"),
-                             (QPalette.ColorRole.Button, "#3c3c3c"),
-                             (QPalette.ColorRole.ButtonText, "#e0e0e0")):
-            pal.setColor(role, QColor(colour))
-        app.setPalette(pal)
+    assert isinstance(app, QApplication)
+    apply_theme(app, "dark" if args.dark else "light")
     w = MainWindow("demo-car", channel=f"shots-{uuid.uuid4()}")
     w.resize(1280, 760)
     w.show()
@@ -98,6 +90,11 @@ def main() -> int:
     audit.verify()
     settle(1500)
     w.grab().save(str(args.out / f"audit{suffix}.png"))
+    dialog = SettingsDialog(w)
+    dialog.show()
+    settle()
+    dialog.grab().save(str(args.out / f"settings{suffix}.png"))
+    dialog.close()
     w.close()
     print(f"screenshots in {args.out}")
     return 0

@@ -21,9 +21,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from ui.main_window import MainWindow
+    from ui.theme import apply_theme, follow_os
+    from workshop.foundation.errors import ConfigError
+    from workshop.foundation.settings import Settings, load_settings
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    try:
+        settings, problem = load_settings(), None
+    except ConfigError as exc:  # the app still opens, and says what to fix
+        settings, problem = Settings(), exc
+
+    def theme_now() -> str:
+        try:
+            return load_settings().theme
+        except ConfigError:
+            return "system"
+
+    apply_theme(app, settings.theme)
+    follow_os(app, theme_now)
     window = MainWindow(args.vehicle, args.channel)
+    if problem is not None:
+        window.show_error(problem.message, problem.hint or "")
     window.show()
     if args.self_test:
         return self_test(app, window)  # type: ignore[arg-type]

@@ -9,6 +9,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QComboBox,
     QFileDialog,
@@ -28,12 +29,16 @@ from PySide6.QtWidgets import (
 from ui import report
 from ui.identity_dialog import IdentityDialog, identity_status
 from ui.session import Session
+from ui.settings_dialog import SettingsDialog
+from ui.theme import apply_theme
 from ui.views.audit_view import AuditView
+from ui.views.common import VERDICT_COLOURS
 from ui.views.faults_view import FaultsView
 from ui.views.trace_view import TraceView
 from ui.views.update_view import UpdateView
 from ui.views.vehicle_view import VehicleView
 from workshop.foundation.events import CancelToken
+from workshop.foundation.settings import Settings
 from workshop.services.identity import key_protection
 from workshop.services.session import AdapterChoice, available_adapters, vehicle_names
 
@@ -95,7 +100,7 @@ class ConnectionPanel(QWidget):
         kind = "simulated vehicle" if conn.adapter.is_simulated else conn.adapter.interface
         self.state.setText(f"Connected: {conn.vehicle.name} on {kind}, "
                            f"{conn.adapter.bitrate // 1000} kbit/s")
-        self.state.setStyleSheet("color: #2e7d32")
+        self.state.setStyleSheet(f"color: {VERDICT_COLOURS['success']}")
         self.button.setText("Disconnect")
 
     def _disconnected(self) -> None:
@@ -121,12 +126,15 @@ class MainWindow(QMainWindow):
         self.identity.setWordWrap(True)
         identity_button = QPushButton("Identity…")
         identity_button.clicked.connect(self.open_identity)
+        settings_button = QPushButton("Settings…")
+        settings_button.clicked.connect(self.open_settings)
         banner = QHBoxLayout()
         banner.addWidget(self.identity, 1)
         banner.addWidget(identity_button)
+        banner.addWidget(settings_button)
         self.error = QLabel("")
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #c62828")
+        self.error.setStyleSheet(f"color: {VERDICT_COLOURS['failed']}")
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         body = QWidget()
         layout = QVBoxLayout(body)
@@ -146,7 +154,21 @@ class MainWindow(QMainWindow):
     def refresh_identity(self) -> None:
         certified, text = identity_status()
         self.identity.setText(text)
-        self.identity.setStyleSheet("" if certified else "color: #ad1457")
+        self.identity.setStyleSheet("" if certified else
+                                    f"color: {VERDICT_COLOURS['resumable']}")
+
+    def open_settings(self) -> None:
+        dialog = SettingsDialog(self)
+        if dialog.exec() and dialog.saved is not None:
+            self.apply_settings(dialog.saved)
+
+    def apply_settings(self, settings: Settings) -> None:
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app, settings.theme)
+        self.refresh_identity()
+        self.views["UpdateView"].refresh_packages()  # type: ignore[attr-defined]
+        self.statusBar().showMessage("settings saved")
 
     def open_identity(self) -> None:
         IdentityDialog(self).exec()
@@ -169,6 +191,7 @@ class MainWindow(QMainWindow):
                 ("&Scan", "F5", self.session.start_scan),
                 ("Read &DTCs", "Ctrl+D", self.views["FaultsView"].read),  # type: ignore[attr-defined]
                 ("&Report (PDF)…", "Ctrl+P", self._choose_report),
+                ("S&ettings…", "Ctrl+,", self.open_settings),
                 ("&Quit", "Ctrl+Q", self.close)):
             action = QAction(text, self)
             action.setShortcut(QKeySequence(keys))

@@ -181,3 +181,42 @@ def clear_first_ecu(qtbot, window: MainWindow) -> None:
     faults.table.selectRow(0)
     faults.clear_selected_ecu()
     qtbot.waitUntil(lambda: "cleared" in faults.outcome.toPlainText(), timeout=30000)
+
+
+def test_settings_are_checked_saved_and_used(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QApplication
+
+    from ui.settings_dialog import SettingsDialog
+    from workshop.foundation.settings import load_settings, settings_path
+
+    dialog = SettingsDialog(window)
+    qtbot.addWidget(dialog)
+    dialog.name.setText("Jane Doe")
+    dialog.ident.setText("T-0042")
+    dialog.folders["package_dir"].setText("relative/packages")
+    dialog.save()
+    assert "Not saved: setting package_dir must be an absolute folder" in dialog.problem.text()
+    assert not settings_path().exists()
+    dialog.folders["package_dir"].setText(str(tmp_path / "shop-packages"))
+    dialog.theme.setCurrentIndex(dialog.theme.findData("dark"))
+    dialog.save()
+    assert dialog.saved is not None and load_settings().technician == "Jane Doe (T-0042)"
+    try:
+        window.apply_settings(dialog.saved)
+        window_colour = QApplication.palette().color(QPalette.ColorRole.Window)
+        assert window_colour.lightness() < 80  # dark
+        # the package store moved: the Update view lists the demo packages from there
+        assert window.views["UpdateView"].package.count() > 0
+        assert any((tmp_path / "shop-packages").glob("*.wspkg"))
+        scan(qtbot, window)
+        clear_first_ecu(qtbot, window)
+        audit = window.views["AuditView"]
+        audit.refresh()
+        qtbot.waitUntil(lambda: audit.table.rowCount() >= 2, timeout=20000)
+        shown = {audit.table.item(r, c).text() for r in range(audit.table.rowCount())
+                 for c in range(audit.table.columnCount()) if audit.table.item(r, c)}
+        assert "Jane Doe (T-0042)" in shown
+    finally:
+        from ui.theme import apply_theme
+        apply_theme(QApplication.instance(), "light")  # the next tests start light again

@@ -25,12 +25,12 @@ class PreconditionsPanel(QWidget):
     def __init__(self, session: Session) -> None:
         super().__init__()
         self.session = session
-        self.note = QLabel("Preconditions: shown once a plan is made.")
+        self.note = QLabel("Preconditions: read live once a plan is ready to flash.")
         self.note.setWordWrap(True)
         self.table = QTableWidget()
         setup_table(self.table, COLUMNS)
         self.table.setSortingEnabled(False)
-        self.table.setMaximumHeight(150)
+        self.table.hide()  # until there is something to read
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.note)
@@ -50,14 +50,17 @@ class PreconditionsPanel(QWidget):
         self.table.setRowCount(0)
         self.all_met = False
         if plan is None or not plan.ecus:
-            self.stop()
+            self.table.hide()
+            self.stop("read live once a plan is ready to flash.")
             return
         self.note.setText("Preconditions: reading…")
         self.refresh()
         self.timer.start()
 
-    def stop(self) -> None:
+    def stop(self, why: str = "") -> None:
         self.timer.stop()
+        if why:
+            self.note.setText(f"Preconditions: {why}")
 
     def refresh(self) -> None:
         conn, plan = self.session.conn, self.plan
@@ -76,6 +79,7 @@ class PreconditionsPanel(QWidget):
 
     def show_readings(self, readings: list[PreconditionReading]) -> None:
         self.readings = readings
+        self.table.show()
         self.table.setRowCount(len(readings))
         for row, r in enumerate(readings):
             f = r.found
@@ -92,6 +96,8 @@ class PreconditionsPanel(QWidget):
             for col, text in enumerate(cells):
                 self.table.setItem(row, col, item(text, verdict if col == 4 else None))
         self.table.resizeColumnsToContents()
+        rows = sum(self.table.rowHeight(r) for r in range(len(readings)))
+        self.table.setFixedHeight(min(150, self.table.horizontalHeader().height() + rows + 4))
         self.all_met = all(r.error == "" and (r.found is None or r.found.met)
                            for r in readings)
         self.note.setText(

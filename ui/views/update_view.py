@@ -199,7 +199,8 @@ class UpdateView(QWidget):
         if not self.confirm(f"Flash {', '.join(names)}? Keep the ignition on and the battery "
                             "charged until it is done."):
             return
-        self.preconditions.stop()  # the flash checks them itself, as its first step
+        self.preconditions.stop("the flash checks them itself, as its first step (live "
+                                "reading paused)")
         self._bars(names)
         self.flash_button.setEnabled(False)
         self.plan_button.setEnabled(False)
@@ -272,6 +273,7 @@ class UpdateView(QWidget):
         self.prep = None  # a new flash starts from a new plan, on the ECUs as they are now
         self.window().setProperty("flashing", False)
         self.cancel_button.setEnabled(False)
+        self.cancel_note.setText("")
         self.plan_button.setEnabled(True)
 
     def show_result(self, result: FlashResult) -> None:
