@@ -220,3 +220,33 @@ def test_settings_are_checked_saved_and_used(qtbot, window: MainWindow, tmp_path
     finally:
         from ui.theme import apply_theme
         apply_theme(QApplication.instance(), "light")  # the next tests start light again
+
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def test_trace_decodes_frames_with_a_real_dbc(qtbot, window: MainWindow) -> None:
+    import cantools
+
+    trace = window.views["TraceView"]
+    window.tabs.setCurrentWidget(trace)
+    trace.load_dbc(DATA / "opendbc_tesla_can.dbc")  # malformed: refused, in words
+    assert "cannot read DBC opendbc_tesla_can.dbc" in window.error.text()
+    assert trace.model.decoder is None
+    trace.load_dbc(DATA / "opendbc_vw_mqb.dbc")  # breaks the rules: loaded leniently
+    assert trace.model.decoder is not None and trace.model.decoder.lenient
+    trace.load_dbc(DATA / "opendbc_toyota_prius_2010_pt.dbc")
+    db = cantools.database.load_file(str(DATA / "opendbc_toyota_prius_2010_pt.dbc"))
+    speed = db.get_message_by_name("SPEED")
+    payload = speed.encode({"ENCODER": 0, "SPEED": 50.0, "CHECKSUM": 0})
+    trace.id_filter.setText(f"{speed.frame_id:X}")
+    channel = window.session.conn.adapter.channel
+    with can.Bus(interface="virtual", channel=channel, receive_own_messages=False) as car:
+        car.send(can.Message(arbitration_id=speed.frame_id, data=payload,
+                             is_extended_id=False))
+        qtbot.waitUntil(lambda: len(trace.model.rows) == 1, timeout=10000)
+    signals = trace.model.data(trace.model.index(0, 5))
+    assert signals.startswith("SPEED: ") and "SPEED=50.0" in signals
+    assert trace.model.data(trace.model.index(0, 2)) == "0B4"
+    qtbot.waitUntil(lambda: "DBC opendbc_toyota_prius_2010_pt.dbc: 26 messages"
+                    in trace.status.text(), timeout=10000)

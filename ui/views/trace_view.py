@@ -128,6 +128,7 @@ class TraceView(QWidget):
         session.connected.connect(self._connected)
         session.disconnected.connect(self._disconnected)
         self.recording: Path | None = None
+        self.dbc_note = ""
         self._stale = False
 
     def _connected(self, conn: Any) -> None:
@@ -172,7 +173,7 @@ class TraceView(QWidget):
             self.view.scrollToBottom()
         rec = f"; recording to {self.recording.name}" if self.recording else ""
         self.status.setText(f"{self.trace.seen} frames seen, {len(self.model.rows)} shown "
-                            f"(last {MAX_ROWS}){rec}")
+                            f"(last {MAX_ROWS}){rec}{self.dbc_note}")
 
     def _pause(self, paused: bool) -> None:
         if self.trace is not None:
@@ -210,9 +211,17 @@ class TraceView(QWidget):
 
     def load_dbc(self, path: Path) -> None:
         try:
-            self.model.decoder = DbcDecoder(path)
+            decoder = DbcDecoder(path)
         except WorkshopError as exc:
             self.session.error.emit(exc.message, exc.hint or "")
+            return
+        self.model.decoder = decoder
+        lenient = " (loaded leniently: it breaks DBC rules, e.g. overlapping signals)" \
+            if decoder.lenient else ""
+        self.dbc_note = f"; DBC {path.name}: {decoder.messages} messages{lenient}"
+        if self.model.rows:  # the rows already shown get their signals too
+            self.model.dataChanged.emit(self.model.index(0, 5),
+                                        self.model.index(len(self.model.rows) - 1, 5))
 
     def _choose_dbc(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "DBC", "", "DBC (*.dbc)")

@@ -102,12 +102,20 @@ class DbcDecoder:
         except ImportError as exc:
             raise ConfigError("DBC decoding needs cantools",
                               hint="pip install 'workshop[gui]'") from exc
+        self.lenient = False
         try:
             self.db: Any = cantools.database.load_file(str(path))
-        except Exception as exc:  # cantools raises many parser types
-            raise ConfigError(f"cannot read DBC {path.name}: {exc}",
-                              hint="check that the file is a DBC database") from exc
+        except Exception:  # cantools raises many parser types
+            # Real DBCs often overlap signals or exceed a frame; other tools load them
+            # anyway, so do we, and say so.
+            try:
+                self.db = cantools.database.load_file(str(path), strict=False)
+                self.lenient = True
+            except Exception as exc:
+                raise ConfigError(f"cannot read DBC {path.name}: {exc}",
+                                  hint="check that the file is a DBC database") from exc
         self._ids = {m.frame_id for m in getattr(self.db, "messages", [])}
+        self.messages = len(self._ids)
 
     def decode(self, frame: TraceFrame) -> str:
         if frame.id not in self._ids:
