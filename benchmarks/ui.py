@@ -30,6 +30,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from benchmarks.flash import package, vehicle_toml  # noqa: E402
 from ui.main_window import MainWindow  # noqa: E402
+from workshop.foundation import logs  # noqa: E402
 from workshop.transport.adapters import AdapterConfig, open_bus  # noqa: E402
 
 
@@ -137,6 +138,7 @@ def main() -> int:
     args = ap.parse_args()
     app = QApplication.instance() or QApplication([])
     assert app is not None
+    logs.configure()  # as the app does: library records stay off the terminal
     for rate_model, label in ((True, "500 kbit/s bus model"), (False, "untimed bus")):
         with tempfile.TemporaryDirectory() as folder:
             stalls = sorted(flash_stall(Path(folder), run, rate_model)

@@ -6,16 +6,28 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="workshop-gui")
     parser.add_argument("--vehicle", default="demo-car")
     parser.add_argument("--channel", default=None, help="simulated bus channel")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="debug logs, protocol libraries included, on stderr")
+    parser.add_argument("--log-file", type=Path, help="also write every log record here")
     parser.add_argument("--self-test", action="store_true",
                         help="open the window offscreen, connect, scan, exit 0 if every ECU "
                              "answered")
     args = parser.parse_args(argv)
+    from workshop.foundation import logs
+
+    try:  # library records (udsoncan's NRC warnings...) never reach the terminal by default
+        logs.configure(args.verbose, args.log_file)
+    except OSError as exc:
+        print(f"error: cannot write the log file {args.log_file}: {exc.strerror}",
+              file=sys.stderr)
+        return 4
     if args.self_test:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication

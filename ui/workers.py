@@ -105,12 +105,20 @@ class Runner(QObject):
         for signal in (job.done, job.failed, job.cancelled):
             signal.connect(thread.quit)
         thread.started.connect(job.run)
-        thread.finished.connect(lambda: self._forget(thread))
+        # a slot of this GUI-thread object, so it runs queued in the GUI thread (a lambda
+        # would run in the finishing worker thread and race with start())
+        thread.finished.connect(self._thread_finished)
         self._relays[job] = relay
         self._running.append((thread, job))
         thread.start()
         self.busy_changed.emit(True)
         return job
+
+    @Slot()
+    def _thread_finished(self) -> None:
+        thread = self.sender()
+        if isinstance(thread, QThread):
+            self._forget(thread)
 
     def _forget(self, thread: QThread) -> None:
         # Python owns the thread and job: keep them referenced until a later start, so

@@ -166,7 +166,7 @@ class TraceView(QWidget):
         if self._stale:
             self._stale = False
             self.model.clear()
-            recent = list(self.trace.frames)[-MAX_ROWS:]
+            recent = self.trace.recent(MAX_ROWS)
             frames = recent if ids is None else [f for f in recent if f.id in ids]
         self.model.append(frames)
         if frames and not self.pause_button.isChecked() and self.isVisible():

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from workshop import __version__
 from workshop.audit.errors import AuditError, AuditTamperedError
-from workshop.cli import logs, output
+from workshop.cli import output
 from workshop.cli.output import (
     EXIT_CANCELLED,
     EXIT_FAILED,
@@ -23,6 +23,7 @@ from workshop.cli.output import (
     print_json,
 )
 from workshop.flash.errors import FlashError
+from workshop.foundation import logs
 from workshop.foundation.errors import CancelledError, ConfigError, LockTimeoutError, WorkshopError
 from workshop.packages.errors import BuildSpecError, PackageError
 from workshop.transport.errors import TransportError

@@ -3,10 +3,15 @@ with python-can's writers (ASC, BLF, candump .log by suffix), decoded with a DBC
 
 The tap runs on the bus's receive thread and only appends to a deque, so a saturated bus
 (about 4,500 frames/s at 500 kbit/s) costs it microseconds per frame; the view takes batches.
+
+The buffer holds plain tuples of numbers and bytes, which Python's cycle collector stops
+tracking: 100,000 frame objects in it made each full collection take 60-150 ms, during which
+every thread, the GUI's included, stood still.
 """
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections import deque
 from dataclasses import dataclass
@@ -32,11 +37,19 @@ class TraceFrame:
     direction: str  # "rx" (an ECU sent it) or "tx" (the tester sent it)
 
 
+    @classmethod
+    def of(cls, raw: Raw) -> TraceFrame:
+        return cls(*raw)
+
+
+Raw = tuple[float, int, bool, int, bytes, str]  # TraceFrame's fields, untracked by the GC
+
+
 class BusTrace:
     def __init__(self, conn: VehicleConnection, max_frames: int = MAX_FRAMES) -> None:
         self.conn = conn
-        self.frames: deque[TraceFrame] = deque(maxlen=max_frames)
-        self._new: deque[TraceFrame] = deque(maxlen=max_frames)
+        self._frames: deque[Raw] = deque(maxlen=max_frames)
+        self._new: deque[Raw] = deque(maxlen=max_frames)
         self._lock = threading.Lock()
         self._writer: can.Listener | None = None
         self.paused = False
@@ -48,8 +61,8 @@ class BusTrace:
     def _on_frame(self, msg: can.Message) -> None:
         self.seen += 1
         response = self.conn.is_response_id(msg.arbitration_id)
-        frame = TraceFrame(msg.timestamp, msg.arbitration_id, msg.is_extended_id, msg.dlc,
-                           bytes(msg.data), "rx" if response else "tx")
+        frame = (msg.timestamp, msg.arbitration_id, msg.is_extended_id, msg.dlc,
+                 bytes(msg.data), "rx" if response else "tx")
         with self._lock:
             if self._writer is not None:
                 self._writer.on_message_received(msg)
@@ -61,13 +74,22 @@ class BusTrace:
         with self._lock:
             batch = list(self._new)
             self._new.clear()
-        self.frames.extend(batch)
-        return batch
+        self._frames.extend(batch)
+        return [TraceFrame.of(r) for r in batch]
+
+    def recent(self, n: int) -> list[TraceFrame]:
+        """The last `n` frames taken."""
+        start = max(len(self._frames) - n, 0)
+        return [TraceFrame.of(r) for r in itertools.islice(self._frames, start, None)]
+
+    @property
+    def kept(self) -> int:
+        return len(self._frames)
 
     def clear(self) -> None:
         with self._lock:
             self._new.clear()
-        self.frames.clear()
+        self._frames.clear()
 
     def record(self, path: Path) -> None:
         if path.suffix.lower() not in RECORD_SUFFIXES:

@@ -1,4 +1,4 @@
-"""Logging for the command line: our own output only, unless the technician asks for more.
+"""Logging for the command line and the app: our own output only, unless asked for more.
 
 udsoncan logs every negative response as a warning and can-isotp logs protocol errors that we
 already handle and report in words; printed on stderr they would bury the answer. So library
