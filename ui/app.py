@@ -50,6 +50,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ConfigError:
             return "system"
 
+    from PySide6.QtGui import QIcon
+
+    from workshop.foundation.paths import resources_dir
+
+    app.setWindowIcon(QIcon(str(resources_dir() / "icons" / "workshop.png")))
     apply_theme(app, settings.theme)
     follow_os(app, theme_now)
     window = MainWindow(args.vehicle, args.channel)

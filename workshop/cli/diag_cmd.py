@@ -26,7 +26,7 @@ from workshop.services import diagnose
 from workshop.services.audit_trail import open_audit_log
 from workshop.services.connection import VehicleConnection
 from workshop.simulator import reset_vehicle_state
-from workshop.transport.adapters import detect_adapters, interface_names
+from workshop.transport.adapters import detect_adapters, interface_names, interface_status
 
 
 def register(sub: Any) -> None:
@@ -109,14 +109,19 @@ def cancel_on_ctrl_c(token: CancelToken) -> Iterator[CancelToken]:
 
 def cmd_adapters(args: argparse.Namespace) -> int:
     detected = detect_adapters()
+    status = interface_status()
     if args.json:
         print_json({"interfaces": interface_names(),
+                    "modules": [vars(s) for s in status],
                     "detected": [vars(d) for d in detected]})
         return EXIT_OK
     print("detected:")
     for d in detected:
         print(f"  {d.interface:<12} {d.channel}")
     print("adapter names: " + ", ".join(interface_names()))
+    print("python-can interface modules:")
+    for s in status:
+        print(f"  {s.name:<14} {'loads' if s.loads else 'needs: ' + s.problem}")
     return EXIT_OK
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import importlib
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +38,36 @@ class AdapterConfig:
 def interface_names() -> list[str]:
     """Every adapter that can be named: the simulator and all python-can interfaces."""
     return [SIM, *sorted(can.interfaces.VALID_INTERFACES)]
+
+
+@dataclass(frozen=True)
+class InterfaceStatus:
+    name: str
+    module: str
+    loads: bool
+    problem: str = ""
+
+
+def interface_status() -> list[InterfaceStatus]:
+    """Whether each python-can interface's module loads here. A module that needs a vendor
+    driver or an optional package says which; one missing from a frozen build would fail with
+    "No module named 'can.interfaces...'", which is what the packaging test looks for."""
+    found = []
+    can_log = logging.getLogger("can")
+    level = can_log.level
+    can_log.setLevel(logging.CRITICAL)  # absent vendor libraries log warnings on import
+    try:
+        for name, (module, cls) in sorted(can.interfaces.BACKENDS.items()):
+            try:
+                getattr(importlib.import_module(module), cls)
+            except Exception as exc:
+                found.append(InterfaceStatus(name, module, False, f"{type(exc).__name__}: "
+                                                                  f"{exc}"))
+            else:
+                found.append(InterfaceStatus(name, module, True))
+    finally:
+        can_log.setLevel(level)
+    return found
 
 
 def open_bus(config: AdapterConfig) -> can.BusABC:
