@@ -8,10 +8,10 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QTableWidget, QTableWidgetItem, QWidget
 
 # Colour is a second channel, never the only one: every verdict is also written out.
-VERDICT_COLOURS = {"approved": "#2e7d32", "success": "#2e7d32", "outdated": "#ef6c00",
-                   "rolled_back": "#ef6c00", "unapproved": "#c62828", "failed": "#c62828",
-                   "refused": "#c62828", "missing": "#c62828", "unknown": "#757575",
-                   "incomplete": "#ef6c00", "resumable": "#ad1457", "no answer": "#c62828"}
+VERDICT_COLOURS = {"approved": "#256b29", "success": "#256b29", "outdated": "#9a4507",
+                   "rolled_back": "#9a4507", "unapproved": "#b71c1c", "failed": "#b71c1c",
+                   "refused": "#b71c1c", "missing": "#b71c1c", "unknown": "#616161",
+                   "incomplete": "#9a4507", "resumable": "#ad1457", "no answer": "#b71c1c"}
 
 
 def item(text: object, verdict: str | None = None) -> QTableWidgetItem:

@@ -63,7 +63,7 @@ class FaultsView(QWidget):
         split.setSizes([700, 300])
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
-        layout.addWidget(split)
+        layout.addWidget(split, 1)
         layout.addWidget(self.status)
         layout.addWidget(self.outcome)
         self._dtcs: list[tuple[str, Any]] = []
