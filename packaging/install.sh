@@ -1,22 +1,25 @@
 #!/bin/sh
 # Install (or upgrade) workshop from this archive, as root:
-#   sudo ./install.sh [--trust DIR] [--prefix /opt]
+#   sudo ./install.sh [--trust DIR] [--prefix /opt] [--root DIR]
 # - the bundle goes to PREFIX/workshop-VERSION, PREFIX/workshop points at the current one,
 #   and /usr/local/bin/workshop and workshop-gui call it; older versions stay until removed;
 # - --trust DIR copies the OEM and dealer root certificates (firmware/, baseline/,
 #   workstation/, CRLs) to /etc/workshop/trust, owned by root and writable by nobody else:
 #   the app refuses, for a real vehicle, a trust store other accounts can change;
 # - per-user data (audit log, keys, package store, settings) lives in each user's
-#   ~/.local/share/workshop and is never touched here, so it survives upgrades.
+#   ~/.local/share/workshop and is never touched here, so it survives upgrades;
+# - --root DIR installs under DIR instead of / (a staging tree; the tests use it).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 prefix=/opt
 trust=""
+root=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --trust) trust=$2; shift 2 ;;
     --prefix) prefix=$2; shift 2 ;;
-    *) echo "usage: $0 [--trust DIR] [--prefix DIR]" >&2; exit 2 ;;
+    --root) root=$(cd "$2" && pwd); shift 2 ;;
+    *) echo "usage: $0 [--trust DIR] [--prefix DIR] [--root DIR]" >&2; exit 2 ;;
   esac
 done
 if [ "$(id -u)" != 0 ]; then
@@ -25,6 +28,11 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 version=$("$here/workshop/workshop" --version | awk '{print $NF}')
+prefix="$root$prefix"
+bin="$root/usr/local/bin"
+share="$root/usr/share"
+etc="$root/etc/workshop"
+mkdir -p "$prefix" "$bin"
 target="$prefix/workshop-$version"
 rm -rf "$target.new"
 cp -a "$here/workshop" "$target.new"
@@ -33,19 +41,20 @@ chmod -R go-w "$target.new"
 rm -rf "$target"
 mv "$target.new" "$target"
 ln -sfn "$target" "$prefix/workshop"
-ln -sf "$prefix/workshop/workshop" /usr/local/bin/workshop
-ln -sf "$prefix/workshop/workshop-gui" /usr/local/bin/workshop-gui
-install -D -m 0644 "$here/workshop.desktop" /usr/share/applications/workshop.desktop
+ln -sf "$prefix/workshop/workshop" "$bin/workshop"
+ln -sf "$prefix/workshop/workshop-gui" "$bin/workshop-gui"
+install -D -m 0644 "$here/workshop.desktop" "$share/applications/workshop.desktop"
 install -D -m 0644 "$target/_internal/resources/icons/workshop.png" \
-  /usr/share/icons/hicolor/256x256/apps/workshop.png
+  "$share/icons/hicolor/256x256/apps/workshop.png"
 if [ -n "$trust" ]; then
-  mkdir -p /etc/workshop
-  rm -rf /etc/workshop/trust.new
-  cp -a "$trust" /etc/workshop/trust.new
-  chown -R root:root /etc/workshop/trust.new
-  chmod -R u=rwX,go=rX /etc/workshop/trust.new
-  rm -rf /etc/workshop/trust
-  mv /etc/workshop/trust.new /etc/workshop/trust
-  echo "trust store: /etc/workshop/trust"
+  mkdir -p "$etc"
+  chmod 0755 "$etc"
+  rm -rf "$etc/trust.new"
+  cp -R "$trust" "$etc/trust.new"
+  chown -R root:root "$etc/trust.new"
+  chmod -R u=rwX,go=rX "$etc/trust.new"
+  rm -rf "$etc/trust"
+  mv "$etc/trust.new" "$etc/trust"
+  echo "trust store: $etc/trust"
 fi
 echo "installed workshop $version in $target; run 'workshop-gui' or 'workshop --help'"

@@ -5,7 +5,9 @@ PyInstaller build); CI runs it in the environment that has the `gui` and `packag
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import stat
 import subprocess
 import sys
 import tarfile
@@ -90,3 +92,47 @@ def test_the_bundle_runs_without_python(installed: Path, tmp_path: Path) -> None
     gui = run(installed, tmp_path, "--gui", "--self-test")
     assert gui.returncode == 0, gui.stdout + gui.stderr
     assert "7 of 7 ECUs answered" in gui.stdout
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
+                    reason="install.sh installs as root (it makes the trust store root's)")
+def test_install_upgrade_keeps_user_data_and_lays_down_a_read_only_trust_store(
+        installed: Path, tmp_path: Path) -> None:
+    from tests.trust.pki_factory import make_root, write_store
+
+    archive_root = installed.parent
+    staging, home, roots = tmp_path / "root", tmp_path / "home", tmp_path / "dealer-trust"
+    staging.mkdir()
+    home.mkdir()
+    write_store(roots, [make_root("Production OEM Root")])
+    install = [str(archive_root / "install.sh"), "--root", str(staging), "--trust", str(roots)]
+    subprocess.run(install, check=True, capture_output=True, timeout=300)
+    app = staging / "usr" / "local" / "bin"  # the links a technician starts
+    cleared = run(app, home, "dtc", "clear", "--ecu", "ENGINE", "--yes")
+    assert cleared.returncode == 0, cleared.stdout + cleared.stderr
+    before = run(app, home, "audit", "show", "--json").stdout
+
+    subprocess.run(install, check=True, capture_output=True, timeout=300)  # reinstall/upgrade
+    after = run(app, home, "audit", "show", "--json")
+    assert after.returncode == 0 and after.stdout == before and "dtc.clear" in before
+    assert run(app, home, "audit", "verify").returncode == 0
+
+    trust = staging / "etc" / "workshop" / "trust"
+    for path in [trust, *trust.rglob("*")]:
+        st = path.stat()
+        assert st.st_uid == 0 and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH), path
+    # the installed store passes the real-adapter check (the demo package then fails its
+    # chain: exit 1); one file made writable by others and the store is refused (exit 4)
+    package = home / "data" / "packages"
+    run(app, home, "flash", "engine-1.1.0", "--dry-run")  # fills the package store
+    pkg = next(package.glob("engine-1.1.0.wspkg"))
+    real = ["--adapter", "pcan", "package", "verify", str(pkg), "--trust", str(trust)]
+    verified = run(app, home, *real)
+    assert verified.returncode == 1 and "other accounts" not in verified.stderr
+    victim = next(p for p in trust.rglob("*") if p.is_file())
+    victim.chmod(0o666)
+    refused = run(app, home, *real)
+    assert refused.returncode == 4 and "can be changed by other accounts" in refused.stderr
+
+    gui = run(app, home, "--gui", "--self-test")  # through /usr/local/bin's symlink
+    assert gui.returncode == 0 and "7 of 7 ECUs answered" in gui.stdout, gui.stderr
