@@ -153,7 +153,6 @@ class MainWindow(QMainWindow):
         self.resize(1200, 760)
         freeze_startup_heap()
 
-
     def refresh_identity(self) -> None:
         certified, text = identity_status()
         self.identity.setText(text)

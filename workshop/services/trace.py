@@ -36,7 +36,6 @@ class TraceFrame:
     data: bytes
     direction: str  # "rx" (an ECU sent it) or "tx" (the tester sent it)
 
-
     @classmethod
     def of(cls, raw: Raw) -> TraceFrame:
         return cls(*raw)
