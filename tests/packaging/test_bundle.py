@@ -123,9 +123,8 @@ def test_install_upgrade_keeps_user_data_and_lays_down_a_read_only_trust_store(
         assert st.st_uid == 0 and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH), path
     # the installed store passes the real-adapter check (the demo package then fails its
     # chain: exit 1); one file made writable by others and the store is refused (exit 4)
-    package = home / "data" / "packages"
     run(app, home, "flash", "engine-1.1.0", "--dry-run")  # fills the package store
-    pkg = next(package.glob("engine-1.1.0.wspkg"))
+    pkg = home / "data" / "packages" / "engine-1.1.0.wspkg"
     real = ["--adapter", "pcan", "package", "verify", str(pkg), "--trust", str(trust)]
     verified = run(app, home, *real)
     assert verified.returncode == 1 and "other accounts" not in verified.stderr
