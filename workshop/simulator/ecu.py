@@ -39,6 +39,7 @@ class SimulatedEcu:
         self._running = threading.Event()
         self._stopped = threading.Event()  # wakes a reply that is waiting out its delay
         self._threads: list[threading.Thread] = []
+        self._held: bytes | None = None  # a late answer, sent before the next physical one
 
     @property
     def name(self) -> str:
@@ -104,6 +105,13 @@ class SimulatedEcu:
             request, functional = item
             if not self._powered() or self.faults.silent:
                 continue
+            late = self.faults.take_late_nrc(request[0]) if request else None
+            if late is not None:
+                self._held = late
+                continue
+            if self._held is not None and not functional:
+                self._stack.send(self._held)
+                self._held = None
             nrc = self.faults.injected_nrc(request[0]) if request else None
             replies = self.server.handle(request, functional, nrc)
             duration = self.faults.operation_duration(request[0]) if request else None

@@ -29,6 +29,9 @@ class FaultPlan:
       comes up in its bootloader); once.
     - set_conditions(battery_mv=, speed_kmh=, ignition=): what the programming-
       preconditions routine measures.
+    - late_nrc(sid, nrc): the next `sid` request (functional ones included, suppress bit
+      or not) is refused with `nrc`, but late: the refusal goes out only when the next
+      physical request has arrived, just before that request's own answer; once.
     """
 
     def __init__(self) -> None:
@@ -48,6 +51,7 @@ class FaultPlan:
         self._cut_after: tuple[int, float] | None = None
         self._boot_failure = False
         self._conditions = (12600, 0, True)
+        self._late: tuple[int, int] | None = None
 
     def drop_frame(self, n: int = 1) -> None:
         with self._lock:
@@ -103,6 +107,18 @@ class FaultPlan:
         self.lose_power(off_s)
         return left
 
+    def late_nrc(self, sid: int, nrc: int) -> None:
+        with self._lock:
+            self._late = (sid, nrc)
+
+    def take_late_nrc(self, sid: int) -> bytes | None:
+        """The late refusal for a `sid` request, if one is planned (then no longer)."""
+        with self._lock:
+            if self._late is None or self._late[0] != sid:
+                return None
+            nrc, self._late = self._late[1], None
+        return bytes([0x7F, sid, nrc])
+
     def fail_next_boot(self) -> None:
         self._boot_failure = True
 
@@ -137,6 +153,7 @@ class FaultPlan:
             self._durations.clear()
             self._cut_after = None
             self._boot_failure = False
+            self._late = None
         self._conditions = (12600, 0, True)
         self.pending_every = None
         self.silent = False

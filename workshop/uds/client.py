@@ -8,6 +8,7 @@ there is no overall cap unless the operation sets one (`operation_timeout`).
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -51,6 +52,7 @@ from workshop.uds.timing import (
 T = TypeVar("T")
 DEFAULT_SESSION, PROGRAMMING_SESSION, EXTENDED_SESSION = 1, 2, 3
 KEEPALIVE_PERIOD_S = 2.0
+log = logging.getLogger(__name__)
 
 
 class _RawDid(udsoncan.DidCodec):  # type: ignore[misc]
@@ -230,13 +232,25 @@ class EcuClient(ProgrammingServices):
                                      ) from exc
 
     def _stale_answer(self, response: Response) -> None:
-        if not response.positive:
-            self._report(f"{self.target.name} refused TesterPresent (0x3E): NRC "
-                         f"0x{response.code or 0:02X} {response.code_name}")
+        """A late answer to an earlier request, skipped by the client: logged, and reported
+        when it is a refusal (a positive answer to a functional TesterPresent is routine)."""
+        sid = response.service.request_id() if response.service is not None else 0
+        if response.positive:
+            log.log(logging.DEBUG if sid == 0x3E else logging.INFO,
+                    "%s: late positive answer to service 0x%02X skipped", self.target.name, sid)
+            return
+        nrc = f"NRC 0x{response.code or 0:02X} {response.code_name}"
+        if sid == 0x3E:
+            message = f"{self.target.name} refused TesterPresent (0x3E): {nrc}"
+        else:
+            message = (f"{self.target.name} sent a late answer to service 0x{sid:02X} ({nrc}); "
+                       "skipped, not taken as the answer to the request in progress")
+        log.warning("%s", message)
+        self._report(message, task="keepalive" if sid == 0x3E else "late answer")
 
-    def _report(self, message: str) -> None:
+    def _report(self, message: str, task: str = "keepalive") -> None:
         with suppress(Exception):  # a failing sink must not end the keep-alive
-            self.events(LinkProblem(task="keepalive", ecu=self.target.name, message=message))
+            self.events(LinkProblem(task=task, ecu=self.target.name, message=message))
 
     def _start_keepalive(self, period_s: float | None = None) -> None:
         if self._keepalive is not None:

@@ -1,7 +1,8 @@
 """ISO 14229-2 timing on top of udsoncan's client: P2 for the first answer, P2* after each
 0x78 (response pending), both from the ECU's 0x10 answer; no overall cap unless the
-operation sets one; a late answer to a suppressed keep-alive is skipped, never taken for the
-answer to the next request."""
+operation sets one; an answer to another service (a late refusal of a suppressed keep-alive
+or of a functional request, which ISO 14229-1 still allows) is reported and skipped, never
+taken for the answer to the request in progress."""
 
 from __future__ import annotations
 
@@ -10,14 +11,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from udsoncan import Request, Response, services
+from udsoncan import Request, Response
 from udsoncan.client import Client
 from udsoncan.connections import PythonIsoTpConnection
 from udsoncan.exceptions import (
     InvalidResponseException,
     NegativeResponseException,
     TimeoutException,
-    UnexpectedResponseException,
 )
 
 from workshop.transport.isotp_link import RoutedLink
@@ -40,8 +40,9 @@ class TimedClient(Client):  # type: ignore[misc]
     """udsoncan's client with the ISO 14229-2 timing described in the module docstring.
 
     udsoncan's own `send_request` has a fixed overall timeout and raises on an answer to
-    another service; here a late answer to a suppressed keep-alive (0x3E) is handed to
-    `on_stale` and skipped, so it can never be taken for the answer to the next request.
+    another service; here any answer to another service (e.g. `7F 28 22` after a functional
+    `28 81 01`) is handed to `on_stale` and skipped without restarting P2, so it can never
+    be taken for the answer to the request in progress.
     """
 
     def __init__(self, link: RoutedLink, config: dict[str, Any], p2_floor_s: float,
@@ -86,38 +87,39 @@ class TimedClient(Client):  # type: ignore[misc]
         if spr_used and not wait_nrc:
             return None
         wait_s = self.p2_s if timeout < 0 else timeout
+        end = time.monotonic() + wait_s
         pending = False
         while True:
-            response = self._next_response(wait_s, pending, quiet_ok=spr_used and not pending)
+            response = self._next_response(max(end - time.monotonic(), 0.0), wait_s, pending,
+                                           quiet_ok=spr_used and not pending)
             if response is None:
                 return None
             assert response.service is not None  # a valid response names its service
             if response.service.response_id() != request.service.response_id():
-                if response.service is services.TesterPresent:
-                    self.on_stale(response)
-                    continue
-                raise UnexpectedResponseException(
-                    response, f"answer to service 0x{response.service.request_id():02X} "
-                              f"while waiting for 0x{request.service.request_id():02X}")
+                self.on_stale(response)  # P2 keeps running: a stray answer is no answer
+                continue
             if not response.positive:
                 if response.code == RESPONSE_PENDING:
                     # ISO 14229-2: each 0x78 restarts the wait, now with P2*.
                     pending, wait_s = True, self.p2_star_s
+                    end = time.monotonic() + wait_s
                     continue
                 raise NegativeResponseException(response)
             response.original_request = request
             return None if spr_used else response
 
     def _discard_stale(self) -> None:
-        """Empty the receive queue before a request, reporting keep-alive refusals in it."""
+        """Empty the receive queue before a request, reporting the late answers in it."""
         while self.link.available():
             data = self.link.recv(block=False)
             response = Response.from_payload(bytes(data or b""))
-            if response.valid and response.service is services.TesterPresent:
+            if response.valid:
                 self.on_stale(response)
         self.conn.empty_rxqueue()
 
-    def _next_response(self, wait_s: float, pending: bool, quiet_ok: bool) -> Response | None:
+    def _next_response(self, wait_s: float, timer_s: float, pending: bool, quiet_ok: bool
+                       ) -> Response | None:
+        """The next answer within `wait_s` (what is left of the P2/P2* timer `timer_s`)."""
         limit_s: float | None = None
         if self.deadline is not None:
             end, limit = self.deadline
@@ -134,7 +136,7 @@ class TimedClient(Client):  # type: ignore[misc]
             if limit_s is not None:
                 raise OperationTimeout(limit_s, pending)
             raise TimeoutException(f"no answer within {'P2*' if pending else 'P2'} "
-                                   f"({wait_s:.3f} s)")
+                                   f"({timer_s:.3f} s)")
         response = Response.from_payload(payload)
         if not response.valid:
             raise InvalidResponseException(response)
