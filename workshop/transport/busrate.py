@@ -1,16 +1,34 @@
-"""On-wire time of CAN frames, and a shared simulated wire that serialises them.
+"""On-wire time of CAN frames and the ISO-TP ceiling of a bus, from each frame's real bits.
 
-Classic CAN: SOF..IFS is 47 bit-times + 8 per data byte for an 11-bit ID (111 for 8 bytes),
-67 + 8n for a 29-bit ID. Stuff bits are estimated as half the worst case (one per four bits
-of the stuffable region), since real payloads are neither all-alternating nor all-constant.
-CAN FD: arbitration (and ACK/EOF/IFS) at the nominal rate, control+data+CRC at the data rate.
+A frame's time is its bit count (stuff bits counted from its bits, `canbits`) over the bit
+rate; CAN FD with bit-rate switching sends ESI..CRC at the data rate. When the data is not
+known (estimates before a flash), the stuff bits are those of typical data: the mean over a
+fixed set of random frames, about 3 per classic 8-byte frame rather than the worst case.
 """
 
 from __future__ import annotations
 
-import threading
-import time
+import random
+import statistics
 from dataclasses import dataclass
+from functools import lru_cache
+
+import can
+
+from workshop.transport.canbits import FD_LENGTHS, FrameBits, frame_bits
+
+ISOTP_PADDING = 0xCC
+TYPICAL_SAMPLES = 64
+
+
+@lru_cache(maxsize=256)
+def _typical_bits(dlc_bytes: int, extended_id: bool, fd: bool, brs: bool) -> tuple[float, float]:
+    rng = random.Random(f"{dlc_bytes}-{extended_id}-{fd}-{brs}")
+    frames = [frame_bits(rng.getrandbits(29 if extended_id else 11), rng.randbytes(dlc_bytes),
+                         extended_id=extended_id, fd=fd, brs=brs)
+              for _ in range(TYPICAL_SAMPLES)]
+    return (statistics.fmean(f.nominal for f in frames),
+            statistics.fmean(f.data for f in frames))
 
 
 @dataclass(frozen=True)
@@ -18,67 +36,75 @@ class BusRateModel:
     bitrate: int = 500_000
     data_bitrate: int | None = None
 
+    def bits_time(self, bits: FrameBits) -> float:
+        return bits.nominal / self.bitrate + bits.data / (self.data_bitrate or self.bitrate)
+
+    def message_time(self, msg: can.Message) -> float:
+        """On-wire time of this very frame (SOF to the end of intermission)."""
+        return self.bits_time(frame_bits(msg.arbitration_id, bytes(msg.data),
+                                         extended_id=msg.is_extended_id, fd=msg.is_fd,
+                                         brs=msg.is_fd and msg.bitrate_switch))
+
     def frame_time(self, dlc_bytes: int, extended_id: bool, fd: bool = False,
                    brs: bool = False) -> float:
+        """On-wire time of a frame of this size with typical (random) ID and data."""
+        nominal, data = _typical_bits(dlc_bytes, extended_id, fd, brs)
+        return nominal / self.bitrate + data / (self.data_bitrate or self.bitrate)
+
+
+def isotp_frames(payload: bytes, *, fd: bool, padding: int | None = ISOTP_PADDING
+                 ) -> list[bytes]:
+    """The frame data ISO 15765-2 sends for `payload` (single frame, or first frame and
+    consecutive frames), padded as the links here pad them."""
+    size = 64 if fd else 8
+
+    def pad(frame: bytes) -> bytes:
+        if padding is None:
+            return frame
         if not fd:
-            stuffable = (54 if extended_id else 34) + 8 * dlc_bytes
-            bits = (67 if extended_id else 47) + 8 * dlc_bytes + (stuffable - 1) // 8
-            return bits / self.bitrate
-        nominal_bits = (48 if extended_id else 29) + 12  # arbitration + ACK/EOF/IFS
-        crc = 21 if dlc_bytes > 16 else 17
-        data_bits = 1 + 4 + 8 * dlc_bytes + crc + 5
-        data_bits += (data_bits - 1) // 8
-        data_rate = (self.data_bitrate or self.bitrate) if brs else self.bitrate
-        return nominal_bits / self.bitrate + data_bits / data_rate
+            return frame.ljust(8, bytes([padding]))
+        want = next(n for n in FD_LENGTHS if n >= max(len(frame), 8))
+        return frame.ljust(want, bytes([padding]))
+
+    n = len(payload)
+    if n <= 7:
+        return [pad(bytes([n]) + payload)]
+    if fd and n <= size - 2:
+        return [pad(bytes([0, n]) + payload)]
+    # Lengths past 4095 take the escape sequence (ISO 15765-2:2016).
+    first = (bytes([0x10 | n >> 8, n & 0xFF]) if n <= 4095
+             else bytes([0x10, 0]) + n.to_bytes(4, "big"))
+    take = size - len(first)
+    frames, rest, seq = [first + payload[:take]], payload[take:], 1
+    while rest:
+        frames.append(pad(bytes([0x20 | seq]) + rest[:size - 1]))
+        rest, seq = rest[size - 1:], (seq + 1) & 0xF
+    return frames
 
 
-SLACK_S = 0.002
+def isotp_ceiling_bps(model: BusRateModel, *, fd: bool, extended_id: bool,
+                      data: bytes | None = None, tx_id: int | None = None,
+                      rx_id: int | None = None) -> float:
+    """Payload bytes per second of one ISO-TP message carrying `data` (default: 4095 random
+    bytes) when its frames follow each other with no gap (STmin 0, block size 0: one flow
+    control frame): the most any ISO-TP transfer of that data can reach on this bus.
 
+    `tx_id`/`rx_id` are the sender's and the flow control's CAN IDs (their bits are stuffed
+    too); by default a tester's physical request and response IDs."""
+    if data is None:
+        data = random.Random("isotp-ceiling").randbytes(4095)
+    if tx_id is None:
+        tx_id = 0x18DA00F1 if extended_id else 0x7E0
+    if rx_id is None:
+        rx_id = 0x18DAF100 if extended_id else 0x7E8
+    brs = fd and model.data_bitrate is not None
 
-class SimulatedWire:
-    """One physical bus: frames occupy it one after another, like arbitration on a real bus."""
+    def wire(arbitration_id: int, frame: bytes) -> float:
+        return model.bits_time(frame_bits(arbitration_id, frame, extended_id=extended_id,
+                                          fd=fd, brs=brs))
 
-    def __init__(self, model: BusRateModel | None) -> None:
-        self.model = model
-        self.bus_off = False
-        self._lock = threading.Lock()
-        self._free_at = 0.0
-
-    def transmit(self, dlc_bytes: int, extended_id: bool, fd: bool, brs: bool) -> None:
-        """Block the sender until its frame would have left the wire."""
-        if self.model is None:
-            return
-        duration = self.model.frame_time(dlc_bytes, extended_id, fd, brs)
-        with self._lock:
-            start = max(time.perf_counter(), self._free_at)
-            self._free_at = start + duration
-            done = self._free_at
-        remaining = done - time.perf_counter()
-        # Sleeping per frame (a quarter of a millisecond at 500 kbit/s) costs more than the
-        # frame itself in wake-ups; let senders run ahead of the wire by at most SLACK_S and
-        # then wait, so the average rate is the model's and no frame is early by more.
-        if remaining > SLACK_S:
-            time.sleep(remaining)
-
-
-_wires: dict[str, SimulatedWire] = {}
-_wires_lock = threading.Lock()
-
-
-def wire_for(channel: str, model: BusRateModel | None = None) -> SimulatedWire:
-    """The wire shared by every simulated bus opened on `channel`."""
-    with _wires_lock:
-        wire = _wires.get(channel)
-        if wire is None:
-            wire = _wires[channel] = SimulatedWire(model)
-        elif model is not None:
-            wire.model = model
-        return wire
-
-
-def isotp_ceiling_bps(model: BusRateModel, *, fd: bool, extended_id: bool) -> float:
-    """Payload bytes per second of back-to-back consecutive frames (STmin 0, no flow-control
-    waits): the most any ISO-TP transfer can carry on this bus."""
-    if fd:
-        return 63 / model.frame_time(64, extended_id, fd=True, brs=model.data_bitrate is not None)
-    return 7 / model.frame_time(8, extended_id)
+    frames = isotp_frames(data, fd=fd)
+    seconds = sum(wire(tx_id, f) for f in frames)
+    if len(frames) > 1:  # the receiver's flow control after the first frame
+        seconds += wire(rx_id, bytes([0x30, 0, 0]).ljust(8, bytes([ISOTP_PADDING])))
+    return len(data) / seconds

@@ -1,13 +1,108 @@
-"""The `sim` adapter: python-can's virtual bus on a simulated wire (bus-rate model, bus-off)."""
+"""The `sim` adapter: python-can's virtual bus on a simulated wire (bus-rate model, bus-off).
+
+With a rate model, the wire carries one frame at a time, each for its own on-wire time
+(`BusRateModel.message_time`), and hands it to the other nodes when its last bit has left.
+Frames queued by senders follow each other without a gap, as a CAN controller sends the
+frames in its transmit buffer back to back. A sender may queue up to `TX_QUEUE_S` of frames
+ahead of the wire (a few dozen frames, as an adapter's transmit buffer holds; with a shorter
+queue Python's thread scheduling leaves the wire idle between frames) before its send
+blocks; it learns when its last frame has left from `wait_sent` (the transmit confirmation).
+"""
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from contextlib import suppress
 from typing import Any
 
 import can
 from can.interfaces.virtual import VirtualBus
 
-from workshop.transport.busrate import BusRateModel, wire_for
+from workshop.transport.busrate import BusRateModel
+
+TX_QUEUE_S = 0.010
+IDLE_EXIT_S = 1.0  # the wire's delivery thread ends after this long without frames
+
+Deliver = Callable[[can.Message], None]
+
+
+class SimulatedWire:
+    """One physical bus: frames occupy it one after another, like arbitration on a real bus
+    (first come, first sent, rather than lowest ID first)."""
+
+    def __init__(self, model: BusRateModel | None, tx_queue_s: float = TX_QUEUE_S) -> None:
+        self.model = model
+        self.tx_queue_s = tx_queue_s
+        self.bus_off = False
+        self._cond = threading.Condition()
+        self._queue: deque[tuple[float, Deliver, can.Message]] = deque()
+        self._free_at = 0.0
+        self._thread: threading.Thread | None = None
+
+    def transmit(self, msg: can.Message, deliver: Deliver) -> float:
+        """Queue `msg`; `deliver` hands it to the other nodes once it has left the wire.
+
+        Returns the perf_counter time at which its last bit leaves. Blocks the sender while
+        it is more than `tx_queue_s` ahead of the wire, as a full transmit queue does."""
+        model = self.model
+        if model is None:
+            deliver(msg)
+            return time.perf_counter()
+        duration = model.message_time(msg)
+        with self._cond:
+            start = max(time.perf_counter(), self._free_at)
+            end = self._free_at = start + duration
+            self._queue.append((end, deliver, msg))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="sim-wire",
+                                                 daemon=True)
+                self._thread.start()
+            self._cond.notify()
+        ahead = end - self.tx_queue_s - time.perf_counter()
+        if ahead > 0:
+            time.sleep(ahead)
+        return end
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                if not self._queue:
+                    self._cond.wait(IDLE_EXIT_S)
+                    if not self._queue:
+                        self._thread = None
+                        return
+                due = self._queue[0][0]
+            # Frames are queued in wire order, so the head stays the first one due.
+            delay = due - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            now = time.perf_counter()
+            ready = []
+            with self._cond:
+                while self._queue and self._queue[0][0] <= now:
+                    ready.append(self._queue.popleft())
+            for _end, deliver, msg in ready:
+                # The sender's bus may have been shut down while its frame was on the wire.
+                with suppress(can.CanError):
+                    deliver(msg)
+
+
+_wires: dict[str, SimulatedWire] = {}
+_wires_lock = threading.Lock()
+
+
+def wire_for(channel: str, model: BusRateModel | None = None) -> SimulatedWire:
+    """The wire shared by every simulated bus opened on `channel`."""
+    with _wires_lock:
+        wire = _wires.get(channel)
+        if wire is None:
+            wire = _wires[channel] = SimulatedWire(model)
+        elif model is not None:
+            wire.model = model
+        return wire
 
 
 class SimulatedBus(VirtualBus):  # type: ignore[misc]
@@ -19,9 +114,16 @@ class SimulatedBus(VirtualBus):  # type: ignore[misc]
         kwargs.pop("data_bitrate", None)
         super().__init__(channel=channel, **kwargs)
         self.wire = wire_for(channel, rate_model)
+        self._sent = threading.local()  # each sending thread's last frame's end
 
     def send(self, msg: can.Message, timeout: float | None = None) -> None:
         if self.wire.bus_off:
             raise can.CanOperationError("bus-off: the CAN controller stopped transmitting")
-        self.wire.transmit(len(msg.data), msg.is_extended_id, msg.is_fd, msg.bitrate_switch)
-        super().send(msg, timeout)
+        self._sent.end = self.wire.transmit(msg, lambda m: VirtualBus.send(self, m, timeout))
+
+    def wait_sent(self) -> None:
+        """Return once the last frame this thread sent has left the wire."""
+        end: float = getattr(self._sent, "end", 0.0)
+        delay = end - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
