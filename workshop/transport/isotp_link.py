@@ -11,7 +11,9 @@ import can
 import isotp
 
 from workshop.foundation.addressing import ADDRESSING_11BIT, ADDRESSING_29BIT_FIXED
+from workshop.transport.confirmation import N_AS_S, SendNotConfirmedError
 from workshop.transport.router import BusEndpoint
+from workshop.transport.simbus import SimulatedBus
 
 __all__ = ["ADDRESSING_11BIT", "ADDRESSING_29BIT_FIXED", "LinkAddress", "LinkParams", "open_link"]
 
@@ -76,18 +78,68 @@ def isotp_address(addr: LinkAddress, *, server: bool = False) -> isotp.Address:
 
 
 class RoutedLink(isotp.TransportLayer):  # type: ignore[misc]
-    """An ISO-TP link fed by a FrameRouter queue; `tx` may be swapped (fault injection)."""
+    """An ISO-TP link fed by a FrameRouter queue; `tx` may be swapped (fault injection).
+
+    A tester's link (not `server`) confirms its sends (`send_confirmed`, a ConfirmingLink):
+    can-isotp's blocking send, completed here only once the message's last frame has left
+    the wire. can-isotp itself completes a send when it hands the last frame to the bus, one
+    frame early, and on the simulated wire a frame may wait in the transmit queue; on a real
+    adapter, python-can's send returning is the confirmation there is.
+    """
 
     def __init__(self, endpoint: BusEndpoint, addr: LinkAddress, params: LinkParams,
                  server: bool, error_handler: Any) -> None:
         self.endpoint = endpoint
         self.tx: Any = endpoint.bus
+        self.server = server
         self._isotp_addr = isotp_address(addr, server=server)
         self._rx_key = (self._isotp_addr.get_rx_arbitration_id(), addr.extended_id)
         self._rx = endpoint.router.subscribe(*self._rx_key)
         self.tx_error: can.CanOperationError | None = None
+        self._unconfirmed: list[Any] = []  # sends whose last frame is about to leave
+        isotp_params = params.as_isotp()
+        isotp_params["blocking_send"] = not server
         super().__init__(rxfn=self._receive, txfn=self._transmit, address=self._isotp_addr,
-                         params=params.as_isotp(), error_handler=error_handler)
+                         params=isotp_params, error_handler=error_handler)
+
+    def send_confirmed(self, payload: bytes) -> None:
+        """Send `payload`; return once its last frame has left (ISO 15765-2 T_Data.con)."""
+        if self.server:
+            raise RuntimeError("an ECU's link does not wait for transmit confirmations")
+        size = 64 if self.params.can_fd else 8
+        frames = 1 + len(payload) // (size - 1)
+        try:
+            # Each frame has N_As to leave; the wait for flow control is can-isotp's own.
+            self.send(payload, send_timeout=N_AS_S * frames + self.params.rx_flowcontrol_timeout
+                      / 1000)
+        except isotp.BlockingSendFailure as exc:
+            self.stop_sending()  # a send that timed out must not go out later
+            why = f"the adapter cannot transmit: {self.tx_error}" if self.tx_error else (
+                "no flow control from the receiver, or the link stopped")
+            raise SendNotConfirmedError(f"request of {len(payload)} bytes not sent: {why}"
+                                        ) from exc
+
+    def _stop_sending(self, success: bool) -> None:
+        request = self.active_send_request
+        if success and request is not None:
+            # The last frame is handed out with this call: complete after it has left.
+            self._unconfirmed.append(request)
+            self.active_send_request = None
+        super()._stop_sending(success)
+
+    def _process_tx(self) -> Any:
+        report = super()._process_tx()
+        if report.msg is None and self._unconfirmed:
+            self._confirm()  # its last frame left in an earlier pass
+        return report
+
+    def _confirm(self) -> None:
+        sent = self.tx_error is None
+        if sent and isinstance(self.endpoint.bus, SimulatedBus):
+            self.endpoint.bus.wait_sent()
+        done, self._unconfirmed = self._unconfirmed, []
+        for request in done:
+            request.complete(sent)
 
     def _receive(self, timeout: float) -> isotp.CanMessage | None:
         try:
@@ -106,6 +158,8 @@ class RoutedLink(isotp.TransportLayer):  # type: ignore[misc]
             # Raised here it would kill the ISO-TP worker thread and the caller would only see
             # a timeout; keep it for the caller to report.
             self.tx_error = exc
+        if self._unconfirmed:
+            self._confirm()
 
     def _transmit_frame(self, msg: isotp.CanMessage) -> None:
         frame = can.Message(arbitration_id=msg.arbitration_id, data=msg.data,

@@ -13,14 +13,14 @@ from typing import Any
 
 from udsoncan import Request, Response
 from udsoncan.client import Client
-from udsoncan.connections import PythonIsoTpConnection
+from udsoncan.connections import BaseConnection, PythonIsoTpConnection
 from udsoncan.exceptions import (
     InvalidResponseException,
     NegativeResponseException,
     TimeoutException,
 )
 
-from workshop.transport.isotp_link import RoutedLink
+from workshop.transport.confirmation import ConfirmingLink, SendNotConfirmedError
 
 RESPONSE_PENDING = 0x78
 # ISO 14229-2 default P2*server_max, used until the ECU's 0x10 answer gives its own.
@@ -45,10 +45,14 @@ class TimedClient(Client):  # type: ignore[misc]
     be taken for the answer to the request in progress.
     """
 
-    def __init__(self, link: RoutedLink, config: dict[str, Any], p2_floor_s: float,
-                 on_stale: Callable[[Response], None]) -> None:
+    def __init__(self, link: ConfirmingLink, config: dict[str, Any], p2_floor_s: float,
+                 on_stale: Callable[[Response], None], conn: BaseConnection | None = None
+                 ) -> None:
+        """`link` sends with transmit confirmation and receives; `conn` is udsoncan's
+        connection over it (default: can-isotp's, for a RoutedLink)."""
         self.link = link
-        super().__init__(PythonIsoTpConnection(link), config=config)  # type: ignore[arg-type]
+        conn = conn or PythonIsoTpConnection(link)  # type: ignore[arg-type]
+        super().__init__(conn, config=config)  # type: ignore[arg-type]
         self.p2_floor_s = p2_floor_s
         self.p2_s = p2_floor_s
         self.p2_star_s = DEFAULT_P2_STAR_S + TIMING_MARGIN_S
@@ -82,8 +86,13 @@ class TimedClient(Client):  # type: ignore[misc]
         spr_used = bool(request.suppress_positive_response or spr_flag)
         spr = self.suppress_positive_response
         wait_nrc = spr.enabled and spr.wait_nrc
+        self.conn.check_connection_opened()
         self._discard_stale()
-        self.conn.send(payload)
+        try:
+            # ISO 14229-2: P2 runs from the transmit confirmation, not from the queueing.
+            self.link.send_confirmed(payload)
+        except SendNotConfirmedError as exc:
+            raise TimeoutException(str(exc)) from exc
         if spr_used and not wait_nrc:
             return None
         wait_s = self.p2_s if timeout < 0 else timeout
