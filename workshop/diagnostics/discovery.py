@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import can
 
+from workshop.transport.confirmation import confirm_sent
 from workshop.transport.errors import BusOffError
 from workshop.transport.isotp_link import functional_message, parse_single_frame
 from workshop.transport.router import BusEndpoint
@@ -70,6 +71,7 @@ class FunctionalRequest:
             try:
                 self.endpoint.bus.send(functional_message(self.functional_id, self.extended,
                                                           payload))
+                confirm_sent(self.endpoint.bus)  # the window opens when the request has left
             except can.CanOperationError as exc:
                 raise BusOffError(f"the adapter cannot transmit: {exc}",
                                   hint="check wiring, termination and the bitrate") from exc

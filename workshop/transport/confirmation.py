@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from typing import Protocol
 
+import can
+
 from workshop.transport.errors import TransportError
+from workshop.transport.simbus import SimulatedBus
 
 # ISO 15765-2 N_As: each frame must be confirmed by the CAN controller within 1 s.
 N_AS_S = 1.0
@@ -20,6 +23,16 @@ N_AS_S = 1.0
 class SendNotConfirmedError(TransportError):
     """The transport could not confirm that the request left (no flow control from the
     ECU, the adapter could not transmit, or the link was stopped)."""
+
+
+def confirm_sent(bus: can.BusABC) -> None:
+    """Return once the frames the calling thread sent on `bus` have left it.
+
+    The simulated wire says when; a real adapter gives python-can no transmit confirmation
+    short of an echo, and its `send` returning (the frame is in the adapter's hands) is the
+    closest there is."""
+    if isinstance(bus, SimulatedBus):
+        bus.wait_sent()
 
 
 class ConfirmingLink(Protocol):

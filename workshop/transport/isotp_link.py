@@ -11,9 +11,8 @@ import can
 import isotp
 
 from workshop.foundation.addressing import ADDRESSING_11BIT, ADDRESSING_29BIT_FIXED
-from workshop.transport.confirmation import N_AS_S, SendNotConfirmedError
+from workshop.transport.confirmation import N_AS_S, SendNotConfirmedError, confirm_sent
 from workshop.transport.router import BusEndpoint
-from workshop.transport.simbus import SimulatedBus
 
 __all__ = ["ADDRESSING_11BIT", "ADDRESSING_29BIT_FIXED", "LinkAddress", "LinkParams", "open_link"]
 
@@ -135,8 +134,8 @@ class RoutedLink(isotp.TransportLayer):  # type: ignore[misc]
 
     def _confirm(self) -> None:
         sent = self.tx_error is None
-        if sent and isinstance(self.endpoint.bus, SimulatedBus):
-            self.endpoint.bus.wait_sent()
+        if sent:
+            confirm_sent(self.endpoint.bus)
         done, self._unconfirmed = self._unconfirmed, []
         for request in done:
             request.complete(sent)
