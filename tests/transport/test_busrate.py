@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from workshop.transport.busrate import BusRateModel, isotp_ceiling_bps, isotp_frames
-from workshop.transport.canbits import CRC15_POLY, Stuffer, crc, frame_bits
+from workshop.transport.canbits import CRC15_POLY, crc, crc15, frame_bits, stuff_positions
 from workshop.transport.simbus import SimulatedWire
 
 
@@ -70,13 +70,32 @@ def test_crc15_matches_crccheck(data: bytes) -> None:
     assert crc(bits, CRC15_POLY, 15) == crccheck.Crc15Can.calc(data)
 
 
-@given(st.text(alphabet="01", max_size=200), st.integers(1, 199))
-def test_stuffing_fed_in_pieces_equals_stuffing_at_once(bits: str, cut: int) -> None:
-    whole, parts = Stuffer(), Stuffer()
-    whole.feed(bits)
-    parts.feed(bits[:cut])
-    parts.feed(bits[cut:])
-    assert parts.count == whole.count
+def stuffed_bit_by_bit(bits: str) -> list[int]:
+    """The stuffing rule applied one bit at a time, as a transmitter does."""
+    found, level, run = [], "", 0
+    for i, bit in enumerate(bits):
+        run = run + 1 if bit == level else 1
+        level = bit
+        if run == 5:
+            found.append(i)
+            level, run = ("1" if bit == "0" else "0"), 1  # the stuff bit starts a run
+    return found
+
+
+@given(st.text(alphabet="01", max_size=300))
+def test_stuff_positions_follow_the_rule_bit_by_bit(bits: str) -> None:
+    assert stuff_positions(bits) == stuffed_bit_by_bit(bits)
+
+
+def test_a_stuff_bit_counts_towards_the_next_run() -> None:
+    # 00000 -> stuff 1; then 1111 with the stuff bit makes five ones -> stuff 0.
+    assert stuff_positions("000001111") == [4, 8]
+
+
+@given(st.binary(min_size=1, max_size=16))
+def test_crc15_bytewise_equals_bitwise(data: bytes) -> None:
+    bits = "".join(f"{b:08b}" for b in data)[3:]  # not a whole number of bytes
+    assert crc15(bits) == crc(bits, CRC15_POLY, 15)
 
 
 @given(st.integers(0, 0x7FF), st.binary(max_size=8))

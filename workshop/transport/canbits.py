@@ -14,8 +14,8 @@ switching, SOF..BRS and CRC delimiter..IFS run at the nominal rate, ESI..CRC at 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from itertools import groupby
 
 CRC15_POLY = 0x4599
 # CRC delimiter, ACK slot, ACK delimiter, 7 bits end of frame, 3 bits intermission.
@@ -49,32 +49,42 @@ def crc(bits: str, poly: int, width: int, init: int = 0) -> int:
     return reg
 
 
-class Stuffer:
-    """Counts the stuff bits a transmitter inserts into a bit stream fed in pieces."""
+def _crc15_table() -> list[int]:
+    return [crc(format(byte, "08b"), CRC15_POLY, 15) for byte in range(256)]
 
-    def __init__(self) -> None:
-        self.count = 0
-        self._level = ""  # level of the last bit on the wire, stuff bits included
-        self._run = 0  # how many equal bits end the wire's stream
 
-    def feed(self, bits: str) -> int:
-        """Stuff bits inserted into `bits`; the run carries over from earlier pieces."""
-        added = 0
-        for level, group in groupby(bits):
-            n = sum(1 for _ in group)
-            before = self._run if level == self._level else 0
-            to_first = 5 - before
-            if n < to_first:
-                self._level, self._run = level, before + n
-                continue
-            stuffed = 1 + (n - to_first) // 5
-            rest = (n - to_first) % 5
-            added += stuffed
-            # The last stuff bit has the opposite level; bits after it start a new run.
-            self._level, self._run = (level, rest) if rest else (
-                "1" if level == "0" else "0", 1)
-        self.count += added
-        return added
+_CRC15 = _crc15_table()
+
+
+def crc15(bits: str) -> int:
+    """`crc(bits, CRC15_POLY, 15)` a byte at a time: with the initial value 0, leading zero
+    bits leave the register at 0, so the string is padded in front to whole bytes."""
+    reg = 0
+    for byte in int(bits, 2).to_bytes((len(bits) + 7) // 8, "big"):
+        reg = ((reg << 8) & 0x7FFF) ^ _CRC15[((reg >> 7) ^ byte) & 0xFF]
+    return reg
+
+
+# Only a run of four or more equal bits can lead to a stuff bit: five equal bits, or four
+# that follow a stuff bit of their level.
+_RUNS = re.compile(r"0{4,}|1{4,}")
+
+
+def stuff_positions(bits: str) -> list[int]:
+    """Indexes of the bits after which a transmitter inserts a stuff bit (one of the
+    opposite level after five equal bits, stuff bits included in the count)."""
+    found: list[int] = []
+    stuffed_at = -1  # index just past a run whose last bit was followed by a stuff bit
+    for run in _RUNS.finditer(bits):
+        start, end = run.span()
+        # A stuff bit ending the run before has this run's level and counts as its first.
+        at = start + (3 if start == stuffed_at else 4)
+        while at < end:
+            found.append(at)
+            at += 5
+        if found and found[-1] == end - 1:
+            stuffed_at = end
+    return found
 
 
 def _bits(value: int, width: int) -> str:
@@ -98,8 +108,8 @@ def frame_bits(arbitration_id: int, data: bytes, *, extended_id: bool, fd: bool 
             raise ValueError("a classic CAN frame carries at most 8 bytes")
         control = "00" + _bits(len(data), 4)  # IDE and r0 (base) or r1 and r0 (extended)
         head = _arbitration(arbitration_id, extended_id, "0") + control + payload
-        stuffed = head + _bits(crc(head, CRC15_POLY, 15), 15)
-        stuff = Stuffer().feed(stuffed)
+        stuffed = head + _bits(crc15(head), 15)
+        stuff = len(stuff_positions(stuffed))
         return FrameBits(len(stuffed) + stuff + TRAILER_BITS, 0, stuff)
     size = next((n for n in FD_LENGTHS if n >= len(data)), None)
     if size is None:
@@ -109,12 +119,14 @@ def frame_bits(arbitration_id: int, data: bytes, *, extended_id: bool, fd: bool 
     arbitration = (_arbitration(arbitration_id, extended_id, "0") +
                    ("" if extended_id else "0") + "10" + ("1" if brs else "0"))
     rest = "0" + _bits(FD_DLC[size], 4) + payload
-    stuffer = Stuffer()
-    stuff_arbitration, stuff_rest = stuffer.feed(arbitration), stuffer.feed(rest)
+    positions = stuff_positions(arbitration + rest)
+    # A stuff bit after BRS is counted with the arbitration: the rate switches after BRS.
+    stuff_arbitration = sum(1 for at in positions if at < len(arbitration))
+    stuff_rest = len(positions) - stuff_arbitration
     crc_len = 21 if size > 16 else 17
     fixed = 1 + (4 + crc_len) // 4
     nominal = len(arbitration) + stuff_arbitration + TRAILER_BITS
     switched = len(rest) + stuff_rest + 4 + crc_len + fixed
     if brs:
-        return FrameBits(nominal, switched, stuffer.count + fixed)
-    return FrameBits(nominal + switched, 0, stuffer.count + fixed)
+        return FrameBits(nominal, switched, len(positions) + fixed)
+    return FrameBits(nominal + switched, 0, len(positions) + fixed)
