@@ -5,6 +5,10 @@ Run: python benchmarks/scan.py [--runs N] [--fleet N]
 latency; the synthetic fleet has `--fleet` ECUs (default 200) of the same kind, generated
 here. Every frame takes its on-wire time on the shared simulated wire. Concurrent and
 sequential runs are interleaved, so load on the machine hits both alike.
+
+Lower bound of a concurrent scan: the slowest ECU's own chain of requests (identification,
+DTCs, their records: each waits for the one before), timed from its EcuStarted to its
+EcuFinished event in the sequential scan, where it has the bus to itself.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import threading
 import time
 from pathlib import Path
 
-from workshop.foundation.events import Event
+from workshop.foundation.events import EcuFinished, EcuStarted, Event
 from workshop.services import diagnose
 from workshop.services.connection import VehicleConnection
 from workshop.transport.adapters import AdapterConfig
@@ -43,39 +47,50 @@ def synthetic_vehicle(n: int, folder: Path) -> VehicleDefinition:
 
 
 def one_scan(vehicle: VehicleDefinition, concurrent: bool, run: int
-             ) -> tuple[float, float, int, int, int]:
+             ) -> tuple[float, float, int, int, int, float]:
+    """(scan s, wall s with discovery, ECUs answered, ECUs, peak threads, longest chain s)."""
     adapter = AdapterConfig(channel=f"bench-{vehicle.name}-{run}-{concurrent}",
                             bitrate=vehicle.bitrate, rate_model=True)
     with VehicleConnection(adapter, vehicle) as conn:
         base = threading.active_count()
         peak = [0]
+        started: dict[str, float] = {}
+        chains: dict[str, float] = {}
 
-        def sample(_: Event) -> None:
+        def sample(event: Event) -> None:
             peak[0] = max(peak[0], threading.active_count() - base)
+            if isinstance(event, EcuStarted):
+                started[event.ecu] = time.perf_counter()
+            elif isinstance(event, EcuFinished) and event.ecu in started:
+                chains[event.ecu] = time.perf_counter() - started[event.ecu]
 
         t0 = time.perf_counter()
         result = diagnose.scan(conn, concurrent=concurrent, discover=True, events=sample)
         wall = time.perf_counter() - t0  # with functional discovery
     answered = sum(1 for e in result.ecus if e.error is None)
-    return result.duration_s, wall, answered, len(result.ecus), peak[0]
+    return (result.duration_s, wall, answered, len(result.ecus), peak[0],
+            max(chains.values(), default=0.0))
 
 
 def bench(vehicle: VehicleDefinition, runs: int, label: str) -> None:
-    conc, seq, walls, peaks = [], [], [], []
+    conc, seq, walls, peaks, bounds = [], [], [], [], []
     for run in range(runs):  # interleaved
-        t, wall, ok, n, peak = one_scan(vehicle, True, run)
+        t, wall, ok, n, peak, _ = one_scan(vehicle, True, run)
         conc.append(t)
         walls.append(wall)
         peaks.append(peak)
         assert ok == n, f"concurrent scan: only {ok}/{n} ECUs answered"
-        t, _, ok, n, _ = one_scan(vehicle, False, run)
+        t, _, ok, n, _, chain = one_scan(vehicle, False, run)
         seq.append(t)
+        bounds.append(chain)
         assert ok == n, f"sequential scan: only {ok}/{n} ECUs answered"
     mc, ms = statistics.median(conc), statistics.median(seq)
-    mw = statistics.median(walls)
+    mw, mb = statistics.median(walls), statistics.median(bounds)
     print(f"{label}, {runs} runs")
     print(f"  concurrent scan : median {mc:6.2f} s  (runs: {', '.join(f'{x:.2f}' for x in conc)})")
     print(f"  sequential scan : median {ms:6.2f} s  (runs: {', '.join(f'{x:.2f}' for x in seq)})")
+    print(f"  lower bound     : median {mb:6.2f} s  (the slowest ECU's own chain of requests, "
+          f"alone on the bus); concurrent/bound {mc / mb:.2f}")
     print(f"  concurrent incl. functional discovery: median {mw:6.2f} s")
     print(f"  ratio sequential/concurrent: {ms / mc:5.1f}x")
     print(f"  tester threads during the concurrent scan: at most {max(peaks)}")

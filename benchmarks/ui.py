@@ -2,7 +2,8 @@
 
 Run: python benchmarks/ui.py [--seconds N]
   - the longest gap between two ticks of a 5 ms GUI timer while a 1 MiB image is flashed on
-    the simulator through the Update view (target < 50 ms);
+    the simulator through the Update view (target: never 50 ms or more, so the figure is
+    the worst of --runs runs, each run's own longest gap beside it);
   - the trace view fed at 4,500 and 10,000 frames/s for --seconds (default 60): frames the
     view took vs frames sent, rows kept, and the process's memory growth.
 Offscreen (QT_QPA_PLATFORM=offscreen); the machine is shared, so read medians and ratios.
@@ -143,9 +144,9 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as folder:
             stalls = sorted(flash_stall(Path(folder), run, rate_model)
                             for run in range(args.runs))
-        print(f"GUI stall during a 1 MiB flash, {label}: longest {stalls[len(stalls) // 2]:.0f} "
-              f"ms (median of {len(stalls)} runs: {', '.join(f'{s:.0f}' for s in stalls)} ms; "
-              "target < 50 ms)", flush=True)
+        print(f"GUI stall during a 1 MiB flash, {label}: worst {stalls[-1]:.0f} ms over "
+              f"{len(stalls)} runs (each run's longest: {', '.join(f'{s:.0f}' for s in stalls)} "
+              "ms; target: never >= 50 ms)", flush=True)
     if args.seconds <= 0:
         return 0
     for rate in (4500, 10000):
