@@ -134,7 +134,7 @@ class RoutedLink(isotp.TransportLayer):  # type: ignore[misc]
 
     def _confirm(self) -> None:
         sent = self.tx_error is None
-        if sent:
+        if sent and not self.server:  # nobody waits on an ECU's confirmation
             confirm_sent(self.endpoint.bus)
         done, self._unconfirmed = self._unconfirmed, []
         for request in done:
