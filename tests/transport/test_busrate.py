@@ -159,3 +159,15 @@ def test_queued_frames_leave_back_to_back() -> None:
         assert after - before == pytest.approx(model.message_time(frame))
     assert done.wait(10)
     assert delivered == [bytes(f.data) for f in frames]
+
+
+@given(st.integers(0, 0x7FF), st.binary(max_size=7))
+def test_another_byte_makes_a_longer_frame(can_id: int, data: bytes) -> None:
+    shorter = frame_bits(can_id, data, extended_id=False).total
+    # Eight more bits outweigh the stuff bits a different CRC can save (at most 4 in 15).
+    assert frame_bits(can_id, data + b"\x55", extended_id=False).total > shorter
+
+
+def test_29bit_frame_is_longer_than_11bit() -> None:
+    model = BusRateModel(500_000)
+    assert model.frame_time(8, True) > model.frame_time(8, False)
