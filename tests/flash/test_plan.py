@@ -23,8 +23,9 @@ def state(name: str, version: str = "1.0.0", hw: str | None = None, counter: int
 
 
 def inputs(*states: EcuState, **kw: object) -> PlanInputs:
+    image = [StoredRegion("ab" * 32, 0, 1, 0, 1)]
     defaults: dict[str, object] = {"baseline": BASELINE,
-                                   "previous_image": lambda ecu, v: [StoredRegion("ab" * 32, 0, 1, 0, 1)]}
+                                   "previous_image": lambda ecu, v: image}
     defaults.update(kw)
     return PlanInputs(DEMO, {s.name: s for s in states}, **defaults)  # type: ignore[arg-type]
 

@@ -4,10 +4,12 @@ log. They are found here and closed by whoever can ask the vehicle what really h
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workshop.audit.records import Record
-from workshop.audit.store import AuditLog
+
+if TYPE_CHECKING:  # the store imports verification, which lists open intents from here
+    from workshop.audit.store import AuditLog
 
 # Actions bracketed by intent_and_outcome whose intents must all be closed.
 BRACKETED = ("flash", "flash.ecu", "dtc.clear")
@@ -20,7 +22,8 @@ def open_intents(records: Iterable[Record], actions: Iterable[str] = BRACKETED
     intents: dict[int, Record] = {}
     closed: set[int] = set()
     for r in records:
-        if r.action not in wanted or not isinstance(r.details, Mapping):
+        if not isinstance(r.action, str) or r.action not in wanted \
+                or not isinstance(r.details, Mapping):
             continue
         phase = r.details.get("phase")
         if phase == "intent":
