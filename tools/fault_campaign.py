@@ -36,6 +36,7 @@ from workshop.flash.errors import NothingToResumeError  # noqa: E402
 from workshop.flash.result import EcuOutcome  # noqa: E402
 from workshop.packages.firmware import generate_image  # noqa: E402
 from workshop.services import audit_trail  # noqa: E402
+from workshop.services.baseline_check import package_store  # noqa: E402
 from workshop.services.connection import VehicleConnection  # noqa: E402
 from workshop.services.flash import prepare_flash, prepare_resume, run_flash  # noqa: E402
 from workshop.transport.adapters import AdapterConfig  # noqa: E402
@@ -80,6 +81,8 @@ def packages(folder: Path, ecu: str) -> tuple[Path, bytes, bytes]:
     old = build(folder / "old", f"{ecu.lower()}-old",
                 [Update(ecu, version="1.0.0", security_version=1)])
     verified(old)  # the image store learns 1.0.0: delta base and rollback image
+    # a rollback image counts only when a signed package in the package store vouches for it
+    shutil.copy(old, package_store() / old.name)
     new = build(folder / "new", f"{ecu.lower()}-new", [Update(ecu)],
                 delta_from=old if ecu == "ENGINE" else None)
     return new, _image(ecu, "1.0.0", start, 1), _image(ecu, "1.1.0", start, 2)
