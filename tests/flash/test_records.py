@@ -18,6 +18,7 @@ import pytest
 
 from tests.conftest import open_vehicle
 from tests.flash.helpers import DEMO_ECUS, Update, build, verified
+from tests.integration.test_cli import run_cli
 from workshop.audit import AuditLog, default_log_path
 from workshop.flash.errors import NothingToResumeError
 from workshop.flash.executor import package_sha256
@@ -183,6 +184,9 @@ def test_ecu_stranded_in_its_bootloader_without_any_record_is_named(
     with pytest.raises(StrandedEcuError, match=f"{SINGLE} of demo-car sit") as exc:
         prepare_resume(demo)
     assert exc.value.hint is not None and f"--ecu {SINGLE}" in exc.value.hint
+    cli = run_cli(tmp_path, "flash", "resume")  # never "all finished", exit 0
+    assert cli.returncode != 0 and "Traceback" not in cli.stderr
+    assert f"{SINGLE} of demo-car sit(s) in the bootloader" in cli.stdout + cli.stderr
 
 
 def test_symlinked_journal_folder_refuses_the_flash_before_any_write(
@@ -204,6 +208,9 @@ def test_symlinked_journal_folder_refuses_the_flash_before_any_write(
     assert list(elsewhere.iterdir()) == []
     with pytest.raises(JournalError, match="symbolic link"):
         prepare_resume(demo)
+    cli = run_cli(tmp_path, "flash", "resume")
+    assert cli.returncode != 0 and "Traceback" not in cli.stderr
+    assert "is a symbolic link, not a folder" in cli.stdout + cli.stderr
 
 
 def test_rollback_image_needs_a_signed_package_or_record(demo: VehicleConnection,
@@ -334,6 +341,8 @@ def test_kill_9_leaves_no_intent_open_and_the_next_run_says_what_the_ecu_runs(
     assert left.ok, left.problems
     assert {(i.action, i.ecu) for i in left.open_intents} == {("flash", "*"), ("flash.ecu",
                                                                                 SINGLE)}
+    cli = run_cli(tmp_path, "audit", "verify")
+    assert cli.returncode == 0 and "2 intent(s) without an outcome" in cli.stdout, cli.stdout
     conn = open_vehicle("demo-car")  # the next run, as a new process would open it
     try:
         (resume,) = prepare_resume(conn)
