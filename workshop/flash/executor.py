@@ -333,7 +333,7 @@ class Executor:
                              f"{why}; the ECU waits in its bootloader: run 'workshop flash "
                              "resume' to finish", "settle")
         self._forget(e.ecu)
-        if version == e.update.new_version and not e.resume and before != version:
+        if version == e.update.new_version and before != version:
             return f.outcome("success", before, version, f"{e.ecu} runs {version}")
         return f.outcome("failed", before, version, f"{why}; the ECU still runs {version}")
 

@@ -73,7 +73,9 @@ def signed_log(*, simulated: bool, trust_dir: Path | None = None) -> SignedLog:
     except AuditError as exc:
         return SignedLog([], [exc.message])
     allowed = _TRUSTED | ({SignerStatus.DEMO} if simulated else set())
-    return SignedLog([r for r in records if result.status_of(r.seq) in allowed],
+    wrong = {p.seq for p in result.problems}
+    return SignedLog([r for r in records
+                      if r.seq not in wrong and result.status_of(r.seq) in allowed],
                      [f"seq {p.seq}: {p.reason}" for p in result.problems])
 
 

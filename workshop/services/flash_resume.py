@@ -127,6 +127,12 @@ def resumable_flashes(conn: VehicleConnection, *, log: SignedLog | None = None
     JournalError / AuditRecordError for a journal that cannot be trusted, StrandedEcuError
     for an ECU in its bootloader that no signed record explains."""
     signed = log or signed_log(simulated=conn.adapter.is_simulated)
+    if signed.problems:
+        raise AuditRecordError(
+            "the audit log does not verify, and resume takes what it applies from it: "
+            + "; ".join(signed.problems[:3]),
+            hint="run 'workshop audit verify'; keep the log as evidence and move it aside: an "
+                 "ECU left in its bootloader is then named, to be flashed with its package")
     intents = signed.flash_intents(conn.vehicle.name)
     names = {e.name for e in conn.vehicle.ecus}
     found = []
