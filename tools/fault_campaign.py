@@ -25,6 +25,8 @@ import logging
 import os
 import random
 import shutil
+import signal
+import subprocess
 import sys
 import tempfile
 import threading
@@ -299,6 +301,57 @@ def run_case(seed: int, folder: Path) -> CaseResult:
                       _intents_open(), kind)
 
 
+# Steps at which a kill -9 of the tool lands (the first step whose name starts so).
+KILL_STEPS = ("fingerprint", "erase", "download", "check memory", "reset", "confirm version")
+
+
+def child_flash(pkg: str, ecu: str, at: str, vehicle: str) -> None:
+    """In a child process: flash, and stop dead at step `at` (the parent kills it there)."""
+    from workshop.foundation.events import EcuStep
+
+    def events(event: object) -> None:
+        if isinstance(event, EcuStep) and event.step.startswith(at):
+            print("at", event.step, flush=True)
+            threading.Event().wait()  # until kill -9
+
+    with VehicleConnection(AdapterConfig(channel=f"campaign-{uuid.uuid4()}"),
+                           load_vehicle(vehicle)) as conn:
+        prep = prepare_flash(conn, Path(pkg), only=[ecu],
+                             overrides={"rollback": "fault campaign"})
+        run_flash(conn, prep, events=events)
+    print("finished", flush=True)
+
+
+def run_kill_case(seed: int, folder: Path) -> CaseResult:
+    """kill -9 of the tool at a step; the next run must close the open intents with what the
+    ECU runs (consistent with the truth then), and the resume must end in the truth."""
+    fresh_vehicle_state()
+    rng = random.Random(seed)
+    ecu, at = rng.choice(ECUS), rng.choice(KILL_STEPS)
+    new_pkg, old, new = packages(folder, ecu)
+    vehicle = bench_vehicle(folder)
+    child = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--child",
+                              str(new_pkg), ecu, at, str(vehicle)], stdout=subprocess.PIPE,
+                             text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        assert child.stdout is not None
+        line = child.stdout.readline().strip()
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=60)
+    with VehicleConnection(AdapterConfig(channel=f"campaign-{uuid.uuid4()}"),
+                           load_vehicle(vehicle)) as conn:
+        before = truth(conn, ecu, old, new)
+        resumed, _ = resume_all(conn, False)  # closes the open intents first
+        closed = _last_ecu_outcome(ecu) or "none"
+        final = truth(conn, ecu, old, new)
+    wrong = (closed not in CONSISTENT or before not in CONSISTENT[closed]
+             or (resumed == "success") != (final == "new"))
+    return CaseResult(seed, ecu, "auto", f"kill@{at}", closed, resumed,
+                      final not in ("new", "old"), wrong, not _audit_ok(),
+                      f"{line}; the ECU ran {before}, then {final}", _intents_open())
+
+
 def _describe(o: EcuOutcome) -> str:
     return f"{o.outcome}: {o.detail}"[:160]
 
@@ -307,25 +360,33 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=100)
     ap.add_argument("--first", type=int, default=0)
+    ap.add_argument("--kill", type=int, default=0,
+                    help="also this many kill -9 cases (a process each), from seed --first")
+    ap.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.child:
+        child_flash(*args.child)
+        return 0
     logging.disable(logging.WARNING)  # udsoncan logs every NRC; the figures are the output
     counts: Counter[str] = Counter()
     bad: list[CaseResult] = []
     started = time.monotonic()
     home = tempfile.TemporaryDirectory()
     os.environ["WORKSHOP_HOME"] = home.name
-    for seed in range(args.first, args.first + args.seeds):
+    cases = [(run_case, s) for s in range(args.first, args.first + args.seeds)]
+    cases += [(run_kill_case, s) for s in range(args.first, args.first + args.kill)]
+    for n, (run, seed) in enumerate(cases):
         with tempfile.TemporaryDirectory() as tmp:
-            r = run_case(seed, Path(tmp))
+            r = run(seed, Path(tmp))
         counts[f"{r.fault}/{r.outcome}" + (f"->{r.journal} journal->{r.resumed}"
                                             if r.resumed else "")] += 1
         if r.bad:
             bad.append(r)
             print(f"seed {seed}: BAD {r}", flush=True)
-        if (seed - args.first + 1) % 100 == 0:
-            print(f"{seed - args.first + 1} runs, {len(bad)} bad", flush=True)
+        if (n + 1) % 100 == 0:
+            print(f"{n + 1} runs, {len(bad)} bad", flush=True)
     home.cleanup()
-    print(f"{args.seeds} runs in {time.monotonic() - started:.0f} s")
+    print(f"{len(cases)} runs in {time.monotonic() - started:.0f} s")
     for key, n in sorted(counts.items()):
         print(f"  {key:<40} {n}")
     print(f"bricked: {sum(r.bricked for r in bad)}")

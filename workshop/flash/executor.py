@@ -24,7 +24,7 @@ from workshop.flash.ecu_flash import EcuFlash, StepError
 from workshop.flash.errors import PlanBlockedError
 from workshop.flash.events import TASK, FlashOverall
 from workshop.flash.plan import EcuPlan, FlashPlan, RegionTransfer
-from workshop.flash.result import EcuOutcome, FlashResult
+from workshop.flash.result import SEVERITY, EcuOutcome, FlashResult
 from workshop.foundation.errors import WorkshopError
 from workshop.foundation.events import CancelToken, EcuFinished, EcuStarted, EventSink
 from workshop.packages import images
@@ -115,6 +115,8 @@ class Executor:
                 intent.result = result.to_json()
                 # the ECUs' outcome, worst first: never "success" unless every ECU confirmed
                 intent.outcome = result.worst
+                if len(result.ecus) < len(self.plan.ecus):  # stopped by an error midway
+                    intent.outcome = max(intent.outcome, "failed", key=SEVERITY.__getitem__)
         return result
 
     def _run(self, outcomes: dict[str, EcuOutcome]) -> None:
@@ -253,7 +255,10 @@ class Executor:
                                              "to": e.update.new_version, "mode": e.mode,
                                              "flash_seq": self._flash_seq}
                                     ) as intent:
-                o = self._program(f)
+                try:
+                    o = self._program(f)
+                except Exception as exc:  # a defect must still end in the ECU's real state,
+                    o = self._settle(f, f"internal error: {exc!r}")  # and be recorded as such
                 intent.result = o.to_json()
                 if o.outcome == "success":  # signed proof of what the ECU runs (rollback)
                     intent.result["regions"] = [_region_json(t) for t in e.transfers]
