@@ -192,10 +192,11 @@ def _audit_ok() -> bool:
     return bool(intents) and intents <= outcomes
 
 
-def _last_ecu_outcome(ecu: str) -> str | None:
+def _last_ecu_outcome(ecu: str, *, found_after_interruption: bool = False) -> str | None:
     records, _ = audit_trail.recent_records(100000)
     found = [r.details.get("outcome") for r in records if r.action == "flash.ecu"
-             and r.ecu == ecu and r.details.get("phase") == "outcome"]
+             and r.ecu == ecu and r.details.get("phase") == "outcome"
+             and (r.details.get("found_after_interruption") or not found_after_interruption)]
     return str(found[-1]) if found else None
 
 
@@ -343,7 +344,7 @@ def run_kill_case(seed: int, folder: Path) -> CaseResult:
                            load_vehicle(vehicle)) as conn:
         before = truth(conn, ecu, old, new)
         resumed, _ = resume_all(conn, False)  # closes the open intents first
-        closed = _last_ecu_outcome(ecu) or "none"
+        closed = _last_ecu_outcome(ecu, found_after_interruption=True) or "none"
         final = truth(conn, ecu, old, new)
     wrong = (closed not in CONSISTENT or before not in CONSISTENT[closed]
              or (resumed == "success") != (final == "new"))

@@ -23,7 +23,7 @@ def test_fault_leaves_a_bootable_ecu_a_true_verdict_and_a_complete_audit(
         assert r.outcome == "rolled_back", r
 
 
-@pytest.mark.parametrize("seed", [2])
+@pytest.mark.parametrize("seed", [0])  # BODY (single bank), killed at its memory check
 def test_kill_9_of_the_tool_leaves_no_open_intent_and_a_true_record(seed: int,
                                                                      tmp_path: Path) -> None:
     """One kill -9 case of the campaign (a child process each; the script runs many)."""
