@@ -293,6 +293,8 @@ def test_one_flash_per_vehicle_across_processes(demo: VehicleConnection,
         assert f"process {child.pid}" in exc.value.message
         assert "first-tech" in exc.value.message and "flash pkg-a" in exc.value.message
         assert sim.ecus[SINGLE].flash.write_count == writes
+        with pytest.raises(FlashBusyError):  # its ECU is in the bootloader on purpose
+            prepare_resume(demo)
     finally:
         child.send_signal(signal.SIGKILL)  # a crashed holder: the OS drops its lock
         child.wait(timeout=30)

@@ -115,8 +115,8 @@ def prepare_flash(conn: VehicleConnection, package: Path, *, trust_dir: Path | N
         if name in names:
             states[name], dtcs[name] = read_state(conn, conn.vehicle.ecu(name))
     baseline, why = _baseline(conn, trust, baseline_path)
-    rollback_images = RollbackImages(trust, signed_log(simulated=conn.adapter.is_simulated,
-                                                       trust_dir=trust_dir))
+    rollback_images = RollbackImages(trust, lambda: signed_log(
+        simulated=conn.adapter.is_simulated, trust_dir=trust_dir))
     plan = make_plan(report.package, PlanInputs(
         conn.vehicle, states, baseline, why,
         BusRateModel(conn.adapter.bitrate, conn.adapter.data_bitrate), conn.adapter.fd, mode,

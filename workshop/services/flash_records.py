@@ -10,7 +10,7 @@ their hashes. Intents left without an outcome by a crash are closed here, by ask
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -85,10 +85,18 @@ class RollbackImages:
     """`previous_image` for the plan: the images of (ECU, version), their hashes proven by
     a signed source. `refused` keeps, in words, why an image the index names is not used."""
 
-    def __init__(self, trust: TrustStore, log: SignedLog) -> None:
-        self.trust, self.log = trust, log
+    def __init__(self, trust: TrustStore, log: Callable[[], SignedLog]) -> None:
+        self.trust, self._read_log = trust, log
         self.refused: dict[str, str] = {}
         self._packages: list[tuple[str, Any]] | None = None
+        self._log: SignedLog | None = None
+
+    @property
+    def log(self) -> SignedLog:
+        """Read and verified on first use: a flash of A/B ECUs only never needs it."""
+        if self._log is None:
+            self._log = self._read_log()
+        return self._log
 
     def _signed_packages(self) -> list[tuple[str, Any]]:
         if self._packages is None:
@@ -148,6 +156,19 @@ def _record_regions(r: Record, version: str) -> list[images.StoredRegion] | None
 
 
 # -- intents a crash left open ----------------------------------------------------------------
+
+def has_open_flash_intents(vehicle: str) -> bool:
+    """Read-only look for intents to close (so no key is unlocked when there are none)."""
+    path = default_log_path()
+    if not path.exists():
+        return False
+    try:
+        with AuditLog.open(path, None) as log:
+            return any(r.action == "flash.ecu" or _request(r).get("vehicle") == vehicle
+                       for r in open_intents(log.records(), ("flash", "flash.ecu")))
+    except AuditError:
+        return False
+
 
 def close_interrupted(conn: VehicleConnection, log: AuditLog, technician: str) -> list[int]:
     """Close this vehicle's flash intents that have no outcome by asking each ECU what it

@@ -29,6 +29,7 @@ from workshop.services.flash_records import (
     AuditRecordError,
     SignedLog,
     close_interrupted,
+    has_open_flash_intents,
     signed_log,
 )
 from workshop.services.identity import PassphraseSource, terminal_passphrase
@@ -181,11 +182,14 @@ def prepare_resume(conn: VehicleConnection, *, trust_dir: Path | None = None,
     from workshop.services.flash import prepare_flash  # services.flash re-exports this module
 
     who = technician()
-    with open_audit_log(simulated=conn.adapter.is_simulated, ask=ask) as log, \
-            vehicle_flash_lock(conn.vehicle.name, technician=who, what="flash resume"):
-        close_interrupted(conn, log, who)
-    pending = resumable_flashes(conn, log=signed_log(simulated=conn.adapter.is_simulated,
-                                                     trust_dir=trust_dir))
+    # held while the journals are read and judged: a flash running in another process keeps
+    # its ECU in the bootloader on purpose, and must not be taken for an interrupted one
+    with vehicle_flash_lock(conn.vehicle.name, technician=who, what="flash resume"):
+        if has_open_flash_intents(conn.vehicle.name):  # a crashed run's intents: closed
+            with open_audit_log(simulated=conn.adapter.is_simulated, ask=ask) as log:
+                close_interrupted(conn, log, who)
+        pending = resumable_flashes(conn, log=signed_log(simulated=conn.adapter.is_simulated,
+                                                         trust_dir=trust_dir))
     if not pending:
         raise NothingToResumeError(f"no interrupted flash on {conn.vehicle.name}",
                                    hint="every flash this tool started here has finished")
