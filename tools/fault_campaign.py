@@ -346,8 +346,9 @@ def run_kill_case(seed: int, folder: Path) -> CaseResult:
         resumed, _ = resume_all(conn, False)  # closes the open intents first
         closed = _last_ecu_outcome(ecu, found_after_interruption=True) or "none"
         final = truth(conn, ecu, old, new)
+    verdict = closed if resumed in ("nothing to resume", "none") else resumed
     wrong = (closed not in CONSISTENT or before not in CONSISTENT[closed]
-             or (resumed == "success") != (final == "new"))
+             or verdict not in CONSISTENT or final not in CONSISTENT[verdict])
     return CaseResult(seed, ecu, "auto", f"kill@{at}", closed, resumed,
                       final not in ("new", "old"), wrong, not _audit_ok(),
                       f"{line}; the ECU ran {before}, then {final}", _intents_open())
