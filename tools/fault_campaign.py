@@ -8,7 +8,9 @@ For every run it checks what matters to a workshop:
 - audit lost: the audit log does not verify, or lacks the flash's intent or outcome;
 - intents open: an intent record left without its outcome after the case;
 - the ECU's outcome record disagrees with the verdict (counted as verdict != truth).
-When a flash ends resumable, the journal is kept, edited, deleted or replaced by a symlinked
+Every odd seed first edits the image store's index to name a placed, unsigned file as the
+ECU's 1.0.0 (a rollback must use the image a signed package vouches for). When a flash ends
+resumable, the journal is kept, edited, deleted or replaced by a symlinked
 folder before the resume (JOURNAL_FAULTS): an edited or symlinked journal must be refused,
 and after it is moved aside (what the refusal tells the technician) the resume must still
 find the ECU from the signed audit record.
@@ -224,6 +226,15 @@ def tamper_journal(kind: str, ecu: str, folder: Path) -> bool:
     return False
 
 
+def edit_index(ecu: str) -> None:
+    from workshop.packages import images
+
+    placed = b"placed, unsigned code " * 400
+    start = DEMO_ECUS[ecu][2]
+    images.remember_version(ecu, "1.0.0", [images.StoredRegion(
+        images.put_image(placed), start, len(placed), start, 8192)])
+
+
 def resume_all(conn: VehicleConnection, must_refuse: bool) -> tuple[str, bool]:
     """(what the resume ended in, whether a refusal went wrong)."""
     refused = False
@@ -267,6 +278,8 @@ def run_case(seed: int, folder: Path) -> CaseResult:
     fault = FAULTS[seed % len(FAULTS)]
     mode = rng.choice(("plain", "lz4", "bsdiff4") if ecu == "ENGINE" else ("plain", "lz4"))
     new_pkg, old, new = packages(folder, ecu)
+    if seed % 2:  # the index names a placed, unsigned file as 1.0.0: rollback must not use it
+        edit_index(ecu)
     vehicle = load_vehicle(bench_vehicle(folder))
     adapter = AdapterConfig(channel=f"campaign-{uuid.uuid4()}")
     resumed: str | None = None

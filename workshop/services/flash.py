@@ -4,6 +4,9 @@ and find and finish interrupted flashes.
 Nothing reaches an ECU before `prepare` has verified the package (signature, chain, expiry,
 payload hashes) against the trust store this adapter is allowed (services.trust_policy) and
 the plan has checked target, hardware, version, anti-rollback, baseline and transfer mode.
+A run holds the vehicle's flash lock (flash.lock: one flash per vehicle across processes) and
+first closes what a crashed earlier run left open (services.flash_records); resume is in
+services.flash_resume.
 """
 
 from __future__ import annotations
