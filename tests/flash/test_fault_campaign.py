@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.fault_campaign import FAULTS, run_case
+from tools.fault_campaign import FAULTS, run_case, run_kill_case
 
 
 @pytest.mark.parametrize("seed", range(2 * len(FAULTS)))
@@ -21,3 +21,12 @@ def test_fault_leaves_a_bootable_ecu_a_true_verdict_and_a_complete_audit(
         assert r.outcome in ("resumable", "failed", "success") and r.resumed in (None, "success")
     if r.fault == "fail_boot":
         assert r.outcome == "rolled_back", r
+
+
+@pytest.mark.parametrize("seed", [0])  # BODY (single bank), killed at its memory check
+def test_kill_9_of_the_tool_leaves_no_open_intent_and_a_true_record(seed: int,
+                                                                     tmp_path: Path) -> None:
+    """One kill -9 case of the campaign (a child process each; the script runs many)."""
+    r = run_kill_case(seed, tmp_path)
+    assert r.detail.startswith("at "), r  # the child reached the step and was killed there
+    assert not r.bricked and not r.verdict_wrong and not r.audit_lost and not r.intents_open, r

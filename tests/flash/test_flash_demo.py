@@ -3,11 +3,13 @@ package image byte for byte."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
 from tests.flash.helpers import DEMO_ECUS, Update, build, verified
+from workshop.services.baseline_check import package_store
 from workshop.services.connection import VehicleConnection
 from workshop.services.flash import prepare_flash, run_flash
 
@@ -93,6 +95,8 @@ def test_failed_confirmation_reflashes_single_bank_from_the_image_store(
     assert sim is not None
     old = build(tmp_path / "old", "old", [Update(SINGLE, version="1.0.0", security_version=1)])
     verified(old)
+    # a rollback image counts only when a signed package in the package store vouches for it
+    shutil.copy(old, package_store() / old.name)
     old_image = image_of(old, SINGLE)
     assert sim.ecus[SINGLE].flash.active_image(DEMO_ECUS[SINGLE][2], 8192) == old_image
     pkg = build(tmp_path / "new", "new", [Update(SINGLE)])

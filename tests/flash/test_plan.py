@@ -7,6 +7,7 @@ from pathlib import Path
 from tests.flash.helpers import Update, build, verified
 from workshop.flash.plan import EcuState, PlanInputs, make_plan
 from workshop.packages.baseline import Approved, Baseline
+from workshop.packages.images import StoredRegion
 from workshop.vehicles import load_vehicle
 
 DEMO = load_vehicle("demo-car")
@@ -22,8 +23,9 @@ def state(name: str, version: str = "1.0.0", hw: str | None = None, counter: int
 
 
 def inputs(*states: EcuState, **kw: object) -> PlanInputs:
+    image = [StoredRegion("ab" * 32, 0, 1, 0, 1)]
     defaults: dict[str, object] = {"baseline": BASELINE,
-                                   "previous_image": lambda ecu, v: "ab" * 32}
+                                   "previous_image": lambda ecu, v: image}
     defaults.update(kw)
     return PlanInputs(DEMO, {s.name: s for s in states}, **defaults)  # type: ignore[arg-type]
 

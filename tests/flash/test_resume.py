@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import unique_adapter
 from tests.flash.helpers import DEMO_ECUS, Update, build, verified
 from workshop.flash import journal
 from workshop.services.connection import VehicleConnection
 from workshop.services.flash import prepare_flash, prepare_resume, resumable_flashes, run_flash
-from workshop.vehicles import load_vehicle
 
 SINGLE, AB = "BODY", "ENGINE"
 
@@ -55,32 +53,4 @@ def test_power_loss_on_ab_keeps_the_old_image_running(demo: VehicleConnection,
     assert sim.ecus[AB].flash.active_image(DEMO_ECUS[AB][2], 8192) == old
 
 
-def test_crash_of_the_tool_is_found_by_the_next_process(tmp_path: Path) -> None:
-    """The tool dies after erasing (simulated by closing everything without an outcome);
-    a new connection, as a new process would open, finds the ECU in its bootloader."""
-    vehicle = load_vehicle("demo-car")
-    pkg = build(tmp_path, "new", [Update(SINGLE)])
-    with VehicleConnection(unique_adapter(), vehicle) as conn:
-        prep = prepare_flash(conn, pkg, only=[SINGLE], overrides={"rollback": "test"})
-        assert prep.plan is not None
-        e = prep.plan.ecu(SINGLE)
-        from workshop.flash.codec import fingerprint
-        from workshop.flash.journal import JournalEntry
-        fp = fingerprint("tester", prep.package_sha256)
-        journal.write(JournalEntry("demo-car", SINGLE, str(pkg), prep.package_sha256, "new",
-                                   "1.0.0", "1.1.0", fp.hex(), "programming", "now",
-                                   {"rollback": "test"}))
-        with conn.client(SINGLE) as ecu:  # what the dead process had done on the bus
-            ecu.change_session(3)
-            ecu.change_session(2)
-            ecu.unlock(e.profile.security_level)
-            ecu.write_did(e.profile.fingerprint_did, fp)
-            r = e.update.regions[0]
-            from workshop.flash.codec import erase_args
-            ecu.routine(e.profile.erase.id, 1, erase_args(e.profile.erase, e.definition, r))
-    with VehicleConnection(unique_adapter(), vehicle) as conn:  # the next run
-        found = resumable_flashes(conn)
-        assert [(i.entry.ecu, i.reason) for i in found] == [
-            (SINGLE, "the ECU waits in its bootloader")]
-        result = run_flash(conn, prepare_resume(conn)[0])
-        assert result.ok, result.to_json()
+# The crash of the tool itself (kill -9 at a step) is tested in test_records.py.

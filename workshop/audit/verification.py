@@ -15,6 +15,7 @@ from enum import StrEnum
 from cryptography import x509
 
 from workshop.audit.errors import AuditError, AuditTamperedError
+from workshop.audit.intents import open_intents
 from workshop.audit.records import GENESIS_HASH, Checkpoint, Record, record_signed_bytes
 from workshop.audit.signing import (
     certificate_key,
@@ -75,6 +76,8 @@ class VerifyResult:
     notes: list[str] = field(default_factory=list)
     signers: dict[str, SignerInfo] = field(default_factory=dict)
     record_signers: dict[int, str] = field(default_factory=dict)  # seq -> fingerprint
+    # intents with no outcome record: a crash (kill -9) of the action, or it is still running
+    open_intents: list[OpenIntent] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -95,7 +98,18 @@ class VerifyResult:
                 "chain_checked": self.chain_checked,
                 "signers": [s.to_json() for s in self.signers.values()],
                 "problems": [{"seq": p.seq, "reason": p.reason} for p in self.problems],
-                "notes": list(self.notes)}
+                "notes": list(self.notes),
+                "open_intents": [{"seq": i.seq, "action": i.action, "ecu": i.ecu,
+                                  "vin": i.vin, "time": i.time} for i in self.open_intents]}
+
+
+@dataclass(frozen=True)
+class OpenIntent:
+    seq: int
+    action: str
+    ecu: str | None
+    vin: str | None
+    time: str
 
 
 @dataclass(frozen=True)
@@ -190,7 +204,9 @@ def verify_chain(records: Iterable[Record], checkpoint: Checkpoint | None,
     result = walk.result
     expected_seq, prev_hash = 1, GENESIS_HASH
     hashes: dict[int, str] = {}
+    seen: list[Record] = []
     for rec in records:
+        seen.append(rec)
         result.records += 1
         reason = None
         if not isinstance(rec.seq, int) or isinstance(rec.seq, bool):
@@ -236,6 +252,8 @@ def verify_chain(records: Iterable[Record], checkpoint: Checkpoint | None,
     _check_checkpoint(walk, checkpoint, hashes, log_id, top, require_installation_head)
     if head is not None:
         _check_head(walk, head, hashes, log_id, top, require_installation_head)
+    result.open_intents = [OpenIntent(r.seq, str(r.action), r.ecu, r.vin, str(r.time))
+                           for r in open_intents(r for r in seen if isinstance(r.seq, int))]
     return result
 
 

@@ -70,6 +70,13 @@ def _report(result: VerifyResult) -> None:
               "certified records of a real vehicle")
     for note in result.notes:
         print(f"note: {note}")
+    if result.open_intents:
+        print(f"{len(result.open_intents)} intent(s) without an outcome (the action was "
+              "interrupted, or is running now); the next flash or 'workshop flash resume' "
+              "on that vehicle closes them by asking its ECUs:")
+        for i in result.open_intents:
+            print(f"  seq {i.seq}: {i.action} {i.ecu or ''} at {i.time}"
+                  + (f", VIN {i.vin}" if i.vin else ""))
 
 
 def _export(args: argparse.Namespace) -> int:

@@ -211,10 +211,10 @@ class EcuFlash:
                 if codec.routine_status(answer) != 0:
                     raise StepError(f"{self.plan.ecu}: the previous bank holds no valid image")
             return self.reset_and_confirm(version_before)
-        stored = images.version_images(self.plan.ecu, version_before or "")
-        if stored is None:
-            raise StepError(f"no image of {version_before} for {self.plan.ecu} in the local "
-                            "image store")
+        stored = self.plan.rollback_images  # hashes proven by a signed package or record
+        if not stored:
+            raise StepError(f"no proven image of {version_before} for {self.plan.ecu} in the "
+                            "local image store")
         transfers, data = [], {}
         for i, s in enumerate(stored):
             region = Region(s.address, s.length, s.erase_address, s.erase_length, s.sha256,

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from workshop.audit.bracket import intent_and_outcome
 from workshop.audit.store import AuditLog
@@ -23,8 +23,8 @@ from workshop.flash.bus import FlashBus
 from workshop.flash.ecu_flash import EcuFlash, StepError
 from workshop.flash.errors import PlanBlockedError
 from workshop.flash.events import TASK, FlashOverall
-from workshop.flash.plan import EcuPlan, FlashPlan
-from workshop.flash.result import EcuOutcome, FlashResult
+from workshop.flash.plan import EcuPlan, FlashPlan, RegionTransfer
+from workshop.flash.result import SEVERITY, EcuOutcome, FlashResult
 from workshop.foundation.errors import WorkshopError
 from workshop.foundation.events import CancelToken, EcuFinished, EcuStarted, EventSink
 from workshop.packages import images
@@ -46,6 +46,8 @@ class FlashJob:
     technician: str
     vin: str | None
     dtcs_before: Mapping[str, list[str] | None]
+    # ECU -> seq of the signed flash intent this run resumes (its DTCs and overrides apply)
+    resume_of: Mapping[str, int] = field(default_factory=dict)
 
 
 def package_sha256(path: str) -> str:
@@ -65,6 +67,7 @@ class Executor:
         self._audit_lock = threading.Lock()
         self._finished = 0
         self._keepalive_stop = threading.Event()
+        self._flash_seq: int | None = None
 
     def audit(self, ecu: str | None, action: str, details: dict[str, object]) -> None:
         with self._audit_lock:
@@ -86,16 +89,23 @@ class Executor:
                                         "check with a reason")
         started = time.monotonic()
         m = self.plan.package.manifest
-        request = {"package": m.id, "package_version": m.version,
-                   "package_sha256": self.job.package_sha256,
+        # What a resume may apply is taken from this signed record, not from the journal:
+        # vehicle, package (path and hash), overrides with reasons, DTCs stored before.
+        request = {"vehicle": self.plan.vehicle.name, "package": m.id,
+                   "package_version": m.version, "package_sha256": self.job.package_sha256,
+                   "package_path": str(self.plan.package.path),
                    "signer": self.plan.package.chain.describe(),
                    "overrides": self.plan.overrides(),
+                   "dtcs_before": {e.ecu: self.job.dtcs_before.get(e.ecu)
+                                   for e in self.plan.ecus},
+                   "resume_of": dict(self.job.resume_of),
                    "ecus": {e.ecu: {"from": e.version_before,
                                     "to": e.update.new_version, "mode": e.mode,
                                     "resume": e.resume} for e in self.plan.ecus}}
         outcomes: dict[str, EcuOutcome] = {}
         with intent_and_outcome(self.log, "flash", vin=self.job.vin, ecu="*",
                                 technician=self.job.technician, details=request) as intent:
+            self._flash_seq = intent.record.seq
             try:
                 self._run(outcomes)
             finally:
@@ -103,6 +113,10 @@ class Executor:
                                             if e.ecu in outcomes],
                                      time.monotonic() - started)
                 intent.result = result.to_json()
+                # the ECUs' outcome, worst first: never "success" unless every ECU confirmed
+                intent.outcome = result.worst
+                if len(result.ecus) < len(self.plan.ecus):  # stopped by an error midway
+                    intent.outcome = max(intent.outcome, "failed", key=SEVERITY.__getitem__)
         return result
 
     def _run(self, outcomes: dict[str, EcuOutcome]) -> None:
@@ -110,6 +124,13 @@ class Executor:
             clients: dict[str, EcuClient] = {}
             flashers: dict[str, EcuFlash] = {}
             self.overall("prepare", True)
+            try:  # before anything changes: a flash that cannot keep resume state stops here
+                journal.check_usable(self.plan.vehicle.name)
+            except WorkshopError as exc:
+                for e in self.plan.ecus:
+                    outcomes[e.ecu] = _refused(e, f"not started: {exc.message}")
+                    self._finish(outcomes[e.ecu])
+                return
             for e in self.plan.ecus:
                 if self.cancel.cancelled:
                     outcomes[e.ecu] = _refused(e, "cancelled before programming; unchanged")
@@ -151,12 +172,18 @@ class Executor:
                 e.version_before, e.update.new_version, fp.hex(), name,
                 time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                 {k.partition(".")[2]: v for k, v in self.plan.overrides().items()
-                 if k.startswith(f"{e.ecu}.")}))
+                 if k.startswith(f"{e.ecu}.")}, self._flash_seq))
 
         return EcuFlash(client, e, self.plan.package,
                         audit=lambda action, d: self.audit(e.ecu, action, d),
                         events=self.events, bus_limit_bps=self.plan.bus_limit_bps,
                         fingerprint=fp, on_stage=stage)
+
+    def _forget(self, ecu: str) -> None:
+        """The ECU's final state is known: its journal goes. One that cannot be removed is
+        harmless (resume asks the ECU first), so it never turns a known outcome into an error."""
+        with suppress(WorkshopError):
+            journal.remove(self.plan.vehicle.name, ecu)
 
     def _vehicle_quiet(self, quiet: bool, stack: ExitStack) -> None:
         """Functional DTC setting off / communication control off for the whole vehicle,
@@ -225,10 +252,17 @@ class Executor:
             with intent_and_outcome(self.log, "flash.ecu", vin=self.job.vin, ecu=e.ecu,
                                     technician=self.job.technician,
                                     details={"from": e.version_before,
-                                             "to": e.update.new_version, "mode": e.mode}
+                                             "to": e.update.new_version, "mode": e.mode,
+                                             "flash_seq": self._flash_seq}
                                     ) as intent:
-                o = self._program(f)
+                try:
+                    o = self._program(f)
+                except Exception as exc:  # a defect must still end in the ECU's real state,
+                    o = self._settle(f, f"internal error: {exc!r}")  # and be recorded as such
                 intent.result = o.to_json()
+                if o.outcome == "success":  # signed proof of what the ECU runs (rollback)
+                    intent.result["regions"] = [_region_json(t) for t in e.transfers]
+                intent.outcome = o.outcome
         except WorkshopError as exc:  # the audit log refused the ECU's intent or outcome
             if o is not None:
                 o.detail += f"; the audit outcome was not written: {exc.message}"
@@ -258,10 +292,19 @@ class Executor:
                 images.StoredRegion(t.region.image_sha256, t.region.address, t.region.length,
                                     t.region.erase_address, t.region.erase_length)
                 for t in e.transfers])
-            journal.remove(self.plan.vehicle.name, e.ecu)
+            self._forget(e.ecu)
             return f.outcome("success", before, version, f"{e.ecu} runs {version}")
         why = (f"after the reset {e.ecu} reported {version}, not {new}" if version else
                f"after the reset {e.ecu} stayed in its bootloader: the new image did not start")
+        if e.resume and version is not None:
+            # Already the retry of an interrupted flash, and again a good download did not
+            # change what the ECU runs: another resume would do the same for ever.
+            self._forget(e.ecu)
+            return f.outcome("failed", before, version,
+                             f"{why} after a good download, again after one retry: the ECU "
+                             f"keeps running {version}; it does not start the new image (ask "
+                             "the manufacturer; do not flash it again with this package)",
+                             "confirm version")
         if e.rollback is None:
             return f.outcome("resumable", before, version,
                              f"{why}; no previous image to roll back to", "confirm version")
@@ -270,7 +313,7 @@ class Executor:
         except WorkshopError as exc:
             return self._settle(f, f"{why}; rollback failed: {exc.message}")
         if restored == before:
-            journal.remove(self.plan.vehicle.name, e.ecu)
+            self._forget(e.ecu)
             return f.outcome("rolled_back", before, restored,
                              f"{why}; rolled back to {before} ({e.rollback})")
         return f.outcome("resumable" if restored is None else "failed", before, restored,
@@ -294,15 +337,20 @@ class Executor:
             return f.outcome("resumable", before, None,
                              f"{why}; the ECU waits in its bootloader: run 'workshop flash "
                              "resume' to finish", "settle")
-        journal.remove(self.plan.vehicle.name, e.ecu)
-        if version == e.update.new_version and not e.resume and before != version:
+        self._forget(e.ecu)
+        if version == e.update.new_version and before != version:
             return f.outcome("success", before, version, f"{e.ecu} runs {version}")
         return f.outcome("failed", before, version, f"{why}; the ECU still runs {version}")
 
     def _programming_dtcs(self, f: EcuFlash, o: EcuOutcome) -> None:
         """DTCs that appeared during programming (lost messages while communication was
         off) are cleared; ones that were there before stay for the technician."""
-        before = set(self.job.dtcs_before.get(o.ecu) or [])
+        known = self.job.dtcs_before.get(o.ecu)
+        if known is None:  # not known what was there before: clearing could erase evidence
+            o.detail += ("; DTCs stored before the flash are not known, so none was cleared "
+                         "(read and judge them with 'workshop dtc')")
+            return
+        before = set(known)
         f.step_index = len(f.plan.steps) - 1
         try:
             with f.step("DTCs caused by programming") as out:
@@ -323,6 +371,12 @@ def _parallel(work: Callable[[str], None], names: list[str]) -> None:
         t.start()
     for t in threads:
         t.join()
+
+
+def _region_json(t: RegionTransfer) -> dict[str, object]:
+    r = t.region
+    return {"address": r.address, "length": r.length, "erase_address": r.erase_address,
+            "erase_length": r.erase_length, "sha256": r.image_sha256}
 
 
 def _refused(e: EcuPlan, why: str) -> EcuOutcome:

@@ -16,6 +16,7 @@ from workshop.flash.modes import choose_mode
 from workshop.packages.baseline import Baseline
 from workshop.packages.compression import compress
 from workshop.packages.errors import PackageError
+from workshop.packages.images import StoredRegion
 from workshop.packages.manifest import EcuUpdate, Region
 from workshop.packages.verify import VerifiedPackage, check_vehicle
 from workshop.transport.busrate import BusRateModel, isotp_ceiling_bps
@@ -84,6 +85,9 @@ class EcuPlan:
     rollback: str | None = None  # how a failed confirmation is undone; None: it cannot be
     resume: bool = False  # completes an interrupted flash of this package
     version_before: str | None = None  # on resume: before the interrupted flash began
+    # single-bank rollback: the images of version_before, their hashes proven by a signed
+    # package or audit record (services.rollback_images), never by the image store's index
+    rollback_images: list[StoredRegion] | None = None
 
     @property
     def profile(self) -> FlashProfile:
@@ -169,8 +173,9 @@ class PlanInputs:
     overrides: Mapping[str, str] = field(default_factory=dict)  # "check" or "ECU.check"
     # ECU -> (why it is resumable, its version before the interrupted flash)
     resumable: Mapping[str, tuple[str, str | None]] = field(default_factory=dict)
-    # image store: sha256 of the image this tool flashed for (ECU, version), or None
-    previous_image: Callable[[str, str], str | None] = lambda _ecu, _version: None
+    # the proven images of (ECU, version) in the image store, or None
+    previous_image: Callable[[str, str], list[StoredRegion] | None] = (
+        lambda _ecu, _version: None)
     compressed_size: Callable[[bytes], int] | None = None
 
 
@@ -269,8 +274,9 @@ def _checks(plan: EcuPlan, package: VerifiedPackage, inputs: PlanInputs,
         _check(plan, "rollback", True, "A/B: the previous bank keeps the running image")
     else:
         version = plan.version_before
-        sha = inputs.previous_image(u.name, version) if version else None
-        plan.rollback = "image store" if sha else None
+        found = inputs.previous_image(u.name, version) if version else None
+        sha = found[0].sha256 if found else None
+        plan.rollback, plan.rollback_images = ("image store", found) if found else (None, None)
         _check(plan, "rollback", sha is not None,
                f"image of {version} is in the local image store" if sha else
                f"no image of {version or 'the installed version'} in the local image store: "

@@ -1,4 +1,10 @@
-"""Content-addressed local image store (user_home()/images/<sha256>) and delta reconstruction."""
+"""Content-addressed local image store (user_home()/images/<sha256>) and delta reconstruction.
+
+The store and its index.json are files anyone with the user's rights can write. So bytes are
+only ever used by hash (checked on every read), and which hash is which version of an ECU is
+never taken from the index: the caller proves it from a signed source (a verified package,
+a signed audit record) and asks `proven_regions` for the bytes of exactly those hashes.
+"""
 
 from __future__ import annotations
 
@@ -85,8 +91,26 @@ def remember_version(ecu: str, version: str, regions: list[StoredRegion]) -> Non
         atomic_write(_index_path(), json.dumps(index, indent=1, sort_keys=True).encode())
 
 
+def has_image(sha256: str) -> bool:
+    """The store holds bytes that really hash to `sha256` (a placed or edited file does not
+    count)."""
+    try:
+        get_image(sha256)
+    except (DeltaBaseMissingError, PayloadHashError, OSError):
+        return False
+    return True
+
+
+def proven_regions(regions: list[StoredRegion]) -> list[StoredRegion] | None:
+    """`regions` (from a signed source) when the store holds every image with its hash."""
+    if not regions or not all(has_image(r.sha256) for r in regions):
+        return None
+    return list(regions)
+
+
 def version_images(ecu: str, version: str) -> list[StoredRegion] | None:
-    """The stored images of `version` of `ecu`, when every one of them is still in the store."""
+    """What the unsigned index claims are the images of `version` of `ecu` (every one still
+    in the store). A claim only: never flash from it without a signed proof of the hashes."""
     entry = _read_index().get(ecu, {}).get(version)
     if not isinstance(entry, list) or not entry:
         return None

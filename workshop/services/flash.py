@@ -4,6 +4,9 @@ and find and finish interrupted flashes.
 Nothing reaches an ECU before `prepare` has verified the package (signature, chain, expiry,
 payload hashes) against the trust store this adapter is allowed (services.trust_policy) and
 the plan has checked target, hardware, version, anti-rollback, baseline and transfer mode.
+A run holds the vehicle's flash lock (flash.lock: one flash per vehicle across processes) and
+first closes what a crashed earlier run left open (services.flash_records); resume is in
+services.flash_resume.
 """
 
 from __future__ import annotations
@@ -12,16 +15,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from workshop.flash import codec, journal
-from workshop.flash.errors import NothingToResumeError
+from workshop.flash import codec
 from workshop.flash.executor import Executor, FlashJob, package_sha256
+from workshop.flash.lock import vehicle_flash_lock
 from workshop.flash.plan import EcuState, FlashPlan, PlanInputs, make_plan
 from workshop.flash.preflight import read_preconditions, read_state
 from workshop.flash.result import FlashResult
 from workshop.foundation.errors import ConfigError, WorkshopError
 from workshop.foundation.events import CancelToken, EventSink, ignore_events
 from workshop.foundation.names import UnsafeNameError, inside, safe_name
-from workshop.packages import images
 from workshop.packages.baseline import Baseline
 from workshop.packages.verify import VerificationReport, verify_package
 from workshop.services import diagnose, trust_policy
@@ -33,12 +35,14 @@ from workshop.services.baseline_check import (
     package_store,
 )
 from workshop.services.connection import VehicleConnection
+from workshop.services.flash_records import RollbackImages, close_interrupted, signed_log
+from workshop.services.flash_resume import prepare_resume, resumable_flashes
 from workshop.services.identity import PassphraseSource, terminal_passphrase
 from workshop.services.keep_awake import KeepAwake
 from workshop.transport.busrate import BusRateModel
 
-__all__ = ["FlashPreparation", "find_package", "prepare_flash", "resumable_flashes",
-           "run_flash"]
+__all__ = ["FlashPreparation", "find_package", "prepare_flash", "prepare_resume",
+           "resumable_flashes", "run_flash"]
 
 
 @dataclass
@@ -50,6 +54,8 @@ class FlashPreparation:
     vin: str | None = None
     dtcs_before: dict[str, list[str] | None] = field(default_factory=dict)
     package_sha256: str = ""
+    # resume: ECU -> seq of the signed flash intent it finishes (dtcs_before come from it)
+    resume_of: dict[str, int] = field(default_factory=dict)
 
     @property
     def ready(self) -> bool:
@@ -112,17 +118,18 @@ def prepare_flash(conn: VehicleConnection, package: Path, *, trust_dir: Path | N
         if name in names:
             states[name], dtcs[name] = read_state(conn, conn.vehicle.ecu(name))
     baseline, why = _baseline(conn, trust, baseline_path)
+    rollback_images = RollbackImages(trust, lambda: signed_log(
+        simulated=conn.adapter.is_simulated, trust_dir=trust_dir))
     plan = make_plan(report.package, PlanInputs(
         conn.vehicle, states, baseline, why,
         BusRateModel(conn.adapter.bitrate, conn.adapter.data_bitrate), conn.adapter.fd, mode,
-        only, dict(overrides or {}), dict(resumable or {}), _previous_image))
+        only, dict(overrides or {}), dict(resumable or {}), rollback_images))
+    for e in plan.ecus:  # say why an image the store's index names was not taken
+        for check in e.checks:
+            if check.name == "rollback" and not check.passed and e.ecu in rollback_images.refused:
+                check.detail += f"; {rollback_images.refused[e.ecu]}"
     return FlashPreparation(report, plan, diagnose.read_vin(conn, wanted), dtcs,
                             package_sha256(str(package)))
-
-
-def _previous_image(ecu: str, version: str) -> str | None:
-    stored = images.version_images(ecu, version)
-    return stored[0].sha256 if stored else None
 
 
 def run_flash(conn: VehicleConnection, prep: FlashPreparation, *,
@@ -132,12 +139,17 @@ def run_flash(conn: VehicleConnection, prep: FlashPreparation, *,
     `ask` gives the workstation key's passphrase when it has one (the app asks in a dialog)."""
     assert prep.plan is not None
     log = open_audit_log(simulated=conn.adapter.is_simulated, ask=ask)
-    job = FlashJob(prep.plan, prep.package_sha256, technician(), prep.vin, prep.dtcs_before)
-    # on this thread: Windows ties the keep-awake request to the thread that makes it
-    with KeepAwake() as awake:
-        events(awake.state)
-        return Executor(job, conn, log, events=events,
-                        cancel=cancel or diagnose.new_cancel_token()).run()
+    who = technician()
+    job = FlashJob(prep.plan, prep.package_sha256, who, prep.vin, prep.dtcs_before,
+                   dict(prep.resume_of))
+    with vehicle_flash_lock(conn.vehicle.name, technician=who,
+                            what=f"flash {prep.plan.package.manifest.id}"):
+        close_interrupted(conn, log, who)  # a crashed earlier run's intents get their outcome
+        # on this thread: Windows ties the keep-awake request to the thread that makes it
+        with KeepAwake() as awake:
+            events(awake.state)
+            return Executor(job, conn, log, events=events,
+                            cancel=cancel or diagnose.new_cancel_token()).run()
 
 
 @dataclass(frozen=True)
@@ -164,58 +176,3 @@ def read_preconditions_now(conn: VehicleConnection, plan: FlashPlan
     return readings
 
 
-@dataclass(frozen=True)
-class Interrupted:
-    entry: journal.JournalEntry
-    reason: str
-
-
-def resumable_flashes(conn: VehicleConnection) -> list[Interrupted]:
-    """Flashes this tool started on this vehicle and did not finish, confirmed by the ECU:
-    in its bootloader, or carrying our fingerprint without the new version."""
-    found = []
-    for entry in journal.entries(conn.vehicle.name):
-        try:
-            definition = conn.vehicle.ecu(entry.ecu)
-        except WorkshopError:
-            continue
-        state, _ = read_state(conn, definition)
-        ours = codec.fingerprint_package(state.fingerprint) == \
-            bytes.fromhex(entry.package_sha256)[:7]
-        if state.in_bootloader:
-            found.append(Interrupted(entry, "the ECU waits in its bootloader"))
-        elif ours and state.software_version != entry.new_version:
-            found.append(Interrupted(entry, f"the ECU carries this flash's fingerprint and "
-                                            f"still runs {state.software_version}"))
-        elif not state.responded:
-            found.append(Interrupted(entry, f"the ECU does not answer ({state.error}); it "
-                                            "may be without power"))
-        else:
-            journal.remove(conn.vehicle.name, entry.ecu)  # finished after all, or replaced
-    return found
-
-
-def prepare_resume(conn: VehicleConnection, *, trust_dir: Path | None = None,
-                   baseline_path: Path | None = None) -> list[FlashPreparation]:
-    """One preparation per interrupted package, each limited to its interrupted ECUs, with
-    the overrides the technician gave for the interrupted flash (audited again)."""
-    pending = resumable_flashes(conn)
-    if not pending:
-        raise NothingToResumeError(f"no interrupted flash on {conn.vehicle.name}",
-                                   hint="every flash this tool started here has finished")
-    by_package: dict[str, list[Interrupted]] = {}
-    for item in pending:
-        by_package.setdefault(item.entry.package_path, []).append(item)
-    preps = []
-    for path, items in by_package.items():
-        sha = items[0].entry.package_sha256
-        if not Path(path).is_file() or package_sha256(path) != sha:
-            raise ConfigError(f"the package of the interrupted flash ({path}) is gone or "
-                              "changed", hint="put the same package file back, then resume")
-        overrides = {f"{i.entry.ecu}.{check}": reason for i in items
-                     for check, reason in i.entry.overrides.items()}
-        preps.append(prepare_flash(
-            conn, Path(path), trust_dir=trust_dir, baseline_path=baseline_path,
-            only=[i.entry.ecu for i in items], overrides=overrides,
-            resumable={i.entry.ecu: (i.reason, i.entry.version_before) for i in items}))
-    return preps
