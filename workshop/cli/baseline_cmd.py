@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 import workshop.cli as cli
 from workshop.cli import options  # attributes used at call time (cli imports this module)
@@ -16,16 +15,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("baseline", help="signed vehicle baselines")
     psub = p.add_subparsers(dest="baseline_command", required=True, metavar="ACTION")
     s = psub.add_parser("sign", help="sign a baseline spec (TOML) into a baseline file")
-    s.add_argument("spec", type=Path)
-    s.add_argument("--out", type=Path, required=True)
-    s.add_argument("--key", type=Path, help="signer key (passphrase: $WORKSHOP_KEY_PASSPHRASE)")
-    s.add_argument("--cert", type=Path, help="signer certificate chain (PEM, leaf first)")
+    s.add_argument("spec", type=options.input_file("baseline spec"))
+    s.add_argument("--out", type=options.output_file("baseline"), required=True)
+    s.add_argument("--key", type=options.input_file("private key"),
+                   help="signer key (passphrase: $WORKSHOP_KEY_PASSPHRASE)")
+    s.add_argument("--cert", type=options.input_file("certificate chain"),
+                   help="signer certificate chain (PEM, leaf first)")
     cli.add_json_flag(s)
     s.set_defaults(func=_sign)
     c = psub.add_parser("check", help="compare the vehicle with its approved baseline")
-    c.add_argument("--baseline", type=Path, help="signed baseline file for the vehicle's model "
+    c.add_argument("--baseline", type=options.input_file("baseline"),
+                   help="signed baseline file for the vehicle's model "
                    "(default: the stored one in force most recently)")
-    c.add_argument("--trust", type=Path, help="trust store folder (default: the installed "
+    c.add_argument("--trust", type=options.folder("trust store"),
+                   help="trust store folder (default: the installed "
                    "store; with the simulator adapter the demo PKI's roots too)")
     cli.add_json_flag(c)
     c.set_defaults(func=_check)

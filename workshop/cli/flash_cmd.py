@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from workshop.cli.diag_cmd import cancel_on_ctrl_c, connect
-from workshop.cli.options import confirm
+from workshop.cli.options import confirm, folder, input_file
 from workshop.cli.output import (
     EXIT_FAILED,
     EXIT_OK,
@@ -51,8 +52,10 @@ def register(sub: Any) -> None:
                         "a reason for the audit log")
     p.add_argument("--dry-run", action="store_true", help="print the plan; touch nothing")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    p.add_argument("--trust", default=None, help="trust store folder")
-    p.add_argument("--baseline", default=None, help="approved baseline file")
+    p.add_argument("--trust", type=folder("trust store"), default=None,
+                   help="trust store folder")
+    p.add_argument("--baseline", type=input_file("baseline"), default=None,
+                   help="approved baseline file")
     add_json_flag(p)
     p.set_defaults(func=cmd_flash)
 
@@ -88,8 +91,9 @@ def print_plan(prep: FlashPreparation) -> None:
                      else f" (reason: {pc.overridden})" if pc.overridden else "")
             print(f"  {mark:<10} {pc.name:<14} {pc.detail}{extra}")
         print("  steps: " + " -> ".join(e.steps))
-    waves = " then ".join("+".join(w) for w in plan.waves)
-    print(f"\norder: {waves}; about {plan.estimate_s:.0f} s")
+    if plan.ecus:  # a plan refused as a whole (another model, an ECU it lacks) plans none
+        waves = " then ".join("+".join(w) for w in plan.waves)
+        print(f"\norder: {waves}; about {plan.estimate_s:.0f} s")
     print("plan BLOCKED: nothing will be written" if plan.blocked else "plan ready")
 
 
@@ -149,19 +153,55 @@ def print_result(result: FlashResult) -> None:
             print(f"  cleared DTCs set during programming: {', '.join(o.dtcs_cleared)}")
 
 
+def _check_package_arg(text: str) -> None:
+    """What find_package cannot tell apart from a missing name, said in words."""
+    if not text.strip():
+        raise ConfigError("no package given",
+                          hint="give a .wspkg file or the name of a stored package "
+                               "(e.g. engine-1.1.0), or 'resume'")
+    path = Path(text).expanduser()
+    if path.is_dir():
+        raise ConfigError(f"package {path} is a folder, not a package file",
+                          hint="give the path of a .wspkg file in it")
+
+
+def _check_override_names(prep: FlashPreparation, overrides: dict[str, str]) -> None:
+    """An override that names no check of the plan (a typo) is refused, not ignored."""
+    plan = prep.plan
+    if plan is None or not plan.ecus:
+        return
+    checks = {c.name for e in plan.ecus for c in e.checks}
+    ecus = {e.ecu for e in plan.ecus}
+    for key in overrides:
+        ecu, dot, check = key.rpartition(".")
+        if check not in checks or (dot and ecu not in ecus):
+            raise ConfigError(
+                f"--override {key}: this plan has no check {key!r}",
+                hint=f"name one of its checks ({', '.join(sorted(checks))}), alone or as "
+                     f"ECU.check with ECU one of {', '.join(sorted(ecus))}")
+
+
 def cmd_flash(args: argparse.Namespace) -> int:
     if args.package == "resume":
         return _resume(args)
+    _check_package_arg(args.package)
+    overrides = _overrides(args.override)
     with connect(args) as conn:
         package = find_package(args.package, simulated=conn.adapter.is_simulated,
                                vehicle=conn.vehicle.name)
         prep = prepare_flash(conn, package, trust_dir=args.trust, baseline_path=args.baseline,
-                             mode=args.mode, only=args.ecu,
-                             overrides=_overrides(args.override))
+                             mode=args.mode, only=args.ecu, overrides=overrides)
+        _check_override_names(prep, overrides)
         return _run(args, conn, [prep])
 
 
 def _resume(args: argparse.Namespace) -> int:
+    given = [flag for flag, value in (("--ecu", args.ecu), ("--override", args.override),
+                                      ("--mode", args.mode != "auto")) if value]
+    if given:
+        raise ConfigError(f"'flash resume' takes no {', '.join(given)}: it finishes each "
+                          "interrupted flash as it was planned, with its own ECUs, mode and "
+                          "overrides", hint="run 'workshop flash resume' alone")
     with connect(args) as conn:
         try:
             preps = prepare_resume(conn, trust_dir=args.trust, baseline_path=args.baseline)
