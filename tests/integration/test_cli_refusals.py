@@ -191,3 +191,12 @@ def test_adapter_that_needs_a_channel_says_so(capsys: pytest.CaptureFixture[str]
     assert code == 3
     assert ("adapter 'slcan' needs a channel" in err
             or "adapter 'slcan' needs the 'pyserial' package" in err)
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_a_file_the_system_will_not_write_is_an_error_in_words(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # /proc takes no new files, not even from root: the write itself fails (OSError)
+    code, _, err = cli(capsys, "package", "build", str(SPEC), "--out", "/proc/x.wspkg")
+    assert code == 4 and "cannot use /proc/" in err and "No such file or directory" in err
+    assert "check the path, its permissions and the free space" in err

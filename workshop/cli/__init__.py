@@ -112,6 +112,16 @@ def _run(argv: Sequence[str] | None) -> int:
         return int(args.func(args))
     except WorkshopError as exc:
         return _report_error(exc, getattr(args, "json", False))
+    except BrokenPipeError:
+        raise  # main() handles a reader that went away
+    except OSError as exc:
+        # a file the core reads or writes that the arguments' checks could not foresee (a
+        # full disk, a folder made read-only meanwhile): said in words, never a traceback
+        where = f" {exc.filename}" if exc.filename else ""
+        return _report_error(ConfigError(
+            f"cannot use{where}: {exc.strerror or exc}",
+            hint="check the path, its permissions and the free space"),
+            getattr(args, "json", False))
     except KeyboardInterrupt:
         print("cancelled", file=sys.stderr)
         return EXIT_CANCELLED
