@@ -13,7 +13,8 @@ from typing import Any
 
 from workshop.cli.options import adapter_config, confirm, vehicle
 from workshop.cli.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, add_json_flag, print_json
-from workshop.diagnostics.scan import EcuScan
+from workshop.diagnostics.bootloader import IN_BOOTLOADER, RESUME_COMMAND, in_bootloader
+from workshop.diagnostics.scan import EcuScan, VehicleScan
 from workshop.foundation.events import (
     CancelToken,
     EcuFinished,
@@ -127,7 +128,10 @@ def cmd_adapters(args: argparse.Namespace) -> int:
 
 def _print_ecu(e: EcuScan, dtc_only: bool = False) -> None:
     print(f"{e.name:<14} {e.address}")
-    if e.error:
+    if e.in_bootloader:
+        print(f"  ! IN BOOTLOADER: {e.name} {IN_BOOTLOADER}; no DTCs to read there")
+        print(f"  -> run '{RESUME_COMMAND}' to finish the flash")
+    elif e.error:
         print(f"  ! {e.error}")
     if not dtc_only:
         for key, value in e.identity.by_name().items():
@@ -137,6 +141,8 @@ def _print_ecu(e: EcuScan, dtc_only: bool = False) -> None:
 
 
 def _scan_state(e: EcuScan) -> str:
+    if e.in_bootloader:
+        return f"IN BOOTLOADER: run '{RESUME_COMMAND}'"
     if not e.responded:
         return "no answer"
     if e.error:
@@ -164,18 +170,32 @@ def cmd_scan(args: argparse.Namespace) -> int:
                 print(f"      {label} not read: {why}")
             if e.vin_problem and e.identity.vin != vin:
                 print(f"      VIN {e.identity.vin} INVALID: {e.vin_problem}")
+        _print_bootloader_footer(result)
     return EXIT_OK if all(e.error is None for e in result.ecus) else EXIT_FAILED
+
+
+def _print_bootloader_footer(result: VehicleScan) -> None:
+    stuck = result.in_bootloader
+    if stuck:
+        print(f"\n{', '.join(stuck)} {'sit' if len(stuck) > 1 else 'sits'} in the bootloader: "
+              f"a flash was interrupted. Run '{RESUME_COMMAND}' to finish it.")
 
 
 def cmd_ecu_info(args: argparse.Namespace) -> int:
     with connect(args) as conn, conn.client(args.ecu) as ecu:
         identity = ecu.read_identity()
         name = ecu.target.name
+        definition = next((e for e in conn.vehicle.ecus if e.name == name), None)
+        boot = identity.software_version is None and in_bootloader(ecu, definition)
     if args.json:
         print_json({"name": name, "identification": identity.by_name(),
-                    "identification_failed": identity.failed_by_name()})
+                    "identification_failed": identity.failed_by_name(),
+                    "in_bootloader": boot})
     else:
         print(name)
+        if boot:
+            print(f"  IN BOOTLOADER: {name} {IN_BOOTLOADER}")
+            print(f"  -> run '{RESUME_COMMAND}' to finish the flash")
         for key, value in identity.by_name().items():
             print(f"  {key:<34} {value}")
         for key, why in identity.failed_by_name().items():
@@ -188,12 +208,14 @@ def cmd_dtc_read(args: argparse.Namespace) -> int:
         result = diagnose.read_dtcs(conn, only=[args.ecu] if args.ecu else None,
                                     events=event_printer(args), cancel=token)
     if args.json:
-        print_json({"vin": result.vin, "ecus": [
-            {"name": e.name, "dtcs": [d.to_json() for d in e.dtcs], "error": e.error}
+        print_json({"vin": result.vin, "in_bootloader": result.in_bootloader, "ecus": [
+            {"name": e.name, "dtcs": [d.to_json() for d in e.dtcs], "error": e.error,
+             "in_bootloader": e.in_bootloader}
             for e in result.ecus]})
     else:
         for e in result.ecus:
             _print_ecu(e, dtc_only=True)
+        _print_bootloader_footer(result)
     return EXIT_OK if all(e.error is None for e in result.ecus) else EXIT_FAILED
 
 
