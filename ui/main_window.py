@@ -145,6 +145,8 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.error)
         self.setCentralWidget(body)
         self.session.error.connect(self.show_error)
+        self.session.resume_requested.connect(
+            lambda: self.tabs.setCurrentWidget(self.views["UpdateView"]))
         self.session.busy_changed.connect(
             lambda busy: self.statusBar().showMessage("working…" if busy else "ready"))
         self._actions()

@@ -35,6 +35,7 @@ class Session(QObject):
     error = Signal(str, str)
     busy_changed = Signal(bool)
     message = Signal(str)
+    resume_requested = Signal()  # finish the interrupted flashes (the Update view does it)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
