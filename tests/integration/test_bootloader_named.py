@@ -88,6 +88,21 @@ def test_scan_and_dtc_read_name_the_ecu_in_its_bootloader_and_say_resume(
     code, out = cli(capsys, "ecu", "info", STUCK)
     assert "IN BOOTLOADER" in out and "workshop flash resume" in out
 
+    code, out = cli(capsys, "baseline", "check")
+    row = next(line for line in out.splitlines() if line.strip().startswith(STUCK))
+    assert "IN BOOTLOADER: a flash was interrupted; run 'workshop flash resume'" in row
+    code, out = cli(capsys, "baseline", "check", "--json")
+    assert json.loads(out)["in_bootloader"] == [STUCK]
+
+    # a clear is refused by the bootloader: said as such, not as "NRC 0x11"
+    code, out = cli(capsys, "dtc", "clear", "--ecu", STUCK, "--yes")
+    assert code == 1 and "NOT cleared: sits in its bootloader" in out
+    assert "workshop flash resume" in out and "NRC" not in out
+    code, out = cli(capsys, "dtc", "clear", "--all", "--yes", "--json")
+    cleared = {r["ecu"]: r for r in json.loads(out)["cleared"]}
+    assert code == 1 and "sits in its bootloader" in cleared[STUCK]["detail"]
+    assert cleared["ENGINE"]["ok"]
+
     # the command it names does finish the flash; then nothing is in its bootloader
     code, _ = cli(capsys, "flash", "resume", "--yes")
     assert code == 0

@@ -7,6 +7,7 @@ import sys
 
 import workshop.cli as cli
 from workshop.cli import options  # attributes used at call time (cli imports this module)
+from workshop.diagnostics.bootloader import RESUME_COMMAND
 from workshop.packages.baseline import sign_baseline
 from workshop.trust.demo import demo_baseline_signer
 
@@ -46,14 +47,18 @@ def _check(args: argparse.Namespace) -> int:
         cli.print_json({"vin": result.scan.vin, "vehicle_model": baseline.vehicle_model,
                         "integration_level": baseline.integration_level,
                         "baseline": str(result.choice.path), "warnings": result.warnings,
+                        "in_bootloader": result.scan.in_bootloader,
                         "ecus": [vars(x) for x in result.verdicts]})
     else:
         for warning in result.warnings:
             print(f"warning: {warning}", file=sys.stderr)
         print(f"VIN {result.scan.vin}  baseline {baseline.vehicle_model} "
               f"{baseline.integration_level} ({result.choice.path.name})")
+        stuck = set(result.scan.in_bootloader)
         for x in result.verdicts:
-            print(f"  {x.ecu:<14} {x.verdict:<11} {x.detail}")
+            detail = (f"IN BOOTLOADER: a flash was interrupted; run '{RESUME_COMMAND}'"
+                      if x.ecu in stuck else x.detail)
+            print(f"  {x.ecu:<14} {x.verdict:<11} {detail}")
     return cli.EXIT_OK if result.ok else cli.EXIT_FAILED
 
 
