@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -108,6 +109,8 @@ def _run(argv: Sequence[str] | None) -> int:
         print(f"error: cannot write the log file {args.log_file}: {exc.strerror}\n"
               "  -> choose a folder you can write to", file=sys.stderr)
         return EXIT_INPUT
+    logging.getLogger("workshop.cli").info(
+        "workshop %s: %s", __version__, " ".join(sys.argv[1:] if argv is None else argv))
     try:
         return int(args.func(args))
     except WorkshopError as exc:
