@@ -75,6 +75,7 @@ class ConnectionPanel(QWidget):
         row.addStretch(1)
         session.connected.connect(self._connected)
         session.disconnected.connect(self._disconnected)
+        session.connect_failed.connect(lambda _what, _hint: self._disconnected())
 
     def refresh_adapters(self) -> None:
         def work(_e: Any, _c: CancelToken) -> list[AdapterChoice]:

@@ -73,6 +73,10 @@ CASES = [
     ("--vehicle DIR scan", 4, "vehicle definition {DIR} is a folder, not a file"),
     ("--vehicle MISSING scan", 4, "vehicle definition file {MISSING} does not exist"),
     ("settings set trust_dir FILE", 4, "{FILE} is a file, not a folder"),
+    # bus options the vehicle cannot take (issue 18: accepted silently)
+    ("--fd scan", 4, "vehicle demo-car does not use CAN FD"),
+    ("--vehicle truck --fd scan", 4, "vehicle truck does not use CAN FD"),
+    ("--data-bitrate 2000000 scan", 4, "is the CAN FD data phase's, but CAN FD is not on"),
     # numbers (argparse's usage error, exit 2, in words)
     ("--bitrate 0 scan", 2, "0 bit/s is outside 5000..1000000"),
     ("--bitrate fast scan", 2, "'fast' is not a whole number of bit/s"),
@@ -200,3 +204,16 @@ def test_a_file_the_system_will_not_write_is_an_error_in_words(
     code, _, err = cli(capsys, "package", "build", str(SPEC), "--out", "/proc/x.wspkg")
     assert code == 4 and "cannot use /proc/" in err and "No such file or directory" in err
     assert "check the path, its permissions and the free space" in err
+
+
+def test_bus_options_a_can_fd_vehicle_takes(capsys: pytest.CaptureFixture[str],
+                                            tmp_path: Path) -> None:
+    demo = (SPEC.parents[1] / "vehicles" / "demo-car.toml").read_text()
+    fd_car = tmp_path / "fd-car.toml"
+    fd_car.write_text(demo.replace('name = "demo-car"', 'name = "fd-car"').replace(
+        "[bus]\n", "[bus]\nfd = true\ndata_bitrate = 2000000\n"))
+    for extra in ([], ["--fd"], ["--data-bitrate", "5000000"]):
+        code, out, err = cli(capsys, "--vehicle", str(fd_car), *extra, "scan",
+                             "--no-discovery", "--json")
+        assert code == 0, err
+        assert len(json.loads(out)["ecus"]) == 7

@@ -68,3 +68,4 @@ def test_resume_with_nothing_interrupted_says_so(qtbot, window: MainWindow) -> N
     qtbot.waitUntil(lambda: "Nothing resumed" in update.result.toPlainText(), timeout=30000)
     assert "no interrupted flash on demo-car" in update.result.toPlainText()
     assert not update.flash_button.isEnabled()
+

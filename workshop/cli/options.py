@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from workshop.foundation.errors import ConfigError
+from workshop.services.session import check_bus_options
 from workshop.transport.adapters import AdapterConfig
 from workshop.trust.demo import Signer, demo_signer
 from workshop.vehicles import VehicleDefinition, load_vehicle
@@ -120,6 +121,7 @@ def bitrate(what: str, low: int, high: int) -> Callable[[str], int]:
 
 
 def adapter_config(args: argparse.Namespace, vehicle: VehicleDefinition) -> AdapterConfig:
+    check_bus_options(vehicle, args.fd, args.data_bitrate)
     return AdapterConfig(interface=args.adapter, channel=args.channel,
                          bitrate=args.bitrate or vehicle.bitrate, fd=args.fd or vehicle.fd,
                          data_bitrate=args.data_bitrate or vehicle.data_bitrate)
