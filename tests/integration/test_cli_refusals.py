@@ -217,3 +217,45 @@ def test_bus_options_a_can_fd_vehicle_takes(capsys: pytest.CaptureFixture[str],
                              "--no-discovery", "--json")
         assert code == 0, err
         assert len(json.loads(out)["ecus"]) == 7
+
+
+FD_SPEC = """[package]
+id = "uefi"
+version = "1"
+vehicle_models = ["demo-car"]
+[[ecu]]
+name = "BODY"
+address = 0x7E4
+hardware_part_numbers = ["DC-BOD-HW-100"]
+from_versions = ["1.0.0"]
+new_version = "1.1.0"
+security_version = 2
+[[ecu.region]]
+file = "bios.fd"
+"""
+
+
+def test_firmware_named_fd_is_asked_for_its_format_then_built(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """Issue 18: a UEFI image (*.fd, binary) failed with "'ascii' codec can't decode"."""
+    image = bytes(range(256)) * 16
+    (tmp_path / "bios.fd").write_bytes(image)
+    spec = tmp_path / "uefi.toml"
+    spec.write_text(FD_SPEC)
+    out = tmp_path / "uefi.wspkg"
+    code, _, err = cli(capsys, "package", "build", str(spec), "--out", str(out))
+    assert code == 4 and "codec" not in err
+    assert "bios.fd: the file name does not say which firmware format it is (.fd)" in err
+    assert 'format = "bin"' in err and "UEFI" in err
+    assert not out.exists()
+
+    spec.write_text(FD_SPEC + 'format = "bin"\nload_address = 0x00020000\n')
+    code, printed, err = cli(capsys, "package", "build", str(spec), "--out", str(out))
+    assert code == 0, err
+    assert "built" in printed and out.is_file()
+    code, printed, _ = cli(capsys, "package", "inspect", str(out))
+    assert code == 0 and f"0x00020000 +{len(image)}" in printed
+
+    spec.write_text(FD_SPEC + 'format = "ihex"\n')  # said to be text, but it is binary
+    code, _, err = cli(capsys, "package", "build", str(spec), "--out", str(out))
+    assert code == 4 and "is not text (byte 128 is 0x80)" in err and "codec" not in err

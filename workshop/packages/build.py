@@ -69,7 +69,11 @@ def _region_images(r: dict[str, Any], spec_dir: Path, ecu: str, version: str,
         address = _spec_get(r, "address", int, f"ecu[{ecu}].region")
         return [(address, make_descriptor(version, security_version))]
     if "file" in r:
-        regions = load_firmware(spec_dir / r["file"], r.get("load_address"))
+        fmt = r.get("format")
+        if fmt is not None and not isinstance(fmt, str):
+            raise BuildSpecError(f"build spec check failed: ecu[{ecu}].region.format has the "
+                                 "wrong type", hint='e.g. format = "bin"')
+        regions = load_firmware(spec_dir / r["file"], r.get("load_address"), fmt)
         return [(x.address, x.data) for x in regions]
     if "generate_size" in r:
         address = _spec_get(r, "address", int, f"ecu[{ecu}].region")
