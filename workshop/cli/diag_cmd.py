@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
 from workshop.cli.options import adapter_config, confirm, vehicle
-from workshop.cli.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, add_json_flag, print_json
+from workshop.cli.output import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    add_json_flag,
+    print_json,
+    raw_stderr,
+)
 from workshop.diagnostics.bootloader import IN_BOOTLOADER, RESUME_COMMAND, in_bootloader
 from workshop.diagnostics.scan import EcuScan, VehicleScan
 from workshop.foundation.events import (
@@ -23,6 +32,7 @@ from workshop.foundation.events import (
     EventSink,
     ignore_events,
 )
+from workshop.foundation.text import printable
 from workshop.services import diagnose
 from workshop.services.audit_trail import open_audit_log
 from workshop.services.connection import VehicleConnection
@@ -88,10 +98,25 @@ def event_printer(args: argparse.Namespace) -> EventSink:
     return show
 
 
+SAFE_POINT = ("cancelling at the next safe point (between ECUs and steps); Ctrl-C again "
+              "stops at once")
+
+
+def say_now(text: str) -> None:
+    """One line on stderr from a signal handler: one os.write of sanitised text, which
+    cannot collide with a buffered write the interrupted code was in the middle of."""
+    line = ("\r\x1b[K" if sys.stderr.isatty() else "\n") + printable(text) + "\n"
+    with contextlib.suppress(OSError, ValueError):
+        os.write(raw_stderr().fileno(), line.encode("utf-8", "replace"))
+
+
 @contextmanager
-def cancel_on_ctrl_c(token: CancelToken) -> Iterator[CancelToken]:
-    """Ctrl-C cancels the work at its next safe point (exit 5); a second Ctrl-C interrupts
-    at once. Signal handlers can only be set from the main thread."""
+def cancel_on_ctrl_c(token: CancelToken,
+                     what_next: Callable[[], str] = lambda: SAFE_POINT
+                     ) -> Iterator[CancelToken]:
+    """Ctrl-C cancels the work at its next safe point (exit 5) and says at once what happens
+    next (`what_next`); a second Ctrl-C interrupts at once. Signal handlers can only be set
+    from the main thread."""
     if threading.current_thread() is not threading.main_thread():
         yield token
         return
@@ -100,6 +125,7 @@ def cancel_on_ctrl_c(token: CancelToken) -> Iterator[CancelToken]:
         if token.cancelled:
             raise KeyboardInterrupt
         token.cancel()
+        say_now(what_next())
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:

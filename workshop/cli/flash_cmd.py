@@ -11,6 +11,7 @@ from typing import Any
 from workshop.cli.diag_cmd import cancel_on_ctrl_c, connect
 from workshop.cli.options import confirm, folder, input_file
 from workshop.cli.output import (
+    EXIT_CANCELLED,
     EXIT_FAILED,
     EXIT_OK,
     EXIT_USAGE,
@@ -95,6 +96,36 @@ def print_plan(prep: FlashPreparation) -> None:
         waves = " then ".join("+".join(w) for w in plan.waves)
         print(f"\norder: {waves}; about {plan.estimate_s:.0f} s")
     print("plan BLOCKED: nothing will be written" if plan.blocked else "plan ready")
+
+
+class CancelWatch:
+    """What one Ctrl-C during a flash does, from the flash's own events: an ECU being
+    programmed finishes (stopping it half-way would leave it in its bootloader), the ECUs
+    not started stay unchanged."""
+
+    def __init__(self) -> None:
+        self.safe = True
+        self.working: list[str] = []  # ECUs being programmed in the current wave
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, FlashOverall):
+            self.safe = event.safe_to_cancel
+            self.working = []
+        elif isinstance(event, EcuStep) and not self.safe and event.ecu not in self.working:
+            self.working = [*self.working, event.ecu]
+        elif isinstance(event, EcuFinished) and event.ecu in self.working:
+            self.working = [n for n in self.working if n != event.ecu]
+
+    def what_next(self) -> str:
+        working = list(self.working)
+        if self.safe:
+            return ("cancelling now: no ECU is being programmed; the ECUs not yet started "
+                    "stay unchanged")
+        who = ", ".join(working) if working else "the ECU being programmed"
+        return (f"cancel at the next safe point: after {who} "
+                f"{'finish' if len(working) > 1 else 'finishes'} (stopping in the middle "
+                "would leave it in its bootloader); the ECUs not yet started stay unchanged. "
+                "Ctrl-C again stops at once")
 
 
 def progress_printer(args: argparse.Namespace) -> EventSink:
@@ -232,13 +263,25 @@ def _run(args: argparse.Namespace, conn: Any, preps: list[FlashPreparation]) -> 
         print("not confirmed; nothing was written", file=sys.stderr)
         return EXIT_USAGE
     results = []
-    with cancel_on_ctrl_c(diagnose.new_cancel_token()) as token:
+    watch, show = CancelWatch(), progress_printer(args)
+
+    def events(event: Event) -> None:
+        watch(event)
+        show(event)
+
+    with cancel_on_ctrl_c(diagnose.new_cancel_token(), watch.what_next) as token:
         for p in preps:
-            results.append(run_flash(conn, p, events=progress_printer(args), cancel=token))
+            results.append(run_flash(conn, p, events=events, cancel=token))
     if args.json:
         print_json(results[0].to_json() if len(results) == 1 else
                    {"results": [r.to_json() for r in results]})
     else:
         for r in results:
             print_result(r)
-    return max(exit_code(r) for r in results)
+        if token.cancelled:
+            print("cancelled with Ctrl-C at a safe point: an ECU being programmed then was "
+                  "finished (its outcome above); the ECUs REFUSED were not started")
+    code = max(exit_code(r) for r in results)
+    only_cancelled = all(o.outcome in ("success", "refused") for r in results for o in r.ecus)
+    return EXIT_CANCELLED if token.cancelled and code == EXIT_FAILED and only_cancelled \
+        else code
