@@ -77,6 +77,10 @@ CASES = [
     ("--fd scan", 4, "vehicle demo-car does not use CAN FD"),
     ("--vehicle truck --fd scan", 4, "vehicle truck does not use CAN FD"),
     ("--data-bitrate 2000000 scan", 4, "is the CAN FD data phase's, but CAN FD is not on"),
+    # names that go into a certificate (a 300-character id was a traceback, and a rotate
+    # that failed on it lost the installation's identity)
+    ("identity init --rotate --name LONG", 2, "has 300 characters; a certificate takes at most"),
+    ("identity csr --out MISSING --org CONTROL", 2, "holds control characters"),
     # numbers (argparse's usage error, exit 2, in words)
     ("--bitrate 0 scan", 2, "0 bit/s is outside 5000..1000000"),
     ("--bitrate fast scan", 2, "'fast' is not a whole number of bit/s"),
@@ -90,7 +94,8 @@ CASES = [
 def test_bad_input_is_refused_in_words(capsys: pytest.CaptureFixture[str],
                                        files: dict[str, str], line: str, code: int,
                                        words: str) -> None:
-    names = {**files, "SPEC": str(SPEC), "BASELINE_SPEC": str(BASELINE_SPEC), "EMPTY": ""}
+    names = {**files, "SPEC": str(SPEC), "BASELINE_SPEC": str(BASELINE_SPEC), "EMPTY": "",
+             "LONG": "B" * 300, "CONTROL": "dealer\x1b]0;owned\x07"}
     got, out, err = cli(capsys, *[names.get(a, a) for a in line.split(" ")])
     assert got == code, out + err
     assert words.format(**files) in err, err

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from workshop.cli.options import folder, input_file, output_file
+from workshop.cli.options import certificate_name, folder, input_file, output_file
 from workshop.services import identity
 from workshop.services.identity import IdentityReport
 
@@ -19,7 +19,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     i = sub.add_parser("init", help="create the workstation key (OS credential store, else a "
                        "passphrase from $WORKSHOP_AUDIT_PASSPHRASE or the terminal)")
     i.add_argument("--protect", choices=["auto", "keyring", "passphrase"], default="auto")
-    i.add_argument("--name", help="workstation id (default: workstation-<random>)")
+    i.add_argument("--name", type=certificate_name("workstation id"),
+                   help="workstation id (default: workstation-<random>)")
     i.add_argument("--key-type", choices=["p256", "ed25519"], default="p256")
     i.add_argument("--rotate", action="store_true",
                    help="replace an existing identity (its records keep verifying)")
@@ -27,7 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     i.set_defaults(func=_init)
     c = sub.add_parser("csr", help="write a certificate request for the dealer CA")
     c.add_argument("--out", type=output_file("certificate request"), required=True)
-    c.add_argument("--org", help="organization name to put in the request")
+    c.add_argument("--org", type=certificate_name("organization name"),
+                   help="organization name to put in the request")
     add_json_flag(c)
     c.set_defaults(func=_csr)
     m = sub.add_parser("import-cert", help="install the certificate the dealer CA issued")

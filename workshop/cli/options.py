@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from workshop.foundation.errors import ConfigError
+from workshop.foundation.text import printable
 from workshop.services.session import check_bus_options
 from workshop.transport.adapters import AdapterConfig
 from workshop.trust.demo import Signer, demo_signer
@@ -89,6 +90,24 @@ def new_folder(what: str) -> Callable[[str], Path]:
             raise ConfigError(f"{what} {path}: {clash} is a file, not a folder",
                               hint="choose a new or empty folder")
         return path
+    convert.__name__ = what
+    return convert
+
+
+def certificate_name(what: str) -> Callable[[str], str]:
+    """A name that goes into a certificate (X.509 caps these attributes at 64 characters):
+    plain printable text, 1 to 64 characters."""
+    def convert(text: str) -> str:
+        value = text.strip()
+        if not value:
+            raise argparse.ArgumentTypeError(f"the {what} is empty")
+        if printable(value) != value:
+            raise argparse.ArgumentTypeError(
+                f"the {what} {printable(value)!r} holds control characters; type plain text")
+        if len(value) > 64:
+            raise argparse.ArgumentTypeError(
+                f"the {what} has {len(value)} characters; a certificate takes at most 64")
+        return value
     convert.__name__ = what
     return convert
 
