@@ -264,3 +264,49 @@ def test_firmware_named_fd_is_asked_for_its_format_then_built(
     spec.write_text(FD_SPEC + 'format = "ihex"\n')  # said to be text, but it is binary
     code, _, err = cli(capsys, "package", "build", str(spec), "--out", str(out))
     assert code == 4 and "is not text (byte 128 is 0x80)" in err and "codec" not in err
+
+
+BODY_SPEC = """[package]
+id = "x"
+version = "1"
+vehicle_models = ["demo-car"]
+[[ecu]]
+name = "BODY"
+address = 0x7E4
+hardware_part_numbers = ["DC-BOD-HW-100"]
+from_versions = ["1.0.0"]
+new_version = "1.1.0"
+security_version = 2
+[[ecu.region]]
+"""
+
+# a region (or package key) -> words of the refusal; each was a traceback, a hang or a
+# package that was built wrong
+BAD_SPECS = {
+    "file = 5": "ecu[BODY].region.file has the wrong type",
+    'file = "."': "is a folder, not a firmware file",
+    'file = "a.bin"\nload_address = "x"': "ecu[BODY].region.load_address has the wrong type",
+    "address = 0x20000\ngenerate_size = 10000000000":
+        "ecu[BODY].region.generate_size = 10000000000 is outside 0x1..0x4000000",
+    "address = -1\ngenerate_size = 16": "ecu[BODY].region.address = -1 is outside",
+    "address = 0x20000\ngenerate_size = 0": "generate_size = 0 is outside",
+}
+
+
+@pytest.mark.parametrize("region", list(BAD_SPECS), ids=list(BAD_SPECS))
+def test_bad_build_spec_is_refused_in_words(capsys: pytest.CaptureFixture[str],
+                                            tmp_path: Path, region: str) -> None:
+    (tmp_path / "a.bin").write_bytes(b"\x01")
+    spec = tmp_path / "spec.toml"
+    spec.write_text(BODY_SPEC + region + "\n")
+    code, _, err = cli(capsys, "package", "build", str(spec), "--out", str(tmp_path / "o"))
+    assert code == 4 and BAD_SPECS[region] in err, err
+
+
+def test_vehicle_models_as_a_string_is_refused(capsys: pytest.CaptureFixture[str],
+                                               tmp_path: Path) -> None:
+    spec = tmp_path / "spec.toml"  # was built "for d, e, m, o, -, c, a, r"
+    spec.write_text(BODY_SPEC.replace('["demo-car"]', '"demo-car"')
+                    + "address = 0x20000\ngenerate_size = 16\n")
+    code, _, err = cli(capsys, "package", "build", str(spec), "--out", str(tmp_path / "o"))
+    assert code == 4 and "package.vehicle_models must be a list of names" in err

@@ -62,6 +62,9 @@ def load_firmware(path: Path, load_address: int | None = None,
                   fmt: str | None = None) -> list[ImageRegion]:
     """Read a firmware file into contiguous regions sorted by address. `fmt` ("bin", "ihex",
     "srec") says the format where the file's suffix does not (.bin, .hex, .s19...)."""
+    if path.is_dir():
+        raise BuildSpecError(f"firmware check failed: {path} is a folder, not a firmware file",
+                             hint="name the firmware file itself in the spec region")
     kind = _format_of(path, fmt)
     try:
         raw = path.read_bytes()
