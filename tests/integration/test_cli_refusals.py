@@ -310,3 +310,29 @@ def test_vehicle_models_as_a_string_is_refused(capsys: pytest.CaptureFixture[str
                     + "address = 0x20000\ngenerate_size = 16\n")
     code, _, err = cli(capsys, "package", "build", str(spec), "--out", str(tmp_path / "o"))
     assert code == 4 and "package.vehicle_models must be a list of names" in err
+
+
+BASELINE_HEAD = '[baseline]\nvehicle_model = "demo-car"\nintegration_level = "x"\n'
+BAD_BASELINES = {
+    # a string where a list belongs was split into letters: "a" approved part "a", and
+    # "DC-1" would have approved parts "D", "C", "-", "1"
+    BASELINE_HEAD + '[ecu.ENGINE]\npart_numbers = "DC-1"\nsoftware_versions = ["1"]':
+        "ecu.ENGINE.part_numbers must be a list of text values",
+    BASELINE_HEAD + '[ecu.ENGINE]\npart_numbers = ["DC-1"]\nsoftware_versions = 1':
+        "ecu.ENGINE.software_versions must be a list of text values",
+    BASELINE_HEAD + "[ecu]\nENGINE = 5": "ecu.ENGINE.part_numbers must be a list",
+    BASELINE_HEAD: "no [ecu.NAME] table",
+    '[baseline]\nvehicle_model = "../x"\nintegration_level = "x"\n[ecu.ENGINE]\n'
+    'part_numbers = ["a"]\nsoftware_versions = ["1"]': "'../x' is not allowed",
+    "baseline = 5": "a [baseline] table with vehicle_model and integration_level is missing",
+}
+
+
+@pytest.mark.parametrize("text", list(BAD_BASELINES), ids=range(len(BAD_BASELINES)))
+def test_bad_baseline_spec_is_refused_in_words(capsys: pytest.CaptureFixture[str],
+                                               tmp_path: Path, text: str) -> None:
+    spec = tmp_path / "b.toml"
+    spec.write_text(text + "\n")
+    code, _, err = cli(capsys, "baseline", "sign", str(spec), "--out", str(tmp_path / "o"))
+    assert code == 4 and BAD_BASELINES[text] in err, err
+    assert not (tmp_path / "o").exists()
