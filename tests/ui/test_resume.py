@@ -12,9 +12,13 @@ from ui.main_window import MainWindow
 STUCK = "BODY"  # single bank: a power loss mid-download leaves it in its bootloader
 
 
-def _state(view, ecu: str) -> str:  # type: ignore[no-untyped-def]
+def _cell(view, ecu: str, column: int) -> str:  # type: ignore[no-untyped-def]
     rows = [r for r in range(view.table.rowCount()) if view.table.item(r, 0).text() == ecu]
-    return view.table.item(rows[0], 6).text()
+    return view.table.item(rows[0], column).text()
+
+
+def _state(view, ecu: str) -> str:  # type: ignore[no-untyped-def]
+    return _cell(view, ecu, 6)
 
 
 def test_vehicle_view_names_the_ecu_in_its_bootloader_and_resume_finishes_it(
@@ -43,6 +47,7 @@ def test_vehicle_view_names_the_ecu_in_its_bootloader_and_resume_finishes_it(
     assert vehicle.resume_button.isVisible() and vehicle.resume_button.isEnabled()
     assert f"{STUCK} sits in the bootloader: a flash was interrupted" in vehicle.boot_note.text()
     assert "in its bootloader" in _state(vehicle, STUCK)
+    qtbot.waitUntil(lambda: _cell(vehicle, STUCK, 5) == "in bootloader", timeout=20000)
     assert "bootloader" not in _state(vehicle, "ENGINE")
 
     window.tabs.setCurrentWidget(vehicle)

@@ -137,5 +137,8 @@ class VehicleView(QWidget):
         by_name = {v.ecu: v for v in verdicts}
         for e in scan.ecus:
             v = by_name.get(e.name)
-            if v is not None:
+            if e.in_bootloader:  # no software runs: there is no version to judge
+                self._put(e, "in bootloader", "no software runs until the interrupted flash "
+                                              "is finished (Resume)")
+            elif v is not None:
                 self._put(e, v.verdict, v.detail + (f" (fix: {v.package})" if v.package else ""))
