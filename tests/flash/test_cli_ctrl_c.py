@@ -67,6 +67,8 @@ def test_one_ctrl_c_says_what_happens_next_and_cancels_at_the_safe_point(
     assert ("cancel at the next safe point: after GATEWAY finishes (stopping in the middle "
             "would leave it in its bootloader)") in err
     assert "Traceback" not in err
+    # the simulated bus (no rate model) is faster than a real one: not shown as "of" its limit
+    assert "kB/s simulated (a real bus: at most" in err and "kB/s of" not in err
     lines = {line.split()[0]: line for line in out.splitlines() if line[:1].isupper()}
     assert "SUCCESS" in lines["GATEWAY"], out  # it was being programmed: it finished
     assert "REFUSED" in lines["ENGINE"], out  # not started

@@ -128,8 +128,10 @@ class CancelWatch:
                 "Ctrl-C again stops at once")
 
 
-def progress_printer(args: argparse.Namespace) -> EventSink:
-    """One progress line per ECU event on a terminal: bar, rate against the bus limit, ETA."""
+def progress_printer(args: argparse.Namespace, wire_limited: bool = True) -> EventSink:
+    """One progress line per ECU event on a terminal: bar, rate against the bus limit, ETA.
+    `wire_limited` False: the simulated bus without its rate model, which carries frames as
+    fast as the PC makes them, so the rate is not compared with the bus limit it exceeds."""
     err = raw_stderr()
     quiet = args.json or not err.isatty()
     last = [0.0]
@@ -149,8 +151,11 @@ def progress_printer(args: argparse.Namespace) -> EventSink:
             eta = f"{event.eta_s:4.0f} s" if event.eta_s is not None else "   ? s"
             line = (f"  {printable(event.ecu):<14} [{'#' * filled}{'.' * (BAR - filled)}] "
                     f"{100 * event.done // max(event.total, 1):3d}%  "
-                    f"{event.rate_bps / 1000:6.1f} kB/s of {event.bus_limit_bps / 1000:.1f}  "
-                    f"ETA {eta}")
+                    + (f"{event.rate_bps / 1000:6.1f} kB/s of {event.bus_limit_bps / 1000:.1f}"
+                       if wire_limited else
+                       f"{event.rate_bps / 1000:6.1f} kB/s simulated (a real bus: at most "
+                       f"{event.bus_limit_bps / 1000:.1f})")
+                    + f"  ETA {eta}")
             err.write("\r" + line)
             err.flush()
         elif isinstance(event, EcuStep):
@@ -263,7 +268,8 @@ def _run(args: argparse.Namespace, conn: Any, preps: list[FlashPreparation]) -> 
         print("not confirmed; nothing was written", file=sys.stderr)
         return EXIT_USAGE
     results = []
-    watch, show = CancelWatch(), progress_printer(args)
+    unlimited = conn.adapter.is_simulated and not conn.adapter.rate_model
+    watch, show = CancelWatch(), progress_printer(args, wire_limited=not unlimited)
 
     def events(event: Event) -> None:
         watch(event)
