@@ -30,6 +30,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 4
     if args.self_test:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from ui import system_libraries
+
+    advice = system_libraries.check()  # before Qt loads: without them Qt aborts (exit 134)
+    if advice is not None:
+        print(advice, file=sys.stderr)
+        return 4
     from PySide6.QtWidgets import QApplication
 
     from ui.main_window import MainWindow

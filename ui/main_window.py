@@ -75,6 +75,7 @@ class ConnectionPanel(QWidget):
         row.addStretch(1)
         session.connected.connect(self._connected)
         session.disconnected.connect(self._disconnected)
+        session.connect_failed.connect(lambda _what, _hint: self._disconnected())
 
     def refresh_adapters(self) -> None:
         def work(_e: Any, _c: CancelToken) -> list[AdapterChoice]:
@@ -145,6 +146,8 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.error)
         self.setCentralWidget(body)
         self.session.error.connect(self.show_error)
+        self.session.resume_requested.connect(
+            lambda: self.tabs.setCurrentWidget(self.views["UpdateView"]))
         self.session.busy_changed.connect(
             lambda busy: self.statusBar().showMessage("working…" if busy else "ready"))
         self._actions()

@@ -33,8 +33,10 @@ class Session(QObject):
     scan_event = Signal(object)
     scan_done = Signal(object)  # VehicleScan
     error = Signal(str, str)
+    connect_failed = Signal(str, str)  # what happened, what to do (also on `error`)
     busy_changed = Signal(bool)
     message = Signal(str)
+    resume_requested = Signal()  # finish the interrupted flashes (the Update view does it)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -66,7 +68,11 @@ class Session(QObject):
             return open_connection(vehicle, interface, channel, bitrate, fd,
                                    rate_model=rate_model)
 
-        self.runner.start(work, on_done=self._opened, on_failed=self.error.emit)
+        def failed(what: str, hint: str) -> None:
+            self.connect_failed.emit(what, hint)
+            self.error.emit(what, hint)
+
+        self.runner.start(work, on_done=self._opened, on_failed=failed)
 
     def _opened(self, conn: VehicleConnection) -> None:
         self.conn = conn

@@ -66,3 +66,17 @@ def test_unwritable_log_file_is_an_input_error(tmp_path: Path) -> None:
     proc = run(tmp_path, "--log-file", str(tmp_path / "no-such-dir" / "x.log"))
     assert proc.returncode == 4
     assert "cannot write the log file" in proc.stderr
+
+
+def test_log_file_without_verbose_has_every_request(tmp_path: Path) -> None:
+    """Issue 18: --log-file wrote an empty file unless -v was given (a clean run logs no
+    warnings, and the libraries' debug records were held back)."""
+    log = tmp_path / "bug-report.log"
+    proc = run(tmp_path, "--log-file", str(log))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""  # the terminal stays quiet without -v
+    text = log.read_text()
+    assert "workshop.cli [MainThread]: workshop " in text  # which version, which command
+    assert "--log-file" in text.splitlines()[0] and "scan" in text.splitlines()[0]
+    assert "Reading data identifier : 0xf189" in text  # udsoncan's requests (INFO)
+    assert "Sending 3 bytes : [22f189]" in text  # the bytes sent (DEBUG)

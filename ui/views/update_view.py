@@ -31,7 +31,13 @@ from workshop.flash.events import FlashOverall, FlashProgress
 from workshop.flash.result import FlashResult
 from workshop.foundation.events import CancelToken, EcuFinished, EcuStep, Event
 from workshop.services.baseline_check import PACKAGE_SUFFIX, ensure_demo_material, package_store
-from workshop.services.flash import FlashPreparation, find_package, prepare_flash, run_flash
+from workshop.services.flash import (
+    FlashPreparation,
+    find_package,
+    prepare_flash,
+    prepare_resume,
+    run_flash,
+)
 from workshop.services.keep_awake import SleepInhibit
 
 OUTCOME_WORDS = {
@@ -102,6 +108,7 @@ class UpdateView(QWidget):
         self.job: Any = None
         self._rows: dict[str, tuple[QLabel, QProgressBar]] = {}
         session.connected.connect(lambda _c: self.refresh_packages())
+        session.resume_requested.connect(self.resume)
 
     def refresh_packages(self) -> None:
         conn = self.session.conn
@@ -146,6 +153,31 @@ class UpdateView(QWidget):
             return prepare_flash(conn, path, overrides=dict(self.overrides))
 
         self.session.run(work, on_done=self.show_plan)
+
+    def resume(self) -> None:
+        """The interrupted flashes of this vehicle, planned again from where each stopped
+        (the journal and the ECUs say where); shown as any plan, flashed with Flash."""
+        conn = self.session.conn
+        if conn is None or self.job is not None:
+            return
+        self.flash_button.setEnabled(False)
+        self.result.setPlainText("Looking for interrupted flashes…")
+
+        def work(_events: Any, _cancel: CancelToken) -> list[FlashPreparation]:
+            return prepare_resume(conn)
+
+        def failed(what: str, hint: str) -> None:
+            self.result.setPlainText(f"Nothing resumed: {what}." + (
+                f"\nWhat to do: {hint}." if hint else ""))
+
+        self.session.run(work, on_done=self._show_resume, on_failed=failed)
+
+    def _show_resume(self, preps: list[FlashPreparation]) -> None:
+        self.package.setCurrentText(str(preps[0].report.path))
+        self.show_plan(preps[0])
+        if len(preps) > 1:  # planned again after this one, on the ECUs as they are then
+            self.result.appendPlainText(f"{len(preps) - 1} more interrupted package(s): press "
+                                        "Resume in the Vehicle view again after this one.")
 
     def show_plan(self, prep: FlashPreparation) -> None:
         self.prep = prep
@@ -288,6 +320,8 @@ class UpdateView(QWidget):
                 label.setText(f"{o.ecu}: {o.outcome}")
                 label.setStyleSheet(f"color: {VERDICT_COLOURS.get(o.outcome, '')}")
         self.result.setPlainText("\n".join(lines))
+        # what the flash changed (versions, an ECU back out of its bootloader) is read again
+        self.session.start_scan()
 
 
 VERDICT_WORDS = {"passed": "success", "ready": "success", "FAILED": "failed",

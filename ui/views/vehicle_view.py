@@ -16,12 +16,13 @@ from PySide6.QtWidgets import (
 )
 
 from ui.session import Session
-from ui.views.common import find_row, item, setup_table
+from ui.views.common import VERDICT_COLOURS, find_row, item, setup_table
 from workshop.diagnostics.scan import EcuScan, VehicleScan
 from workshop.foundation.events import CancelToken, EcuFinished, Event
 from workshop.services import baseline_check, trust_policy
 
 COLUMNS = ["ECU", "Address", "Part number", "Software", "Hardware", "Baseline", "State"]
+IN_BOOTLOADER = "in its bootloader: a flash was interrupted (Resume finishes it)"
 
 
 class VehicleView(QWidget):
@@ -37,6 +38,21 @@ class VehicleView(QWidget):
         self.progress = QProgressBar()
         self.table = QTableWidget()
         setup_table(self.table, COLUMNS)
+        # An ECU an interrupted flash left in its bootloader: said above the table, with the
+        # button that finishes the flash (the Update view runs it, as any flash).
+        self.boot_note = QLabel("")
+        self.boot_note.setWordWrap(True)
+        self.boot_note.setStyleSheet(f"color: {VERDICT_COLOURS['resumable']}")
+        self.resume_button = QPushButton("Resume the interrupted flash")
+        self.resume_button.setToolTip("Finish the flash that was interrupted, from where it "
+                                      "stopped (same as 'workshop flash resume')")
+        self.resume_button.clicked.connect(self.session.resume_requested.emit)
+        self.boot_row = QWidget()
+        boot = QHBoxLayout(self.boot_row)
+        boot.setContentsMargins(0, 0, 0, 0)
+        boot.addWidget(self.boot_note, 1)
+        boot.addWidget(self.resume_button)
+        self.boot_row.hide()
         top = QHBoxLayout()
         for w in (self.model, self.vin):
             top.addWidget(w)
@@ -45,6 +61,7 @@ class VehicleView(QWidget):
         top.addWidget(self.scan_button)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addWidget(self.boot_row)
         layout.addWidget(self.table)
         session.connected.connect(self._connected)
         session.disconnected.connect(lambda: self.model.setText("Vehicle: not connected"))
@@ -56,6 +73,7 @@ class VehicleView(QWidget):
         v = conn.vehicle
         self.model.setText(f"Vehicle: {v.model} ({v.name})")
         self.table.setRowCount(0)
+        self.boot_row.hide()
         self._expected = len(v.ecus)
         self.progress.setRange(0, max(self._expected, 1))
         self.progress.setValue(0)
@@ -72,14 +90,17 @@ class VehicleView(QWidget):
             row = self.table.rowCount()
             self.table.insertRow(row)
         state = "no answer" if not e.responded else (e.error or "answered")
-        if e.responded and e.identity.failed:
+        if e.in_bootloader:
+            state = IN_BOOTLOADER
+        elif e.responded and e.identity.failed:
             missing = ", ".join(f"{k}: {v}" for k, v in e.identity.failed_by_name().items())
             state = f"partial: {missing}"
         values = [e.name, e.address, e.identity.part_number, e.identity.software_version,
                   e.identity.hardware_number, verdict or "…", state]
         for col, value in enumerate(values):
             cell = item(value, verdict if col == 5 else
-                        ("no answer" if state == "no answer" and col == 6 else None))
+                        ("no answer" if state == "no answer" and col == 6 else
+                         "resumable" if e.in_bootloader and col == 6 else None))
             if col == 5 and detail:
                 cell.setToolTip(detail)
             self.table.setItem(row, col, cell)
@@ -92,6 +113,12 @@ class VehicleView(QWidget):
         self.progress.setValue(self.progress.maximum())
         for e in scan.ecus:
             self._put(e)
+        stuck = scan.in_bootloader
+        self.boot_note.setText(
+            f"{', '.join(stuck)} {'sit' if len(stuck) > 1 else 'sits'} in the bootloader: a "
+            "flash was interrupted and the ECU runs no software until it is finished. "
+            "Keep the ignition on and press Resume." if stuck else "")
+        self.boot_row.setVisible(bool(stuck))
         conn = self.session.conn
         if conn is None:
             return
@@ -110,5 +137,8 @@ class VehicleView(QWidget):
         by_name = {v.ecu: v for v in verdicts}
         for e in scan.ecus:
             v = by_name.get(e.name)
-            if v is not None:
+            if e.in_bootloader:  # no software runs: there is no version to judge
+                self._put(e, "in bootloader", "no software runs until the interrupted flash "
+                                              "is finished (Resume)")
+            elif v is not None:
                 self._put(e, v.verdict, v.detail + (f" (fix: {v.package})" if v.package else ""))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from workshop import __version__
 from workshop.audit.errors import AuditError, AuditTamperedError
@@ -35,20 +35,23 @@ __all__ = ["EXIT_CANCELLED", "EXIT_FAILED", "EXIT_INPUT", "EXIT_OK", "EXIT_USAGE
            "EXIT_VEHICLE", "add_json_flag", "build_parser", "main", "print_json"]
 
 def build_parser() -> argparse.ArgumentParser:
-    from workshop.cli import commands  # the command modules import the helpers above
+    from workshop.cli import commands, options  # the command modules import the helpers above
     parser = argparse.ArgumentParser(prog="workshop", description=output.EXIT_CODES_HELP,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"workshop {__version__}")
     bus = parser.add_argument_group("bus")
     bus.add_argument("--adapter", default="sim", help="python-can interface name, or 'sim'")
     bus.add_argument("--channel", default=None, help="adapter channel (e.g. can0, PCAN_USBBUS1)")
-    bus.add_argument("--bitrate", type=int, default=None, help="nominal bitrate in bit/s")
+    bus.add_argument("--bitrate", type=options.bitrate("bitrate", *options.NOMINAL_BITRATES),
+                     default=None, help="nominal bitrate in bit/s")
     bus.add_argument("--fd", action="store_true", help="use CAN FD")
-    bus.add_argument("--data-bitrate", type=int, default=None, help="CAN FD data bitrate")
+    bus.add_argument("--data-bitrate", type=options.bitrate("data bitrate",
+                                                            *options.DATA_BITRATES),
+                     default=None, help="CAN FD data bitrate")
     parser.add_argument("--vehicle", default="demo-car", help="vehicle name or definition file")
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="print debug logs, protocol libraries included, on stderr")
-    parser.add_argument("--log-file", type=Path, default=None,
+    parser.add_argument("--log-file", type=options.output_file("log file"), default=None,
                         help="also write every log record (debug level) to this file")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in commands.ALL:
@@ -97,22 +100,41 @@ def _run(argv: Sequence[str] | None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
+    except WorkshopError as exc:  # a path argument refused as it was read (cli.options)
+        as_json = "--json" in (sys.argv[1:] if argv is None else argv)
+        return _report_error(exc, as_json)
     try:
         logs.configure(args.verbose, args.log_file)
     except OSError as exc:
         print(f"error: cannot write the log file {args.log_file}: {exc.strerror}\n"
               "  -> choose a folder you can write to", file=sys.stderr)
         return EXIT_INPUT
+    logging.getLogger("workshop.cli").info(
+        "workshop %s: %s", __version__, " ".join(sys.argv[1:] if argv is None else argv))
     try:
         return int(args.func(args))
     except WorkshopError as exc:
-        code = error_exit_code(exc)
-        if getattr(args, "json", False):
-            print_json({"error": type(exc).__name__, "message": exc.message, "hint": exc.hint,
-                        "exit_code": code})
-        else:
-            print(f"error: {exc}", file=sys.stderr)
-        return code
+        return _report_error(exc, getattr(args, "json", False))
+    except BrokenPipeError:
+        raise  # main() handles a reader that went away
+    except OSError as exc:
+        # a file the core reads or writes that the arguments' checks could not foresee (a
+        # full disk, a folder made read-only meanwhile): said in words, never a traceback
+        where = f" {exc.filename}" if exc.filename else ""
+        return _report_error(ConfigError(
+            f"cannot use{where}: {exc.strerror or exc}",
+            hint="check the path, its permissions and the free space"),
+            getattr(args, "json", False))
     except KeyboardInterrupt:
         print("cancelled", file=sys.stderr)
         return EXIT_CANCELLED
+
+
+def _report_error(exc: WorkshopError, as_json: bool) -> int:
+    code = error_exit_code(exc)
+    if as_json:
+        print_json({"error": type(exc).__name__, "message": exc.message, "hint": exc.hint,
+                    "exit_code": code})
+    else:
+        print(f"error: {exc}", file=sys.stderr)
+    return code

@@ -7,9 +7,9 @@ Trust in a record comes from its signer's chain and the trust store (`--trust`);
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from workshop.audit import Record, SignerStatus, VerifyResult
+from workshop.cli.options import count, folder, input_file, output_file
 from workshop.services import audit_trail
 
 
@@ -20,21 +20,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sub = p.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
     v = sub.add_parser("verify", help="detect modified, deleted, inserted or reordered records "
                        "and a rolled-back database")
-    v.add_argument("--file", type=Path, help="verify an export instead of the local log")
-    v.add_argument("--cert", type=Path,
+    v.add_argument("--file", type=input_file("audit export"),
+                   help="verify an export instead of the local log")
+    v.add_argument("--cert", type=input_file("certificate"),
                    help="pin: only these workstation certificates (PEM) may have signed")
-    v.add_argument("--trust", type=Path, help="trust store folder with the dealer root "
+    v.add_argument("--trust", type=folder("trust store"),
+                   help="trust store folder with the dealer root "
                    "(default: the one in settings or installed)")
     add_json_flag(v)
     v.set_defaults(func=_verify)
     e = sub.add_parser("export", help="write certificates, records, checkpoint and signed head "
                        "as JSON lines")
-    e.add_argument("--out", type=Path, required=True)
+    e.add_argument("--out", type=output_file("audit export"), required=True)
     add_json_flag(e)
     e.set_defaults(func=_export)
     s = sub.add_parser("show", help="list audit records with their signer's standing")
-    s.add_argument("--last", type=int, default=20, metavar="N", help="show the last N records")
-    s.add_argument("--trust", type=Path,
+    s.add_argument("--last", type=count, default=20, metavar="N", help="show the last N records")
+    s.add_argument("--trust", type=folder("trust store"),
                    help="trust store folder (default: the one in settings or installed)")
     add_json_flag(s)
     s.set_defaults(func=_show)

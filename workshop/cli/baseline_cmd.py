@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 import workshop.cli as cli
 from workshop.cli import options  # attributes used at call time (cli imports this module)
+from workshop.diagnostics.bootloader import RESUME_COMMAND
 from workshop.packages.baseline import sign_baseline
 from workshop.trust.demo import demo_baseline_signer
 
@@ -16,16 +16,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("baseline", help="signed vehicle baselines")
     psub = p.add_subparsers(dest="baseline_command", required=True, metavar="ACTION")
     s = psub.add_parser("sign", help="sign a baseline spec (TOML) into a baseline file")
-    s.add_argument("spec", type=Path)
-    s.add_argument("--out", type=Path, required=True)
-    s.add_argument("--key", type=Path, help="signer key (passphrase: $WORKSHOP_KEY_PASSPHRASE)")
-    s.add_argument("--cert", type=Path, help="signer certificate chain (PEM, leaf first)")
+    s.add_argument("spec", type=options.input_file("baseline spec"))
+    s.add_argument("--out", type=options.output_file("baseline"), required=True)
+    s.add_argument("--key", type=options.input_file("private key"),
+                   help="signer key (passphrase: $WORKSHOP_KEY_PASSPHRASE)")
+    s.add_argument("--cert", type=options.input_file("certificate chain"),
+                   help="signer certificate chain (PEM, leaf first)")
     cli.add_json_flag(s)
     s.set_defaults(func=_sign)
     c = psub.add_parser("check", help="compare the vehicle with its approved baseline")
-    c.add_argument("--baseline", type=Path, help="signed baseline file for the vehicle's model "
+    c.add_argument("--baseline", type=options.input_file("baseline"),
+                   help="signed baseline file for the vehicle's model "
                    "(default: the stored one in force most recently)")
-    c.add_argument("--trust", type=Path, help="trust store folder (default: the installed "
+    c.add_argument("--trust", type=options.folder("trust store"),
+                   help="trust store folder (default: the installed "
                    "store; with the simulator adapter the demo PKI's roots too)")
     cli.add_json_flag(c)
     c.set_defaults(func=_check)
@@ -43,14 +47,18 @@ def _check(args: argparse.Namespace) -> int:
         cli.print_json({"vin": result.scan.vin, "vehicle_model": baseline.vehicle_model,
                         "integration_level": baseline.integration_level,
                         "baseline": str(result.choice.path), "warnings": result.warnings,
+                        "in_bootloader": result.scan.in_bootloader,
                         "ecus": [vars(x) for x in result.verdicts]})
     else:
         for warning in result.warnings:
             print(f"warning: {warning}", file=sys.stderr)
         print(f"VIN {result.scan.vin}  baseline {baseline.vehicle_model} "
               f"{baseline.integration_level} ({result.choice.path.name})")
+        stuck = set(result.scan.in_bootloader)
         for x in result.verdicts:
-            print(f"  {x.ecu:<14} {x.verdict:<11} {x.detail}")
+            detail = (f"IN BOOTLOADER: a flash was interrupted; run '{RESUME_COMMAND}'"
+                      if x.ecu in stuck else x.detail)
+            print(f"  {x.ecu:<14} {x.verdict:<11} {detail}")
     return cli.EXIT_OK if result.ok else cli.EXIT_FAILED
 
 

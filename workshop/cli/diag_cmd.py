@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
 from workshop.cli.options import adapter_config, confirm, vehicle
-from workshop.cli.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, add_json_flag, print_json
-from workshop.diagnostics.scan import EcuScan
+from workshop.cli.output import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    add_json_flag,
+    print_json,
+    raw_stderr,
+)
+from workshop.diagnostics.bootloader import IN_BOOTLOADER, RESUME_COMMAND, in_bootloader
+from workshop.diagnostics.scan import EcuScan, VehicleScan
 from workshop.foundation.events import (
     CancelToken,
     EcuFinished,
@@ -22,6 +32,7 @@ from workshop.foundation.events import (
     EventSink,
     ignore_events,
 )
+from workshop.foundation.text import printable
 from workshop.services import diagnose
 from workshop.services.audit_trail import open_audit_log
 from workshop.services.connection import VehicleConnection
@@ -87,10 +98,25 @@ def event_printer(args: argparse.Namespace) -> EventSink:
     return show
 
 
+SAFE_POINT = ("cancelling at the next safe point (between ECUs and steps); Ctrl-C again "
+              "stops at once")
+
+
+def say_now(text: str) -> None:
+    """One line on stderr from a signal handler: one os.write of sanitised text, which
+    cannot collide with a buffered write the interrupted code was in the middle of."""
+    line = ("\r\x1b[K" if sys.stderr.isatty() else "\n") + printable(text) + "\n"
+    with contextlib.suppress(OSError, ValueError):
+        os.write(raw_stderr().fileno(), line.encode("utf-8", "replace"))
+
+
 @contextmanager
-def cancel_on_ctrl_c(token: CancelToken) -> Iterator[CancelToken]:
-    """Ctrl-C cancels the work at its next safe point (exit 5); a second Ctrl-C interrupts
-    at once. Signal handlers can only be set from the main thread."""
+def cancel_on_ctrl_c(token: CancelToken,
+                     what_next: Callable[[], str] = lambda: SAFE_POINT
+                     ) -> Iterator[CancelToken]:
+    """Ctrl-C cancels the work at its next safe point (exit 5) and says at once what happens
+    next (`what_next`); a second Ctrl-C interrupts at once. Signal handlers can only be set
+    from the main thread."""
     if threading.current_thread() is not threading.main_thread():
         yield token
         return
@@ -99,6 +125,7 @@ def cancel_on_ctrl_c(token: CancelToken) -> Iterator[CancelToken]:
         if token.cancelled:
             raise KeyboardInterrupt
         token.cancel()
+        say_now(what_next())
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
@@ -127,7 +154,10 @@ def cmd_adapters(args: argparse.Namespace) -> int:
 
 def _print_ecu(e: EcuScan, dtc_only: bool = False) -> None:
     print(f"{e.name:<14} {e.address}")
-    if e.error:
+    if e.in_bootloader:
+        print(f"  ! IN BOOTLOADER: {e.name} {IN_BOOTLOADER}; no DTCs to read there")
+        print(f"  -> run '{RESUME_COMMAND}' to finish the flash")
+    elif e.error:
         print(f"  ! {e.error}")
     if not dtc_only:
         for key, value in e.identity.by_name().items():
@@ -137,6 +167,8 @@ def _print_ecu(e: EcuScan, dtc_only: bool = False) -> None:
 
 
 def _scan_state(e: EcuScan) -> str:
+    if e.in_bootloader:
+        return f"IN BOOTLOADER: run '{RESUME_COMMAND}'"
     if not e.responded:
         return "no answer"
     if e.error:
@@ -164,18 +196,32 @@ def cmd_scan(args: argparse.Namespace) -> int:
                 print(f"      {label} not read: {why}")
             if e.vin_problem and e.identity.vin != vin:
                 print(f"      VIN {e.identity.vin} INVALID: {e.vin_problem}")
+        _print_bootloader_footer(result)
     return EXIT_OK if all(e.error is None for e in result.ecus) else EXIT_FAILED
+
+
+def _print_bootloader_footer(result: VehicleScan) -> None:
+    stuck = result.in_bootloader
+    if stuck:
+        print(f"\n{', '.join(stuck)} {'sit' if len(stuck) > 1 else 'sits'} in the bootloader: "
+              f"a flash was interrupted. Run '{RESUME_COMMAND}' to finish it.")
 
 
 def cmd_ecu_info(args: argparse.Namespace) -> int:
     with connect(args) as conn, conn.client(args.ecu) as ecu:
         identity = ecu.read_identity()
         name = ecu.target.name
+        definition = next((e for e in conn.vehicle.ecus if e.name == name), None)
+        boot = identity.software_version is None and in_bootloader(ecu, definition)
     if args.json:
         print_json({"name": name, "identification": identity.by_name(),
-                    "identification_failed": identity.failed_by_name()})
+                    "identification_failed": identity.failed_by_name(),
+                    "in_bootloader": boot})
     else:
         print(name)
+        if boot:
+            print(f"  IN BOOTLOADER: {name} {IN_BOOTLOADER}")
+            print(f"  -> run '{RESUME_COMMAND}' to finish the flash")
         for key, value in identity.by_name().items():
             print(f"  {key:<34} {value}")
         for key, why in identity.failed_by_name().items():
@@ -188,12 +234,14 @@ def cmd_dtc_read(args: argparse.Namespace) -> int:
         result = diagnose.read_dtcs(conn, only=[args.ecu] if args.ecu else None,
                                     events=event_printer(args), cancel=token)
     if args.json:
-        print_json({"vin": result.vin, "ecus": [
-            {"name": e.name, "dtcs": [d.to_json() for d in e.dtcs], "error": e.error}
+        print_json({"vin": result.vin, "in_bootloader": result.in_bootloader, "ecus": [
+            {"name": e.name, "dtcs": [d.to_json() for d in e.dtcs], "error": e.error,
+             "in_bootloader": e.in_bootloader}
             for e in result.ecus]})
     else:
         for e in result.ecus:
             _print_ecu(e, dtc_only=True)
+        _print_bootloader_footer(result)
     return EXIT_OK if all(e.error is None for e in result.ecus) else EXIT_FAILED
 
 

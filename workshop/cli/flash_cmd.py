@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from workshop.cli.diag_cmd import cancel_on_ctrl_c, connect
-from workshop.cli.options import confirm
+from workshop.cli.options import confirm, folder, input_file
 from workshop.cli.output import (
+    EXIT_CANCELLED,
     EXIT_FAILED,
     EXIT_OK,
     EXIT_USAGE,
@@ -51,8 +53,10 @@ def register(sub: Any) -> None:
                         "a reason for the audit log")
     p.add_argument("--dry-run", action="store_true", help="print the plan; touch nothing")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    p.add_argument("--trust", default=None, help="trust store folder")
-    p.add_argument("--baseline", default=None, help="approved baseline file")
+    p.add_argument("--trust", type=folder("trust store"), default=None,
+                   help="trust store folder")
+    p.add_argument("--baseline", type=input_file("baseline"), default=None,
+                   help="approved baseline file")
     add_json_flag(p)
     p.set_defaults(func=cmd_flash)
 
@@ -88,13 +92,46 @@ def print_plan(prep: FlashPreparation) -> None:
                      else f" (reason: {pc.overridden})" if pc.overridden else "")
             print(f"  {mark:<10} {pc.name:<14} {pc.detail}{extra}")
         print("  steps: " + " -> ".join(e.steps))
-    waves = " then ".join("+".join(w) for w in plan.waves)
-    print(f"\norder: {waves}; about {plan.estimate_s:.0f} s")
+    if plan.ecus:  # a plan refused as a whole (another model, an ECU it lacks) plans none
+        waves = " then ".join("+".join(w) for w in plan.waves)
+        print(f"\norder: {waves}; about {plan.estimate_s:.0f} s")
     print("plan BLOCKED: nothing will be written" if plan.blocked else "plan ready")
 
 
-def progress_printer(args: argparse.Namespace) -> EventSink:
-    """One progress line per ECU event on a terminal: bar, rate against the bus limit, ETA."""
+class CancelWatch:
+    """What one Ctrl-C during a flash does, from the flash's own events: an ECU being
+    programmed finishes (stopping it half-way would leave it in its bootloader), the ECUs
+    not started stay unchanged."""
+
+    def __init__(self) -> None:
+        self.safe = True
+        self.working: list[str] = []  # ECUs being programmed in the current wave
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, FlashOverall):
+            self.safe = event.safe_to_cancel
+            self.working = []
+        elif isinstance(event, EcuStep) and not self.safe and event.ecu not in self.working:
+            self.working = [*self.working, event.ecu]
+        elif isinstance(event, EcuFinished) and event.ecu in self.working:
+            self.working = [n for n in self.working if n != event.ecu]
+
+    def what_next(self) -> str:
+        working = list(self.working)
+        if self.safe:
+            return ("cancelling now: no ECU is being programmed; the ECUs not yet started "
+                    "stay unchanged")
+        who = ", ".join(working) if working else "the ECU being programmed"
+        return (f"cancel at the next safe point: after {who} "
+                f"{'finish' if len(working) > 1 else 'finishes'} (stopping in the middle "
+                "would leave it in its bootloader); the ECUs not yet started stay unchanged. "
+                "Ctrl-C again stops at once")
+
+
+def progress_printer(args: argparse.Namespace, wire_limited: bool = True) -> EventSink:
+    """One progress line per ECU event on a terminal: bar, rate against the bus limit, ETA.
+    `wire_limited` False: the simulated bus without its rate model, which carries frames as
+    fast as the PC makes them, so the rate is not compared with the bus limit it exceeds."""
     err = raw_stderr()
     quiet = args.json or not err.isatty()
     last = [0.0]
@@ -114,8 +151,11 @@ def progress_printer(args: argparse.Namespace) -> EventSink:
             eta = f"{event.eta_s:4.0f} s" if event.eta_s is not None else "   ? s"
             line = (f"  {printable(event.ecu):<14} [{'#' * filled}{'.' * (BAR - filled)}] "
                     f"{100 * event.done // max(event.total, 1):3d}%  "
-                    f"{event.rate_bps / 1000:6.1f} kB/s of {event.bus_limit_bps / 1000:.1f}  "
-                    f"ETA {eta}")
+                    + (f"{event.rate_bps / 1000:6.1f} kB/s of {event.bus_limit_bps / 1000:.1f}"
+                       if wire_limited else
+                       f"{event.rate_bps / 1000:6.1f} kB/s simulated (a real bus: at most "
+                       f"{event.bus_limit_bps / 1000:.1f})")
+                    + f"  ETA {eta}")
             err.write("\r" + line)
             err.flush()
         elif isinstance(event, EcuStep):
@@ -149,19 +189,55 @@ def print_result(result: FlashResult) -> None:
             print(f"  cleared DTCs set during programming: {', '.join(o.dtcs_cleared)}")
 
 
+def _check_package_arg(text: str) -> None:
+    """What find_package cannot tell apart from a missing name, said in words."""
+    if not text.strip():
+        raise ConfigError("no package given",
+                          hint="give a .wspkg file or the name of a stored package "
+                               "(e.g. engine-1.1.0), or 'resume'")
+    path = Path(text).expanduser()
+    if path.is_dir():
+        raise ConfigError(f"package {path} is a folder, not a package file",
+                          hint="give the path of a .wspkg file in it")
+
+
+def _check_override_names(prep: FlashPreparation, overrides: dict[str, str]) -> None:
+    """An override that names no check of the plan (a typo) is refused, not ignored."""
+    plan = prep.plan
+    if plan is None or not plan.ecus:
+        return
+    checks = {c.name for e in plan.ecus for c in e.checks}
+    ecus = {e.ecu for e in plan.ecus}
+    for key in overrides:
+        ecu, dot, check = key.rpartition(".")
+        if check not in checks or (dot and ecu not in ecus):
+            raise ConfigError(
+                f"--override {key}: this plan has no check {key!r}",
+                hint=f"name one of its checks ({', '.join(sorted(checks))}), alone or as "
+                     f"ECU.check with ECU one of {', '.join(sorted(ecus))}")
+
+
 def cmd_flash(args: argparse.Namespace) -> int:
     if args.package == "resume":
         return _resume(args)
+    _check_package_arg(args.package)
+    overrides = _overrides(args.override)
     with connect(args) as conn:
         package = find_package(args.package, simulated=conn.adapter.is_simulated,
                                vehicle=conn.vehicle.name)
         prep = prepare_flash(conn, package, trust_dir=args.trust, baseline_path=args.baseline,
-                             mode=args.mode, only=args.ecu,
-                             overrides=_overrides(args.override))
+                             mode=args.mode, only=args.ecu, overrides=overrides)
+        _check_override_names(prep, overrides)
         return _run(args, conn, [prep])
 
 
 def _resume(args: argparse.Namespace) -> int:
+    given = [flag for flag, value in (("--ecu", args.ecu), ("--override", args.override),
+                                      ("--mode", args.mode != "auto")) if value]
+    if given:
+        raise ConfigError(f"'flash resume' takes no {', '.join(given)}: it finishes each "
+                          "interrupted flash as it was planned, with its own ECUs, mode and "
+                          "overrides", hint="run 'workshop flash resume' alone")
     with connect(args) as conn:
         try:
             preps = prepare_resume(conn, trust_dir=args.trust, baseline_path=args.baseline)
@@ -192,13 +268,26 @@ def _run(args: argparse.Namespace, conn: Any, preps: list[FlashPreparation]) -> 
         print("not confirmed; nothing was written", file=sys.stderr)
         return EXIT_USAGE
     results = []
-    with cancel_on_ctrl_c(diagnose.new_cancel_token()) as token:
+    unlimited = conn.adapter.is_simulated and not conn.adapter.rate_model
+    watch, show = CancelWatch(), progress_printer(args, wire_limited=not unlimited)
+
+    def events(event: Event) -> None:
+        watch(event)
+        show(event)
+
+    with cancel_on_ctrl_c(diagnose.new_cancel_token(), watch.what_next) as token:
         for p in preps:
-            results.append(run_flash(conn, p, events=progress_printer(args), cancel=token))
+            results.append(run_flash(conn, p, events=events, cancel=token))
     if args.json:
         print_json(results[0].to_json() if len(results) == 1 else
                    {"results": [r.to_json() for r in results]})
     else:
         for r in results:
             print_result(r)
-    return max(exit_code(r) for r in results)
+        if token.cancelled:
+            print("cancelled with Ctrl-C at a safe point: an ECU being programmed then was "
+                  "finished (its outcome above); the ECUs REFUSED were not started")
+    code = max(exit_code(r) for r in results)
+    only_cancelled = all(o.outcome in ("success", "refused") for r in results for o in r.ecus)
+    return EXIT_CANCELLED if token.cancelled and code == EXIT_FAILED and only_cancelled \
+        else code

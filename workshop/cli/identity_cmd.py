@@ -4,8 +4,8 @@ which signs its audit records (a real vehicle's actions need it)."""
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
+from workshop.cli.options import certificate_name, folder, input_file, output_file
 from workshop.services import identity
 from workshop.services.identity import IdentityReport
 
@@ -19,25 +19,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     i = sub.add_parser("init", help="create the workstation key (OS credential store, else a "
                        "passphrase from $WORKSHOP_AUDIT_PASSPHRASE or the terminal)")
     i.add_argument("--protect", choices=["auto", "keyring", "passphrase"], default="auto")
-    i.add_argument("--name", help="workstation id (default: workstation-<random>)")
+    i.add_argument("--name", type=certificate_name("workstation id"),
+                   help="workstation id (default: workstation-<random>)")
     i.add_argument("--key-type", choices=["p256", "ed25519"], default="p256")
     i.add_argument("--rotate", action="store_true",
                    help="replace an existing identity (its records keep verifying)")
     add_json_flag(i)
     i.set_defaults(func=_init)
     c = sub.add_parser("csr", help="write a certificate request for the dealer CA")
-    c.add_argument("--out", type=Path, required=True)
-    c.add_argument("--org", help="organization name to put in the request")
+    c.add_argument("--out", type=output_file("certificate request"), required=True)
+    c.add_argument("--org", type=certificate_name("organization name"),
+                   help="organization name to put in the request")
     add_json_flag(c)
     c.set_defaults(func=_csr)
     m = sub.add_parser("import-cert", help="install the certificate the dealer CA issued")
-    m.add_argument("file", type=Path)
-    m.add_argument("--trust", type=Path, help="trust store folder with the dealer root "
+    m.add_argument("file", type=input_file("certificate"))
+    m.add_argument("--trust", type=folder("trust store"),
+                   help="trust store folder with the dealer root "
                    "(default: the one in settings or installed)")
     add_json_flag(m)
     m.set_defaults(func=_import)
     s = sub.add_parser("show", help="workstation id, key protection and certificate status")
-    s.add_argument("--trust", type=Path,
+    s.add_argument("--trust", type=folder("trust store"),
                    help="trust store folder (default: the one in settings or installed)")
     add_json_flag(s)
     s.set_defaults(func=_show)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 import workshop.cli as cli
 from workshop.cli import options  # attributes used at call time (cli imports this module)
@@ -19,22 +18,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("package", help="build, verify and inspect signed update packages")
     psub = p.add_subparsers(dest="package_command", required=True, metavar="ACTION")
     b = psub.add_parser("build", help="build and sign a package from a TOML spec")
-    b.add_argument("spec", type=Path)
-    b.add_argument("--out", type=Path, required=True)
-    b.add_argument("--key", type=Path, help="signer private key (PEM, passphrase from "
+    b.add_argument("spec", type=options.input_file("build spec"))
+    b.add_argument("--out", type=options.output_file("package"), required=True)
+    b.add_argument("--key", type=options.input_file("private key"),
+                   help="signer private key (PEM, passphrase from "
                    "$WORKSHOP_KEY_PASSPHRASE); default: per-user demo signer")
-    b.add_argument("--cert", type=Path, help="signer certificate chain (PEM, leaf first)")
-    b.add_argument("--delta-from", type=Path, help="previous package: ship bsdiff4 deltas")
+    b.add_argument("--cert", type=options.input_file("certificate chain"),
+                   help="signer certificate chain (PEM, leaf first)")
+    b.add_argument("--delta-from", type=options.input_file("previous package"),
+                   help="previous package: ship bsdiff4 deltas")
     cli.add_json_flag(b)
     b.set_defaults(func=_build)
     v = psub.add_parser("verify", help="verify a package; exit 0 only if every check passed")
-    v.add_argument("package", type=Path)
-    v.add_argument("--trust", type=Path, help="trust store folder (default: the installed "
+    v.add_argument("package", type=options.input_file("package"))
+    v.add_argument("--trust", type=options.folder("trust store"),
+                   help="trust store folder (default: the installed "
                    "store; with the simulator adapter also the per-user demo PKI's roots)")
     cli.add_json_flag(v)
     v.set_defaults(func=_verify)
     i = psub.add_parser("inspect", help="show a package's manifest (does not verify)")
-    i.add_argument("package", type=Path)
+    i.add_argument("package", type=options.input_file("package"))
     cli.add_json_flag(i)
     i.set_defaults(func=_inspect)
 

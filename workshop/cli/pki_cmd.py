@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import argparse
 import os
-from pathlib import Path
 
 import workshop.cli as cli  # attributes used at call time (cli imports this module)
+from workshop.cli.options import new_folder
 from workshop.trust.demo import DEMO_PASSPHRASE, demo_init
 
 
@@ -17,7 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     psub = p.add_subparsers(dest="pki_command", required=True, metavar="ACTION")
     d = psub.add_parser("demo-init", help="create a demo PKI in DIR (keys encrypted with "
                         "$WORKSHOP_KEY_PASSPHRASE, default 'workshop-demo')")
-    d.add_argument("dir", type=Path)
+    d.add_argument("dir", type=new_folder("demo PKI folder"))
     d.add_argument("--key-type", choices=["p256", "ed25519"], default="p256")
     cli.add_json_flag(d)
     d.set_defaults(func=_demo_init)

@@ -6,6 +6,7 @@ import argparse
 from dataclasses import asdict, fields, replace
 from pathlib import Path
 
+from workshop.foundation.errors import ConfigError
 from workshop.foundation.settings import Settings, load_settings, save_settings, settings_path
 
 KEYS = [f.name for f in fields(Settings)]
@@ -42,7 +43,12 @@ def _show(args: argparse.Namespace) -> int:
 def _set(args: argparse.Namespace) -> int:
     value = args.value
     if args.key.endswith("_dir") and value:
-        value = str(Path(value).expanduser().resolve())
+        path = Path(value).expanduser().resolve()
+        clash = next((p for p in (path, *path.parents) if p.exists()), None)
+        if clash is not None and not clash.is_dir():
+            raise ConfigError(f"{args.key} {path}: {clash} is a file, not a folder",
+                              hint="choose a folder ('' restores the default)")
+        value = str(path)
     path = save_settings(replace(load_settings(), **{args.key: value}))
     print(f"{args.key} saved in {path}")
     return 0

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from workshop.diagnostics.bootloader import IN_BOOTLOADER, in_bootloader
 from workshop.diagnostics.vin import vin_problem
 from workshop.foundation.errors import CancelledError, WorkshopError
 from workshop.foundation.events import (
@@ -26,6 +28,7 @@ from workshop.uds.dtc_records import Dtc
 from workshop.uds.errors import EcuTimeoutError, InvalidResponseError, NegativeResponseError
 from workshop.uds.identity import EcuIdentity
 from workshop.uds.nrc import nrc_name
+from workshop.vehicles import EcuDefinition
 
 SCAN_STEPS = ("identify", "read DTCs")
 # Each worker holds one ECU client, whose ISO-TP link runs two threads of its own: the bound
@@ -42,10 +45,13 @@ class EcuScan:
     identity: EcuIdentity = field(default_factory=EcuIdentity)
     dtcs: list[Dtc] = field(default_factory=list)
     error: str | None = None
+    # no application runs: an interrupted flash left it in its bootloader (no DTCs read)
+    in_bootloader: bool = False
 
     @property
     def responded(self) -> bool:
-        return self.error is None or bool(self.identity.values or self.identity.failed)
+        return (self.error is None or self.in_bootloader
+                or bool(self.identity.values or self.identity.failed))
 
     @property
     def vin_problem(self) -> str | None:
@@ -61,7 +67,8 @@ class EcuScan:
                 "part_number": self.identity.part_number,
                 "vin_valid": None if vin is None else self.vin_problem is None,
                 "vin_problem": self.vin_problem,
-                "dtcs": [d.to_json() for d in self.dtcs], "error": self.error}
+                "dtcs": [d.to_json() for d in self.dtcs], "error": self.error,
+                "in_bootloader": self.in_bootloader}
 
 
 @dataclass
@@ -87,8 +94,13 @@ class VehicleScan:
         vin = self.vin
         return vin_problem(vin) if vin else None
 
+    @property
+    def in_bootloader(self) -> list[str]:
+        """ECUs an interrupted flash left in their bootloader ('workshop flash resume')."""
+        return [e.name for e in self.ecus if e.in_bootloader]
+
     def to_json(self) -> dict[str, Any]:
-        return {"vehicle": self.vehicle, "vin": self.vin,
+        return {"vehicle": self.vehicle, "vin": self.vin, "in_bootloader": self.in_bootloader,
                 "vin_valid": None if self.vin is None else self.vin_problem is None,
                 "vin_problem": self.vin_problem, "vin_conflicts": self.vin_conflicts,
                 "started": self.started, "duration_s": round(self.duration_s, 3),
@@ -117,6 +129,7 @@ class _ScanRun:
     events: EventSink
     cancel: CancelToken
     task: str
+    definitions: Mapping[str, EcuDefinition]
 
     def scan_ecu(self, job: _Job, *, first_try: bool, last_try: bool) -> None:
         """Identify one ECU and read its DTCs into `job.result`; publish its result unless
@@ -126,6 +139,7 @@ class _ScanRun:
         if first_try:
             self.events(EcuStarted(self.task, target.name))
         result.identity, result.dtcs, result.error = EcuIdentity(), [], None
+        result.in_bootloader = False
         job.try_again = False
         client = EcuClient(self.endpoint, target)
         try:
@@ -147,6 +161,13 @@ class _ScanRun:
             self.events(EcuStep(self.task, name, SCAN_STEPS[0], 1, len(SCAN_STEPS)))
             result.identity = client.read_identity()
             self.cancel.raise_if_cancelled()
+            # An application names its version; only an ECU that does not is asked the
+            # bootloader question, so a healthy scan sends no request more.
+            if result.identity.software_version is None and in_bootloader(
+                    client, self.definitions.get(name)):
+                result.in_bootloader = True
+                result.error = IN_BOOTLOADER  # a bootloader keeps no DTCs to read
+                return
             step = "DTC read"
             self.events(EcuStep(self.task, name, SCAN_STEPS[1], 2, len(SCAN_STEPS)))
             result.dtcs = client.read_dtcs(self.mask)
@@ -185,7 +206,8 @@ def scan_vehicle(endpoint: BusEndpoint, vehicle: str, targets: list[tuple[EcuTar
                  texts: dict[str, str], *, concurrent: bool = True,
                  mask: int = DEFAULT_STATUS_MASK, events: EventSink = ignore_events,
                  cancel: CancelToken | None = None, task: str = "scan",
-                 max_workers: int = MAX_SCAN_WORKERS) -> VehicleScan:
+                 max_workers: int = MAX_SCAN_WORKERS,
+                 definitions: Mapping[str, EcuDefinition] | None = None) -> VehicleScan:
     """Scan `targets` (each with its source label) over the one bus, at most `max_workers`
     ECUs at a time. Raises CancelledError at the next safe point once `cancel` is set.
 
@@ -193,8 +215,12 @@ def scan_vehicle(endpoint: BusEndpoint, vehicle: str, targets: list[tuple[EcuTar
     after the others, RETRY_WORKERS at a time
     (unless not one ECU answered: then the bus is silent, not busy): on a loaded bus, or a
     loaded PC running the simulator, an answer can come late; a really absent ECU costs
-    one more P2 timeout. Its EcuFinished event comes after that second try."""
-    run = _ScanRun(endpoint, texts, mask, events, cancel or CancelToken(), task)
+    one more P2 timeout. Its EcuFinished event comes after that second try.
+
+    `definitions` (ECU name -> its vehicle definition) tells how each ECU shows that it sits
+    in its bootloader; an ECU without one follows the default rule."""
+    run = _ScanRun(endpoint, texts, mask, events, cancel or CancelToken(), task,
+                   definitions or {})
     started = datetime.now(UTC).isoformat(timespec="seconds")
     t0 = time.perf_counter()
     jobs = [_Job(t, EcuScan(t.name, t.address.describe(), source)) for t, source in targets]

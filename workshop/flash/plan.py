@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from workshop.flash.modes import choose_mode
+from workshop.foundation.errors import ConfigError
 from workshop.packages.baseline import Baseline
 from workshop.packages.compression import compress
 from workshop.packages.errors import PackageError
@@ -133,7 +134,12 @@ class FlashPlan:
         return bool(self.problems) or any(e.blocked for e in self.ecus)
 
     def ecu(self, name: str) -> EcuPlan:
-        return next(e for e in self.ecus if e.ecu == name)
+        for e in self.ecus:
+            if e.ecu == name:
+                return e
+        planned = ", ".join(e.ecu for e in self.ecus) or "none"
+        raise ConfigError(f"the plan has no ECU named {name!r} (planned: {planned})",
+                          hint="a blocked plan plans no ECU; see its problems")
 
     def blocking_reasons(self) -> list[str]:
         reasons = list(self.problems)
@@ -143,7 +149,9 @@ class FlashPlan:
 
     @property
     def estimate_s(self) -> float:
-        return sum(max((self.ecu(n).estimate_s for n in wave), default=0.0)
+        # a blocked plan (package for another model, an ECU the vehicle lacks) plans no ECU
+        planned = {e.ecu: e.estimate_s for e in self.ecus}
+        return sum(max((planned[n] for n in wave if n in planned), default=0.0)
                    for wave in self.waves)
 
     def overrides(self) -> dict[str, str]:

@@ -26,9 +26,12 @@ def configure(verbose: bool = False, log_file: Path | None = None) -> None:
     for handler in [h for h in root.handlers if getattr(h, "_workshop", False)]:
         root.removeHandler(handler)
         handler.close()
-    root.setLevel(logging.DEBUG if verbose or log_file else logging.WARNING)
+    keep_all = verbose or log_file is not None
+    root.setLevel(logging.DEBUG if keep_all else logging.WARNING)
+    # The libraries' debug records (every frame and request) go to -v's terminal and to the
+    # log file; the console without -v filters them out below (only ours, warnings and up).
     for name in LIBRARY_LOGGERS:
-        logging.getLogger(name).setLevel(logging.DEBUG if verbose else logging.WARNING)
+        logging.getLogger(name).setLevel(logging.DEBUG if keep_all else logging.WARNING)
 
     console = logging.StreamHandler()
     console.setLevel(logging.DEBUG if verbose else logging.WARNING)

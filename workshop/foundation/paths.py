@@ -31,11 +31,17 @@ def user_dir(name: str) -> Path:
 
 
 def resources_dir() -> Path:
-    """Shipped resources: beside the source tree, or inside a PyInstaller bundle."""
+    """Shipped resources: inside a PyInstaller bundle, inside the installed package (a wheel
+    carries them as workshop/resources, see setup.py), else beside the source tree (a
+    checkout, an editable install)."""
     bundle = getattr(sys, "_MEIPASS", None)
     if bundle:
         return Path(bundle) / "resources"
-    return Path(__file__).resolve().parents[2] / "resources"
+    package = Path(__file__).resolve().parents[1]
+    installed = package / "resources"
+    if installed.is_dir():
+        return installed
+    return package.parent / "resources"
 
 
 def atomic_write(path: Path, data: bytes, *, private: bool = False) -> None:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from workshop.foundation.names import safe_name
 from workshop.foundation.paths import atomic_write
 from workshop.packages.errors import BuildSpecError, ManifestError, PackageSignatureError
 from workshop.packages.manifest import Manifest
@@ -72,14 +73,41 @@ class EcuVerdict:
     package: str | None = None  # for "outdated": id of a known package that fixes it
 
 
+def _spec_error(what: str) -> BuildSpecError:
+    return BuildSpecError(f"baseline spec check failed: {what}",
+                          hint="see resources/baselines/*.toml")
+
+
+def _names(e: Any, ecu: str, key: str) -> list[str]:
+    value = e.get(key) if isinstance(e, dict) else None
+    if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+        example = "DC-ENG-HW-100" if key == "part_numbers" else "1.1.0"
+        raise _spec_error(f"ecu.{ecu}.{key} must be a list of text values "
+                          f'(e.g. {key} = ["{example}"])')
+    return value
+
+
+def _text(head: Mapping[str, Any], key: str) -> str:
+    value = head.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise _spec_error(f"baseline.{key} must be text (e.g. {key} = \"2026.11\")")
+    return value
+
+
 def _document(spec: Mapping[str, Any]) -> dict[str, Any]:
+    head, table = spec.get("baseline"), spec.get("ecu")
+    if not isinstance(head, dict):
+        raise _spec_error("a [baseline] table with vehicle_model and integration_level is "
+                          "missing")
+    if not isinstance(table, dict) or not table:
+        raise _spec_error("no [ecu.NAME] table with part_numbers and software_versions")
+    model = safe_name("baseline.vehicle_model", _text(head, "vehicle_model"))
+    ecus = {name: {"part_numbers": _names(e, name, "part_numbers"),
+                   "software_versions": _names(e, name, "software_versions")}
+            for name, e in table.items()}
     try:
-        head = spec["baseline"]
-        ecus = {name: {"part_numbers": list(map(str, e["part_numbers"])),
-                       "software_versions": list(map(str, e["software_versions"]))}
-                for name, e in spec["ecu"].items()}
-        doc = {"schema": SCHEMA, "vehicle_model": str(head["vehicle_model"]),
-               "integration_level": str(head["integration_level"]),
+        doc = {"schema": SCHEMA, "vehicle_model": model,
+               "integration_level": _text(head, "integration_level"),
                "created": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
                "ecus": ecus}
         if "valid_from" in head:
@@ -89,8 +117,7 @@ def _document(spec: Mapping[str, Any]) -> dict[str, Any]:
             doc["valid_from"] = text
         return doc
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
-        raise BuildSpecError(f"baseline spec check failed: missing or malformed {exc}",
-                             hint="see resources/baselines/*.toml") from exc
+        raise _spec_error(f"baseline.valid_from is not an ISO date ({exc})") from exc
 
 
 def sign_baseline(spec_path: Path, out: Path, signer: Signer) -> Baseline:

@@ -63,17 +63,39 @@ def _spec_get(d: dict[str, Any], key: str, kind: type, where: str, default: Any 
     return d[key]
 
 
+MAX_ADDRESS = 1 << 32  # addresses and load addresses: 32-bit memory
+MAX_GENERATED = 64 * 1024 * 1024  # generate_size: a sample image, not a real one
+
+
+def _spec_int(r: dict[str, Any], key: str, where: str, low: int, high: int) -> int:
+    """An integer key of a spec region within [low, high), said in words when it is not."""
+    value = _spec_get(r, key, int, where)
+    if isinstance(value, bool) or not low <= value < high:
+        raise BuildSpecError(f"build spec check failed: {where}.{key} = {value} is outside "
+                             f"0x{low:X}..0x{high - 1:X}")
+    return int(value)
+
+
 def _region_images(r: dict[str, Any], spec_dir: Path, ecu: str, version: str,
                    security_version: int) -> list[tuple[int, bytes]]:
+    where = f"ecu[{ecu}].region"
     if r.get("descriptor") is True:
-        address = _spec_get(r, "address", int, f"ecu[{ecu}].region")
+        address = _spec_int(r, "address", where, 0, MAX_ADDRESS)
         return [(address, make_descriptor(version, security_version))]
     if "file" in r:
-        regions = load_firmware(spec_dir / r["file"], r.get("load_address"))
+        name = _spec_get(r, "file", str, where)
+        fmt = r.get("format")
+        if fmt is not None and not isinstance(fmt, str):
+            raise BuildSpecError(f"build spec check failed: {where}.format has the "
+                                 "wrong type", hint='e.g. format = "bin"')
+        load_address = (_spec_int(r, "load_address", where, 0, MAX_ADDRESS)
+                        if "load_address" in r else None)
+        regions = load_firmware(spec_dir / name, load_address, fmt)
         return [(x.address, x.data) for x in regions]
     if "generate_size" in r:
-        address = _spec_get(r, "address", int, f"ecu[{ecu}].region")
-        image = generate_image(f"{ecu}:{version}:{address}", int(r["generate_size"]))
+        address = _spec_int(r, "address", where, 0, MAX_ADDRESS)
+        size = _spec_int(r, "generate_size", where, 1, MAX_GENERATED + 1)
+        image = generate_image(f"{ecu}:{version}:{address}", size)
         return [(address, embed_descriptor(image, version, security_version))]
     raise BuildSpecError(f"build spec check failed: ecu[{ecu}].region needs 'file', "
                          "'generate_size' or 'descriptor = true'")
@@ -137,6 +159,12 @@ def build_manifest(spec_path: Path, delta_from: Path | None = None,
                               _spec_get(e, "address_and_length_format", int, f"ecu[{name}]",
                                         DEFAULT_ADDRESS_FORMAT)))
     created = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+    for key in ("vehicle_models", "order"):  # list("demo-car") would be 8 one-letter models
+        value = pkg.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+            raise BuildSpecError(f"build spec check failed: package.{key} must be a list of "
+                                 "names", hint=f'e.g. {key} = ["demo-car"]' if key ==
+                                 "vehicle_models" else 'e.g. order = ["GATEWAY", "ENGINE"]')
     expires = pkg.get("expires")
     if isinstance(expires, dt.datetime | dt.date):
         expires = expires.isoformat()

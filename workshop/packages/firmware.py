@@ -35,14 +35,42 @@ def _reject_universal_hex(text: str, path: Path) -> None:
                     hint="extract the image for one target into a plain Intel HEX first")
 
 
-def load_firmware(path: Path, load_address: int | None = None) -> list[ImageRegion]:
-    """Read a firmware file into contiguous regions sorted by address."""
+FORMATS = ("bin", "ihex", "srec")  # a spec region's `format`, when the name does not say
+FORMAT_HINT = ('say what it is in the spec region: format = "bin" (a raw image, e.g. a UEFI '
+               '.fd or a .img, with load_address), "ihex" or "srec"')
+
+
+def _format_of(path: Path, fmt: str | None) -> str:
+    if fmt is not None:
+        if fmt not in FORMATS:
+            raise BuildSpecError(f"firmware check failed: format {fmt!r} for {path.name} is "
+                                 f"not one of {', '.join(FORMATS)}", hint=FORMAT_HINT)
+        return fmt
     suffix = path.suffix.lower()
+    if suffix == ".bin":
+        return "bin"
+    if suffix in HEX_SUFFIXES:
+        return "ihex"
+    if suffix in SREC_SUFFIXES:
+        return "srec"
+    raise BuildSpecError(f"firmware check failed: {path.name}: the file name does not say "
+                         f"which firmware format it is ({suffix or 'no suffix'})",
+                         hint=FORMAT_HINT)
+
+
+def load_firmware(path: Path, load_address: int | None = None,
+                  fmt: str | None = None) -> list[ImageRegion]:
+    """Read a firmware file into contiguous regions sorted by address. `fmt` ("bin", "ihex",
+    "srec") says the format where the file's suffix does not (.bin, .hex, .s19...)."""
+    if path.is_dir():
+        raise BuildSpecError(f"firmware check failed: {path} is a folder, not a firmware file",
+                             hint="name the firmware file itself in the spec region")
+    kind = _format_of(path, fmt)
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise BuildSpecError(f"cannot read firmware {path}: {exc.strerror}") from exc
-    if suffix == ".bin":
+    if kind == "bin":
         if load_address is None:
             raise BuildSpecError(f"firmware check failed: raw binary {path} needs a load "
                                  "address", hint="set load_address in the spec region")
@@ -50,17 +78,22 @@ def load_firmware(path: Path, load_address: int | None = None) -> list[ImageRegi
     bf = bincopy.BinFile()
     try:
         text = raw.decode("ascii")
-        if suffix in HEX_SUFFIXES:
+    except UnicodeDecodeError as exc:
+        raise BuildSpecError(
+            f"firmware check failed: {path} is not text (byte {exc.start} is 0x"
+            f"{raw[exc.start]:02X}), but {'Intel HEX' if kind == 'ihex' else 'S-record'} "
+            "files are ASCII text",
+            hint='a raw image needs format = "bin" and load_address in the spec region'
+        ) from exc
+    try:
+        if kind == "ihex":
             _reject_universal_hex(text, path)
             bf.add_ihex(text)
-        elif suffix in SREC_SUFFIXES:
-            bf.add_srec(text)
         else:
-            raise BuildSpecError(f"firmware check failed: unknown firmware type {suffix!r}",
-                                 hint="use .bin (with load_address), .hex or .s19/.srec")
+            bf.add_srec(text)
     except BuildSpecError:
         raise
-    except (UnicodeDecodeError, bincopy.Error, ValueError) as exc:
+    except (bincopy.Error, ValueError) as exc:
         raise BuildSpecError(f"firmware check failed: {path} is malformed: {exc}") from exc
     return [ImageRegion(seg.minimum_address, bytes(seg.data)) for seg in bf.segments]
 

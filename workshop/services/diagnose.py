@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from workshop.audit import AuditLog, intent_and_outcome
+from workshop.diagnostics.bootloader import IN_BOOTLOADER, RESUME_COMMAND, in_bootloader
 from workshop.diagnostics.errors import ClearNotVerifiedError, NoEcuAnsweredError
 from workshop.diagnostics.scan import VehicleScan, scan_vehicle
 from workshop.foundation.errors import WorkshopError
@@ -70,7 +71,7 @@ def scan(conn: VehicleConnection, *, only: list[str] | None = None, discover: bo
     assert conn.endpoint is not None
     result = scan_vehicle(conn.endpoint, conn.vehicle.name, targets, dtc_texts(conn),
                           concurrent=concurrent, mask=mask, events=events, cancel=cancel,
-                          task=task)
+                          task=task, definitions={e.name: e for e in conn.vehicle.ecus})
     if result.ecus and not any(e.responded for e in result.ecus):
         tried = ", ".join(e.name for e in result.ecus[:5]) + (
             ", ..." if len(result.ecus) > 5 else "")
@@ -112,6 +113,20 @@ def read_vin(conn: VehicleConnection, ecu_names: list[str]) -> str | None:
     return None
 
 
+def _stuck_in_bootloader(conn: VehicleConnection, name: str) -> bool:
+    """Asked after an ECU refused a DTC service: an ECU in its bootloader refuses them all
+    (and keeps no DTCs), which the technician must hear as such, not as an NRC."""
+    try:
+        with conn.client(name) as ecu:
+            return in_bootloader(ecu, conn.vehicle.ecu(name))
+    except WorkshopError:
+        return False
+
+
+BOOTLOADER_CLEAR = (f"{IN_BOOTLOADER}: it keeps no DTCs until the flash is finished "
+                    f"('{RESUME_COMMAND}')")
+
+
 def _verify(conn: VehicleConnection, name: str, answer: str | None,
             mask: int = DEFAULT_STATUS_MASK) -> ClearResult:
     """Read the ECU's DTCs again after a clear. `answer` is None when the ECU confirmed the
@@ -121,6 +136,8 @@ def _verify(conn: VehicleConnection, name: str, answer: str | None,
         with conn.client(name) as ecu:
             remaining = [d.code for d in ecu.read_dtcs(mask, details=False)]
     except WorkshopError as exc:
+        if isinstance(exc, NegativeResponseError) and _stuck_in_bootloader(conn, name):
+            return ClearResult(name, False, BOOTLOADER_CLEAR)
         why = (f"NRC 0x{exc.nrc:02X} {nrc_name(exc.nrc)}"
                if isinstance(exc, NegativeResponseError) else exc.message)
         return ClearResult(name, False, answer or f"could not verify: DTC read failed: {why}")
@@ -151,8 +168,15 @@ def clear_ecu(conn: VehicleConnection, ecu_name: str, log: AuditLog, *,
                                 details={"group": "FFFFFF", "addressing": "physical"}
                                 ) as intent:
             with conn.client(name) as ecu:
-                ecu.clear_dtcs()
-            result = _verify(conn, name, None)
+                try:
+                    ecu.clear_dtcs()
+                except NegativeResponseError:
+                    if not in_bootloader(ecu, conn.vehicle.ecu(name)):
+                        raise
+                    refused: str | None = "refused: in its bootloader"
+                else:
+                    refused = None
+            result = _verify(conn, name, refused)
             _audit_results(intent, [result])
     except ClearNotVerifiedError:
         pass

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from workshop.foundation.errors import ConfigError
 from workshop.foundation.paths import resources_dir
 from workshop.services.connection import VehicleConnection
 from workshop.transport.adapters import SIM, AdapterConfig, detect_adapters
-from workshop.vehicles import load_vehicle
+from workshop.vehicles import VehicleDefinition, load_vehicle
 
 
 @dataclass(frozen=True)
@@ -29,12 +30,36 @@ def vehicle_names() -> list[str]:
     return sorted(p.stem for p in (resources_dir() / "vehicles").glob("*.toml"))
 
 
+def uses_fd(definition: VehicleDefinition) -> bool:
+    """The vehicle (or one of its ECUs) talks CAN FD, by its definition."""
+    return definition.fd or any(e.fd for e in definition.ecus)
+
+
+def check_bus_options(definition: VehicleDefinition, fd: bool,
+                      data_bitrate: int | None) -> None:
+    """CAN FD asked of a vehicle that does not use it, or a data bitrate without CAN FD, is
+    refused in words: either would change nothing on the bus but the plan's bus model (a
+    flash estimated at FD speed on a classic bus), or disturb a classic bus with FD frames."""
+    if fd and not uses_fd(definition):
+        raise ConfigError(
+            f"vehicle {definition.name} does not use CAN FD: its definition gives classic CAN "
+            f"at {definition.bitrate} bit/s",
+            hint="leave CAN FD off; if this vehicle does use CAN FD, set fd = true and "
+                 "data_bitrate in the [bus] table of its definition")
+    if data_bitrate is not None and not (fd or uses_fd(definition)):
+        raise ConfigError(
+            f"a data bitrate ({data_bitrate} bit/s) is the CAN FD data phase's, but CAN FD is "
+            "not on",
+            hint="add --fd for a vehicle that uses CAN FD, or leave --data-bitrate out")
+
+
 def open_connection(vehicle: str, interface: str = SIM, channel: str | None = None,
                     bitrate: int | None = None, fd: bool = False,
                     data_bitrate: int | None = None, rate_model: bool = False
                     ) -> VehicleConnection:
     """`rate_model`: the simulated bus takes each frame's real on-wire time."""
     definition = load_vehicle(vehicle)
+    check_bus_options(definition, fd, data_bitrate)
     adapter = AdapterConfig(interface, channel, bitrate or definition.bitrate,
                             fd or definition.fd, data_bitrate or definition.data_bitrate,
                             rate_model)

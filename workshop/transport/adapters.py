@@ -64,10 +64,64 @@ def interface_status() -> list[InterfaceStatus]:
                 found.append(InterfaceStatus(name, module, False, f"{type(exc).__name__}: "
                                                                   f"{exc}"))
             else:
-                found.append(InterfaceStatus(name, module, True))
+                driver = missing_driver(name)
+                found.append(InterfaceStatus(name, module, driver is None, driver or ""))
     finally:
         can_log.setLevel(level)
     return found
+
+
+# Interfaces whose python-can module needs a vendor library: what to install, and where.
+DRIVERS: dict[str, tuple[str, str]] = {
+    "kvaser": ("Kvaser CANlib (libcanlib.so on Linux, canlib32.dll on Windows)",
+               "install Kvaser's driver and SDK (kvaser.com/downloads: 'Kvaser Linux Drivers "
+               "and SDK' or 'Kvaser Drivers for Windows'), then run 'workshop adapters'"),
+    "pcan": ("PEAK PCAN-Basic (libpcanbasic.so on Linux, PCANBasic.dll on Windows)",
+             "install PEAK's PCAN-Basic (peak-system.com: 'PCAN-Basic API'; on Linux the "
+             "'pcanbasic' package of the PEAK driver), then run 'workshop adapters'"),
+    "vector": ("Vector XL Driver Library (vxlapi.dll, Windows only)",
+               "install the Vector driver setup and the XL Driver Library (vector.com), "
+               "then run 'workshop adapters'"),
+    "ixxat": ("IXXAT VCI driver (Windows) or ECI driver (Linux)",
+              "install HMS's IXXAT VCI or ECI driver (ixxat.com), then run "
+              "'workshop adapters'"),
+    "nican": ("NI-CAN driver (nican.dll, Windows only)",
+              "install National Instruments' NI-CAN driver, then run 'workshop adapters'"),
+    "nixnet": ("NI-XNET driver and the 'nixnet' Python package",
+               "install National Instruments' NI-XNET driver and 'pip install nixnet'"),
+    "neovi": ("Intrepid Control Systems' libicsneo and the 'python-ics' package",
+              "install 'pip install python-ics' and Intrepid's driver"),
+    "etas": ("ETAS BOA (Basic Open API, Windows only)",
+             "install the ETAS BOA / ECU and Bus Interfaces driver package"),
+    "systec": ("SYS TEC USB-CANmodul driver (UCAN, Windows only)",
+               "install SYS TEC's USB-CANmodul utility disk driver"),
+    "usb2can": ("8devices USB2CAN driver (usb2can.dll and pywin32, Windows only)",
+                "install the 8devices USB2CAN driver and 'pip install pywin32'"),
+    "gs_usb": ("the 'pyusb' package and libusb", "'pip install pyusb' and install libusb"),
+    "canalystii": ("the 'canalystii' package", "'pip install canalystii'"),
+    **{name: ("the 'pyserial' package", "'pip install pyserial', then run 'workshop adapters'")
+       for name in ("serial", "slcan", "robotell", "seeedstudio")},
+}
+
+
+def missing_driver(interface: str) -> str | None:
+    """The vendor library an interface needs but does not find here, when that can be known
+    without opening a device (python-can's kvaser module imports without CANlib and then
+    fails with NameError on first use)."""
+    if interface != "kvaser":
+        return None
+    try:
+        module = importlib.import_module("can.interfaces.kvaser.canlib")
+    except Exception:
+        return DRIVERS["kvaser"][0]
+    return DRIVERS["kvaser"][0] if getattr(module, "__canlib", None) is None else None
+
+
+def _driver_error(config: AdapterConfig, detail: str) -> AdapterNotAvailableError:
+    driver, todo = DRIVERS[config.interface]
+    return AdapterNotAvailableError(
+        f"adapter {config.interface!r} needs {driver}, which is not installed here"
+        + (f" ({detail})" if detail else ""), hint=todo)
 
 
 def open_bus(config: AdapterConfig) -> can.BusABC:
@@ -85,9 +139,32 @@ def open_bus(config: AdapterConfig) -> can.BusABC:
         kwargs["channel"] = config.channel
     if config.fd:
         kwargs.update(fd=True, data_bitrate=config.data_bitrate or config.bitrate)
+    if missing_driver(config.interface):
+        raise _driver_error(config, "")
     try:
         return can.Bus(**kwargs)
-    except (can.CanError, ImportError, OSError, ValueError, NotImplementedError) as exc:
+    except (can.CanInterfaceNotImplementedError, ImportError, NameError,
+            AttributeError) as exc:
+        # the module or its vendor library is missing (a module may import without its
+        # library and fail on first use, in its own words)
+        if config.interface in DRIVERS:
+            raise _driver_error(config, f"{type(exc).__name__}: {exc}") from exc
+        raise AdapterNotAvailableError(
+            f"cannot open adapter {config.interface!r}: its python-can module failed "
+            f"({type(exc).__name__}: {exc})",
+            hint="run 'workshop adapters' to see what this interface needs") from exc
+    except TypeError as exc:
+        if config.channel is None and "channel" in str(exc):
+            raise AdapterNotAvailableError(
+                f"adapter {config.interface!r} needs a channel",
+                hint="give --channel (e.g. can0 for socketcan, PCAN_USBBUS1 for pcan, 0 for "
+                     "kvaser); 'workshop adapters' lists what is detected") from exc
+        raise AdapterNotAvailableError(
+            f"cannot open adapter {config.interface!r} channel {config.channel!r}: {exc}",
+            hint="check the adapter options (--channel, --bitrate, --fd)") from exc
+    except Exception as exc:  # a vendor driver may raise anything; never a traceback
+        if config.interface in DRIVERS and "library not found" in str(exc).lower():
+            raise _driver_error(config, str(exc)) from exc
         raise AdapterNotAvailableError(
             f"cannot open adapter {config.interface!r} channel {config.channel!r}: {exc}",
             hint="check that the adapter is plugged in, its driver is installed and the "
