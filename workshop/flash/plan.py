@@ -40,6 +40,7 @@ class EcuState:
     in_bootloader: bool = False
     fingerprint: bytes | None = None
     error: str | None = None
+    boot_version: str | None = None  # the profile's boot_version_did, when it has one
 
 
 @dataclass
@@ -343,17 +344,34 @@ def _apply_overrides(plan: EcuPlan, overrides: Mapping[str, str]) -> None:
 
 
 def steps_for(plan: EcuPlan) -> list[str]:
-    """The canonical sequence for this ECU, each step shown to the technician."""
+    """The canonical sequence for this ECU, each step shown to the technician: a security
+    access wherever the profile asks for another level, each fingerprint DID where the
+    profile writes it."""
     p = plan.profile
     steps = ["extended session"]
     if p.preconditions is not None:
         steps.append("preconditions")
-    steps += ["programming session", "security access", "fingerprint"]
+    steps += ["programming session", "security access"]
+    level = p.security_level
+
+    def at(step: str, names: list[str]) -> None:
+        nonlocal level
+        if p.level_for(step) != level:
+            level = p.level_for(step)
+            steps.append("security access")
+        steps.extend(names)
+
+    fingerprints = ["fingerprint"] * len(p.fingerprints)
+    if p.fingerprint_when == "before_erase":
+        at("fingerprint", fingerprints)
     for t in plan.transfers:
-        steps += [f"erase region {t.index}", f"download region {t.index} ({t.mode})",
-                  f"check memory region {t.index}"]
+        at("erase", [f"erase region {t.index}"])
+        at("download", [f"download region {t.index} ({t.mode})"])
+        at("check_memory", [f"check memory region {t.index}"])
+    if p.fingerprint_when == "after_download":
+        at("fingerprint", fingerprints)
     if p.check_dependencies is not None:
-        steps.append("check dependencies")
+        at("check_dependencies", ["check dependencies"])
     steps += ["reset", "confirm version", "DTCs caused by programming"]
     return steps
 

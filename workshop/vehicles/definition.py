@@ -17,7 +17,7 @@ from workshop.foundation.addressing import ADDRESSING_11BIT, ADDRESSING_29BIT_FI
 from workshop.foundation.errors import ConfigError
 from workshop.foundation.names import is_safe_name, safe_name
 from workshop.foundation.paths import resources_dir
-from workshop.vehicles.flash_profile import FlashProfile, parse_profile
+from workshop.vehicles.flash_profile import FlashProfile, RoutineSpec, parse_profile, parse_routine
 
 # ISO 14229-1 DTCFormatIdentifier by the name a definition uses (`dtc_format = "..."`).
 DTC_FORMATS = {"iso15031-6": 0x00, "iso14229-1": 0x01, "sae-j1939-73": 0x02,
@@ -38,6 +38,12 @@ class DtcDefinition:
 class MemoryRange:
     start: int
     length: int
+    # The bootloader's logical block (VAG) or zone (PSA) number for this range; None: its
+    # index in the ECU's memory list.
+    block: int | None = None
+    # Routines of this range where they differ from the ECU's profile.
+    erase: RoutineSpec | None = None
+    check_memory: RoutineSpec | None = None
 
     @property
     def end(self) -> int:
@@ -295,7 +301,15 @@ def _parse_memory(raw: dict[str, Any], where: str) -> tuple[MemoryRange, ...]:
     for at, item in _tables(raw, "memory", where):
         start = _ranged(_req(item, "start", int, at), 0, 2**64 - 1, f"{at}.start")
         length = _ranged(_req(item, "length", int, at), 1, 2**64, f"{at}.length")
-        ranges.append(MemoryRange(start, length))
+        unknown = set(item) - {"start", "length", "block", "erase", "check_memory"}
+        if unknown:
+            raise DefinitionError(f"{at}.{sorted(unknown)[0]} is not a memory range key "
+                                  "(start, length, block, erase, check_memory)")
+        block = _opt(item, "block", int, at, None)
+        ranges.append(MemoryRange(
+            start, length, None if block is None else _ranged(block, 0, 0xFF, f"{at}.block"),
+            *(parse_routine(item[k], f"{at}.{k}") if k in item else None
+              for k in ("erase", "check_memory"))))
     ranges.sort(key=lambda r: r.start)
     for a, b in itertools.pairwise(ranges):
         if b.start < a.end:

@@ -223,11 +223,11 @@ def _preconditions(ecu: UdsServer) -> bytes:
 
 def _erase(ecu: UdsServer, head: bytes, args: bytes) -> list[Reply]:
     flash, p = _flash(ecu), ecu.ecu.flash
-    if p.erase.args == "address_length":
+    if p.erase.layout == ("address_length",):
         if not args:
             raise Nrc(0x13)
         address, length = _address_length(args[0], args[1:])
-    elif p.erase.args == "region_index":
+    elif p.erase.layout == ("region_index",):
         if len(args) != 1 or args[0] >= len(flash.ranges):
             raise Nrc(0x31)
         address, length = flash.ranges[args[0]].start, flash.ranges[args[0]].length
