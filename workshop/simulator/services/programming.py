@@ -58,6 +58,10 @@ class Programming:
     erased: list[tuple[int, int]] = field(default_factory=list)
     downloads: list[list[int]] = field(default_factory=list)  # [address, size, verified]
     transfer: Transfer | None = None
+    erasing: tuple[int, float] | None = None  # block and end time of an erase in progress
+    started: dict[int, float] = field(default_factory=dict)  # routine id -> result time
+    results: dict[int, int] = field(default_factory=dict)  # routine id -> its status byte
+    written: set[int] = field(default_factory=set)  # fingerprint DIDs written this session
 
 
 def _flash(ecu: UdsServer):  # type: ignore[no-untyped-def]
@@ -69,7 +73,7 @@ def _flash(ecu: UdsServer):  # type: ignore[no-untyped-def]
 def _require_unlocked(ecu: UdsServer) -> None:
     if ecu.session != PROGRAMMING:
         raise Nrc(0x7F)
-    if ecu.unlocked != ecu.ecu.flash.security_level:
+    if ecu.unlocked != ecu.convention.security_level:
         raise Nrc(0x33)
 
 
@@ -122,7 +126,7 @@ def transfer_data(ecu: UdsServer, req: bytes) -> list[Reply] | bytes:
     _consume(flash, t, block)
     t.last, t.expected = counter, (counter + 1) & 0xFF
     flash.write_count += 1
-    seconds = len(block) / ecu.ecu.flash.write_bytes_per_s
+    seconds = len(block) / ecu.convention.write_bytes_per_s
     if seconds > ecu.ecu.p2_ms / 1000:
         return pending_then(seconds, 0x36, answer)
     return [Reply(seconds, answer)]
