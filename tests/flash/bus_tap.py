@@ -1,4 +1,5 @@
-"""The tester's requests as they cross the bus: ISO-TP frames the tester sends to one ECU,
+"""The tester's requests as they cross the bus: ISO-TP frames the tester sends to one ECU
+(or functionally), as the simulated vehicle receives them from the wire,
 reassembled into UDS requests (classic and CAN FD single frames, first and consecutive
 frames; flow control ignored)."""
 
@@ -18,12 +19,12 @@ class RequestTap:
         self._lock = threading.Lock()
         self._buffer = bytearray()
         self._length = 0
-        assert conn.endpoint is not None
-        self._router = conn.endpoint.router
-        self._router.add_tx_tap(self)
+        assert conn.simulator is not None  # the vehicle's side sees what reached the wire
+        self._router = conn.simulator.endpoint.router
+        self._router.add_tap(self)
 
     def close(self) -> None:
-        self._router.remove_tx_tap(self)
+        self._router.remove_tap(self)
 
     def __call__(self, msg: can.Message) -> None:
         if msg.arbitration_id != self.arbitration_id:

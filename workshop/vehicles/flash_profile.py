@@ -325,7 +325,7 @@ def _hex(value: Any, where: str) -> bytes:
             return bytes.fromhex(value)
     except ValueError:
         pass
-    raise ConfigError(f"{where} must be hex digits, e.g. \"FFFFFF\"")
+    raise ConfigError(f"{where} must be hex digits", hint='e.g. "FFFFFF"')
 
 
 def _int(value: Any, where: str, lo: int, hi: int) -> int:
@@ -336,5 +336,6 @@ def _int(value: Any, where: str, lo: int, hi: int) -> int:
 
 def _choice(value: Any, options: tuple[str, ...], where: str) -> str:
     if value not in options:
-        raise ConfigError(f"{where} must be one of {', '.join(options)}")
+        raise ConfigError(f"{where} must be one of {', '.join(options)}",
+                          hint=f"not {value!r}")
     return str(value)

@@ -1,0 +1,169 @@
+"""Every flash profile key is obeyed: the request bytes on the bus come from the profile,
+and a key or value the executor cannot use is refused when the definition loads, naming
+the key and the file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import open_vehicle
+from tests.flash.bus_tap import RequestTap
+from tests.flash.test_profiles import spec
+from workshop.flash import codec
+from workshop.flash.preflight import read_state
+from workshop.foundation.errors import ConfigError
+from workshop.packages.manifest import Region
+from workshop.services.flash import prepare_flash, run_flash
+from workshop.vehicles import load_vehicle
+
+DEMO = Path(__file__).resolve().parents[2] / "resources" / "vehicles" / "demo-car.toml"
+
+
+def retrofit(flash: str, sim_seed_key: str = "demo-xor") -> str:
+    """An ECU with no seed/key of its own: the profile's `seed_key` is the only one."""
+    return f"""
+[[ecus]]
+name = "RETROFIT"
+request_id = 0x7E7
+response_id = 0x7EF
+sim_seed_key = "{sim_seed_key}"
+
+[[ecus.memory]]
+start = 0x00400000
+length = 0x10000
+
+[ecus.flash]
+banks = "single"
+rollback = false
+seed_key = "demo-xor"
+{flash}
+
+[ecus.identification]
+F189 = "7.0.0"
+F191 = "RETRO-HW-1"
+"""
+
+
+def flash_retrofit(tmp_path: Path, flash: str, sim_seed_key: str = "demo-xor",
+                   before_run=None):  # type: ignore[no-untyped-def]
+    vehicle = tmp_path / "demo-car.toml"
+    vehicle.write_text(DEMO.read_text() + retrofit(flash, sim_seed_key))
+    pkg = spec(tmp_path, "RETROFIT", 0x7E7, "RETRO-HW-1", 0x00400000, "7.0.0", "7.1.0")
+    conn = open_vehicle(vehicle)
+    tap = RequestTap(conn, 0x7E7)
+    try:
+        prep = prepare_flash(conn, pkg, overrides={"baseline": "test", "rollback": "test"})
+        assert prep.ready, prep.plan.blocking_reasons() if prep.plan else prep.report.error
+        if before_run is not None:
+            before_run(conn)
+        result = run_flash(conn, prep)
+    finally:
+        tap.close()
+        conn.close()
+    return result.ecus[0], tap.sequence()
+
+
+def test_profile_seed_key_reset_type_and_dependency_args(tmp_path: Path) -> None:
+    o, seq = flash_retrofit(tmp_path, 'reset_type = 0x03\n'
+                            'check_dependencies = { id = 0xFF01, args = ["hex:A5C3"] }')
+    assert o.outcome == "success", o.detail  # the key came from the profile's algorithm
+    assert b"\x31\x01\xff\x01\xa5\xc3" in seq
+    assert b"\x11\x03" in seq and b"\x11\x01" not in seq
+
+
+def test_profile_session_ids_are_sent(tmp_path: Path) -> None:
+    """The generic simulated ECU has no session 0x60: the refusal proves 10 60 was sent."""
+    o, seq = flash_retrofit(tmp_path, "programming_session = 0x60")
+    assert o.outcome != "success"
+    assert b"\x10\x60" in seq and b"\x10\x02" not in seq
+
+
+def test_exceeded_attempts_stop_in_words(tmp_path: Path) -> None:
+    def two_wrong_keys_before(conn) -> None:  # type: ignore[no-untyped-def]
+        conn.simulator.ecus["RETROFIT"].server.attempts = 2
+
+    o, seq = flash_retrofit(tmp_path, "", sim_seed_key="other-algorithm",
+                            before_run=two_wrong_keys_before)
+    assert o.outcome in ("failed", "refused", "resumable")
+    assert "too many invalid keys (NRC 0x36 exceededNumberOfAttempts)" in o.detail
+    assert not any(r[:4] == b"\x31\x01\xff\x00" for r in seq)  # nothing erased
+
+
+def test_functional_quiet_requests_follow_the_profile(tmp_path: Path) -> None:
+    """van: DTC setting off with its option record, communication control 03/03."""
+    from tests.flash.test_families import package
+
+    conn = open_vehicle("van")
+    functional = RequestTap(conn, 0x18DB33F1)
+    try:
+        prep = prepare_flash(conn, package(tmp_path, "ECM"),
+                             overrides={"baseline": "test", "rollback": "test"})
+        assert run_flash(conn, prep).ok
+    finally:
+        functional.close()
+        conn.close()
+    seq = functional.sequence()
+    assert seq[:3] == [b"\x10\x83", b"\x85\x82\xff\xff\xff", b"\x28\x83\x03"]
+    assert seq[-3:] == [b"\x28\x80\x03", b"\x85\x81\xff\xff\xff", b"\x10\x81"]
+
+
+def test_bootloader_detection_is_profile_data() -> None:
+    """ADAS answers its version DID with NRC 0x22 in the bootloader (not 0x31): its
+    profile's boot_detect says so, and the tool sees it in its bootloader."""
+    conn = open_vehicle("van")
+    try:
+        sim = conn.simulator
+        assert sim is not None
+        definition = conn.vehicle.ecu("ADAS")
+        state, _ = read_state(conn, definition)
+        assert (state.in_bootloader, state.software_version) == (False, "1.0.0")
+        assert state.boot_version == "AB-7.2"
+        sim.ecus["ADAS"].flash.erase(0x08000000, 0x1000)  # the application is gone
+        state, _ = read_state(conn, definition)
+        assert state.responded and state.in_bootloader and state.software_version is None
+    finally:
+        conn.close()
+
+
+def test_routines_per_memory_range() -> None:
+    """A range's own erase / check routine wins over the ECU's; `block` numbers the range."""
+    van = load_vehicle("van")
+    ecm = van.ecu("ECM")
+    region = Region(0x00040000, 0x100, 0x00040000, 0x8000, "00" * 32, 0, None)
+    assert codec.erase_args(ecm.flash.erase, ecm, region) == b"\x01\x02"  # block 2
+
+
+def test_per_range_routine_is_parsed(tmp_path: Path) -> None:
+    path = tmp_path / "van.toml"
+    path.write_text(Path(load_vehicle("van").source or "").read_text().replace(
+        "block = 0x02\n", 'block = 0x02\ncheck_memory = { id = 0x0210, args = ["block", '
+                          '"sum16"] }\n'))
+    ecm = load_vehicle(path).ecu("ECM")
+    assert ecm.memory[1].check_memory is not None
+    assert ecm.memory[1].check_memory.id == 0x0210
+    assert codec.routine_args(ecm.memory[1].check_memory.layout, codec.ArgValues(
+        0x44, 0, 0, 2, 1, b"\x01\x02\xff")) == b"\x02\x01\x02"
+
+
+@pytest.mark.parametrize(("snippet", "named"), [
+    ("colour = 1", "ecus[7].flash.colour is not a flash profile key"),
+    ('erase = { id = 0xFF00, args = ["crc64"] }', "ecus[7].flash.erase.args: 'crc64'"),
+    ('erase = { id = 0xFF00, wait = "long" }', "ecus[7].flash.erase.wait is not a routine key"),
+    ("security_level = 0x12", "ecus[7].flash.security_level 0x12 is a sendKey level"),
+    ('step_security = { reset = 0x03 }', "ecus[7].flash.step_security: 'reset' is not a step"),
+    ('fingerprint = [{ did = 0xF15A, template = ["date"] }]',
+     "ecus[7].flash.fingerprint[0].template: 'date' is not a fingerprint field"),
+    ('boot_detect = { nrc = 0x31 }', "ecus[7].flash.boot_detect must be"),
+    ('tester_present = "both"', "ecus[7].flash.tester_present must be one of"),
+    ('dtc_setting_record = "XYZ"', "ecus[7].flash.dtc_setting_record must be hex digits"),
+])
+def test_unusable_keys_are_refused_with_key_and_file(tmp_path: Path, snippet: str,
+                                                      named: str) -> None:
+    path = tmp_path / "demo-car.toml"
+    path.write_text(DEMO.read_text() + retrofit(snippet))
+    with pytest.raises(ConfigError) as err:
+        load_vehicle(path)
+    assert named in err.value.message and str(path) in err.value.message
+    assert err.value.hint
