@@ -31,8 +31,9 @@ class ArgValues:
     length: int
     block: int
     index: int
-    image: bytes = b""
+    image: bytes | None = b""  # None: an encoded payload; the digests `declared` are used
     method: str = "crc32"  # the package's check_memory method (the legacy `checksum` field)
+    declared: tuple[tuple[str, bytes], ...] = ()  # digests of the plain image, by name
 
 
 def memory_range(definition: EcuDefinition, address: int, length: int
@@ -45,13 +46,24 @@ def memory_range(definition: EcuDefinition, address: int, length: int
 
 
 def region_values(definition: EcuDefinition, region: Region, *, erase: bool,
-                  image: bytes = b"", method: str = "crc32") -> ArgValues:
+                  image: bytes | None = b"", method: str = "crc32") -> ArgValues:
     address, length = ((region.erase_address, region.erase_length) if erase
                        else (region.address, region.length))
     index, m = memory_range(definition, region.erase_address, region.erase_length)
     block = m.block if m is not None and m.block is not None else index
+    declared = (("crc32", region.crc32.to_bytes(4, "big")),
+                ("sha256", bytes.fromhex(region.image_sha256)))
     return ArgValues(definition.flash.address_and_length_format, address, length, block,
-                     index, image, method)
+                     index, image, method, declared)
+
+
+def _digest(name: str, v: ArgValues) -> bytes:
+    if v.image is not None:
+        return DIGESTS[name](v.image)
+    found = dict(v.declared).get(name)
+    if found is None:
+        raise ValueError(f"the package declares no {name} of the plain image")
+    return found
 
 
 def routine_args(layout: tuple[str, ...], v: ArgValues) -> bytes:
@@ -74,9 +86,9 @@ def routine_args(layout: tuple[str, ...], v: ArgValues) -> bytes:
             out += bytes([value])
         elif name == "checksum":
             method = v.method if v.method in CHECKSUM_METHODS else "crc32"
-            out += bytes([CHECKSUM_METHODS[method]]) + DIGESTS[method](v.image)
+            out += bytes([CHECKSUM_METHODS[method]]) + _digest(method, v)
         else:
-            out += DIGESTS[name](v.image)
+            out += _digest(name, v)
     return out
 
 

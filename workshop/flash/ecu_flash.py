@@ -240,11 +240,13 @@ class EcuFlash:
                 raise StepError(f"{self.plan.ecu}: erase failed (status 0x{status or 0:02X})")
         patch = (self.package.read_payload(r.delta.payload.file)
                  if t.mode == "bsdiff4" and r.delta else None)
-        data = encode(t.mode, image, patch)
+        oem = t.mode == "oem"  # the package's own encoding: sent as it is, never decoded
+        data = image if oem else encode(t.mode, image, patch)
+        size = r.length if oem else len(image)
         name = f"download region {t.index} ({t.mode})"
         self._unlock(self.profile.level_for("download"))
         address = values.block if self.profile.download_address == "block" else r.address
-        with self.step(name, address=f"0x{r.address:X}", image_bytes=len(image),
+        with self.step(name, address=f"0x{r.address:X}", image_bytes=size,
                        wire_bytes=len(data), data_format=f"0x{t.data_format:02X}") as out:
             done = 0
 
@@ -255,7 +257,7 @@ class EcuFlash:
                 self.progress(name, done, len(data))
 
             out["block_length"] = download(self.ecu, self.profile, data_format=t.data_format,
-                                           address=address, image_size=len(image),
+                                           address=address, image_size=size,
                                            data=data, on_block=block)
         check = (memory.check_memory if memory is not None and memory.check_memory
                  else self.profile.check_memory)
@@ -263,8 +265,8 @@ class EcuFlash:
         self._unlock(self.profile.level_for("check_memory"))
         with self.step(f"check memory region {t.index}", routine=f"0x{check.id:04X}",
                        args=list(check.layout)):
-            values = codec.region_values(definition, r, erase=False, image=image,
-                                         method=method)
+            values = codec.region_values(definition, r, erase=False,
+                                         image=None if oem else image, method=method)
             answer = self._routine(check, codec.routine_args(check.layout, values),
                                    CHECK_LIMIT_S, f"memory check of region {t.index}")
             if codec.routine_status(answer) != check.status_ok:

@@ -12,6 +12,8 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from workshop.flash import codec
+from workshop.flash.checksums import DIGESTS
 from workshop.flash.modes import choose_mode
 from workshop.packages.baseline import Baseline
 from workshop.packages.compression import compress
@@ -305,6 +307,19 @@ def _transfers(plan: EcuPlan, package: VerifiedPackage, inputs: PlanInputs,
     profile, state = plan.profile, plan.state
     problems: list[str] = []
     for index, region in enumerate(plan.update.regions):
+        if region.data_format is not None:  # the OEM's own encoding, sent as it is
+            problem = _encoded_problem(plan, region)
+            if problem:
+                problems.append(problem)
+                continue
+            assert region.payload is not None
+            wire = region.payload.size
+            sectors = math.ceil(region.erase_length / profile.sector_size)
+            plan.transfers.append(RegionTransfer(
+                index, region, "oem", region.data_format, wire,
+                sectors * profile.erase_ms_per_sector / 1000, wire / limit,
+                region.length / profile.write_bytes_per_s))
+            continue
         mode, problem = choose_mode(region, profile, state.software_version, inputs.mode,
                                     plan.resume)
         if mode is None:
@@ -329,6 +344,23 @@ def _transfers(plan: EcuPlan, package: VerifiedPackage, inputs: PlanInputs,
                      for t in plan.transfers))
     plan.estimate_s = FIXED_OVERHEAD_S + sum(t.erase_s + t.wire_s + t.write_s
                                              for t in plan.transfers)
+
+
+# Digests of the plain image an encoded region's manifest declares (the tool cannot compute
+# others without decoding the payload, which it never does).
+DECLARED_DIGESTS = {"crc32", "sha256", "checksum"}
+
+
+def _encoded_problem(plan: EcuPlan, region: Region) -> str | None:
+    _, memory = codec.memory_range(plan.definition, region.erase_address, region.erase_length)
+    check = (memory.check_memory if memory is not None and memory.check_memory
+             else plan.profile.check_memory)
+    needs = set(check.layout) & set(DIGESTS) - DECLARED_DIGESTS
+    if needs:
+        return (f"region 0x{region.address:X} ships OEM-encoded, and the check routine needs "
+                f"{', '.join(sorted(needs))} of the plain image, which the package does not "
+                "declare (only crc32 and sha256)")
+    return None
 
 
 def _compressed_size(package: VerifiedPackage, region: Region, inputs: PlanInputs) -> int:
