@@ -161,11 +161,19 @@ def test_psa_erase_is_repeated_until_done(van: VehicleConnection, tmp_path: Path
 
 def test_polling_results_levels_delay_on_can_fd(van: VehicleConnection,
                                                 tmp_path: Path) -> None:
+    sim = van.simulator
+    assert sim is not None
+    running = sim.ecus["ADAS"].flash.active_image(0x08000000, 0x3000)
     seq, image, _ = flash(van, package(tmp_path, "ADAS", "sha256"), "ADAS")
     tester = technician().encode("ascii", "replace")[:8].ljust(8, b" ")
+    erase_span = b"\x44\x08\x00\x00\x00\x00\x00\x30\x00"
     span = b"\x44\x08\x00\x00\x00" + SIZE.to_bytes(4, "big")
     assert programming(seq) == [
         b"\x10\x02", b"\x27\x01", b"\x27\x02",
+        # the running image read out (no image of 1.0.0 yet) and checked by the ECU
+        b"\x35\x00" + erase_span, b"\x36\x01", b"\x36\x02", b"\x36\x03", b"\x36\x04",
+        b"\x37", b"\x31\x01\x02\x02" + erase_span + hashlib.sha256(running).digest(),
+        b"\x31\x03\x02\x02",
         b"\x2e\xf1\x98" + tester, b"\x2e\xf1\x99" + bcd_today(),
         b"\x27\x09", b"\x27\x0a",  # another level before the erase
         # erase 0x3000 (the package's erase range: 9000 bytes in 4 KiB sectors)
@@ -203,3 +211,44 @@ def test_polling_security_delay_after_power_on_is_waited(van: VehicleConnection,
         waited = [r for r in log.records() if r.action == "flash.step" and r.ecu == "ADAS"
                   and r.details.get("waited")]
     assert waited and "0x37" in str(waited[0].details["waited"])
+
+
+def test_single_bank_read_out_becomes_the_rollback_image(van: VehicleConnection,
+                                                         tmp_path: Path) -> None:
+    """On a fresh install there is no image of ADAS 1.0.0: its profile allows a read-out, so
+    the plan's rollback check passes; the tool reads the range out with 0x35, has the ECU's
+    own check routine confirm it, records it and keeps it. When the new image then fails to
+    start, the read-out is flashed back and the ECU runs 1.0.0 again."""
+    from workshop.packages import images
+
+    sim = van.simulator
+    assert sim is not None
+    before = sim.ecus["ADAS"].flash.active_image(0x08000000, 0x3000)
+    pkg = package(tmp_path, "ADAS", "sha256")
+    tap = RequestTap(van, 0x18DA60F1)
+    try:
+        prep = prepare_flash(van, pkg, overrides={"baseline": "test"})  # no rollback override
+        assert prep.ready, prep.plan.blocking_reasons() if prep.plan else prep.report.error
+        assert prep.plan is not None
+        assert prep.plan.ecu("ADAS").rollback == "read out before writing"
+        sim.ecus["ADAS"].faults.fail_next_boot()
+        o = run_flash(van, prep).ecus[0]
+    finally:
+        tap.close()
+    assert (o.outcome, o.version_after) == ("rolled_back", "1.0.0"), o.detail
+    assert sim.ecus["ADAS"].flash.active_image(0x08000000, 0x3000) == before
+    sha = hashlib.sha256(before).hexdigest()
+    upload = b"\x35\x00\x44\x08\x00\x00\x00\x00\x00\x30\x00"
+    seq = tap.sequence()
+    assert upload in seq
+    check = b"\x31\x01\x02\x02\x44\x08\x00\x00\x00\x00\x00\x30\x00" + bytes.fromhex(sha)
+    assert seq.index(upload) < seq.index(check) < seq.index(b"\x31\x01\xff\x00"
+                                                             + upload[2:])
+    with open_audit_log(simulated=True) as log:
+        readouts = [r for r in log.records() if r.action == "flash.readout"]
+    assert [(r.ecu, r.details) for r in readouts] == [("ADAS", {
+        "version": "1.0.0",
+        "regions": [{"address": 0x08000000, "length": 0x3000, "sha256": sha}],
+        "verified": "ECU checksum routine 0x0202 sha256"})]
+    stored = images.version_images("ADAS", "1.0.0")
+    assert stored is not None and [s.sha256 for s in stored] == [sha]

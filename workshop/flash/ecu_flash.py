@@ -10,15 +10,17 @@ bootloader ("resumable").
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 
 from workshop.flash import codec
+from workshop.flash.checksums import DIGESTS
 from workshop.flash.events import TASK, FlashProgress
-from workshop.flash.plan import EcuPlan, RegionTransfer
+from workshop.flash.plan import READOUT, READOUT_SERVICES, EcuPlan, RegionTransfer
 from workshop.flash.result import EcuOutcome
-from workshop.flash.transfer import RateMeter, download, encode
+from workshop.flash.transfer import RateMeter, download, encode, read_out
 from workshop.foundation.errors import WorkshopError
 from workshop.foundation.events import EcuStep, EventSink
 from workshop.packages import images
@@ -32,6 +34,7 @@ from workshop.uds.errors import (
     UdsError,
 )
 from workshop.uds.identity import decode_did_value
+from workshop.vehicles import EcuDefinition
 from workshop.vehicles.flash_profile import FlashProfile, RoutineSpec
 
 SESSION_LIMIT_S = 10.0
@@ -125,6 +128,8 @@ class EcuFlash:
                 self.ecu.operation_timeout(SESSION_LIMIT_S):
             self.ecu.change_session(self.profile.programming_session)
         self._unlock(self.profile.security_level)
+        if transfers is None and self.plan.rollback == READOUT:
+            self._read_out()
         if self.profile.fingerprint_when == "before_erase":
             self._fingerprint()
         self.on_stage("programming")
@@ -149,6 +154,58 @@ class EcuFlash:
 
     def _none(self) -> codec.ArgValues:
         return codec.ArgValues(self.profile.address_and_length_format, 0, 0, 0, 0)
+
+    def _read_out(self) -> None:
+        """Read what the ECU runs out of every range about to be erased, check it with the
+        ECU's own checksum routine where that routine takes an address, and keep it as the
+        rollback image: the audit record of the read-out first, then the image store."""
+        version = self.plan.version_before
+        assert version is not None
+        definition, found, how = self.plan.definition, [], []
+        for t in self.plan.transfers:
+            r = t.region
+            with self.step(f"read out region {t.index}", address=f"0x{r.erase_address:X}",
+                           length=r.erase_length,
+                           service=READOUT_SERVICES[self.profile.readout]) as out:
+                data = read_out(self.ecu, self.profile, address=r.erase_address,
+                                length=r.erase_length, on_block=lambda _n: None)
+                out["sha256"] = hashlib.sha256(data).hexdigest()
+                out["verified"] = self._verify_read_out(definition, r, data)
+            found.append((r, data))
+            how.append(str(out["verified"]))
+        self.audit("flash.readout", {
+            "version": version,
+            "regions": [{"address": r.erase_address, "length": r.erase_length,
+                         "sha256": hashlib.sha256(data).hexdigest()} for r, data in found],
+            "verified": "; ".join(dict.fromkeys(how))})
+        for _, data in found:
+            images.put_image(data)
+        images.remember_version(self.plan.ecu, version, [
+            images.StoredRegion(hashlib.sha256(data).hexdigest(), r.erase_address,
+                                r.erase_length, r.erase_address, r.erase_length)
+            for r, data in found])
+
+    def _verify_read_out(self, definition: EcuDefinition, r: Region, data: bytes) -> str:
+        _, memory = codec.memory_range(definition, r.erase_address, r.erase_length)
+        check = (memory.check_memory if memory is not None and memory.check_memory
+                 else self.profile.check_memory)
+        layout = set(check.layout)
+        if "address_length" not in layout and not {"address", "length"} <= layout:
+            return (f"not verified: check routine 0x{check.id:04X} takes no address, so it "
+                    "cannot check a range that was not just written")
+        index, m = codec.memory_range(definition, r.erase_address, r.erase_length)
+        values = codec.ArgValues(self.profile.address_and_length_format, r.erase_address,
+                                 r.erase_length, m.block if m and m.block is not None else index,
+                                 index, data, self.plan.update.check_memory)
+        answer = self._routine(check, codec.routine_args(check.layout, values), CHECK_LIMIT_S,
+                               "check of the read-out")
+        if codec.routine_status(answer) != check.status_ok:
+            raise StepError(f"{self.plan.ecu}: the read-out of 0x{r.erase_address:X} does not "
+                            "match what the ECU's checksum routine computes; nothing was "
+                            "erased and the read-out is not kept",
+                            hint="try again; if it repeats, the ECU's upload is unreliable")
+        digests = [f for f in check.layout if f in DIGESTS or f == "checksum"]
+        return f"ECU checksum routine 0x{check.id:04X} {'/'.join(digests)}"
 
     def _fingerprint(self) -> None:
         self._unlock(self.profile.level_for("fingerprint"))

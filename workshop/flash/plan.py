@@ -273,6 +273,13 @@ def _checks(plan: EcuPlan, package: VerifiedPackage, inputs: PlanInputs,
     else:
         version = plan.version_before
         sha = inputs.previous_image(u.name, version) if version else None
+        readable = (d.flash.readout != "none" and version is not None and not plan.resume
+                    and not s.in_bootloader)
+        if sha is None and readable:
+            plan.rollback = READOUT
+            _check(plan, "rollback", True, f"{version} is read out of the ECU before it is "
+                   f"erased ({READOUT_SERVICES[d.flash.readout]}) and kept for rollback")
+            return
         plan.rollback = "image store" if sha else None
         _check(plan, "rollback", sha is not None,
                f"image of {version} is in the local image store" if sha else
@@ -346,6 +353,8 @@ def _transfers(plan: EcuPlan, package: VerifiedPackage, inputs: PlanInputs,
                                              for t in plan.transfers)
 
 
+READOUT = "read out before writing"
+READOUT_SERVICES = {"upload": "0x35 RequestUpload", "read_memory": "0x23 ReadMemoryByAddress"}
 # Digests of the plain image an encoded region's manifest declares (the tool cannot compute
 # others without decoding the payload, which it never does).
 DECLARED_DIGESTS = {"crc32", "sha256", "checksum"}
@@ -385,6 +394,8 @@ def steps_for(plan: EcuPlan) -> list[str]:
         steps.append("preconditions")
     steps += ["programming session", "security access"]
     level = p.security_level
+    if plan.rollback == READOUT:
+        steps += [f"read out region {t.index}" for t in plan.transfers]
 
     def at(step: str, names: list[str]) -> None:
         nonlocal level

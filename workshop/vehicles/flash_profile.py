@@ -41,6 +41,9 @@ DEFAULT_TEMPLATE = ("magic", "date_bcd", "tester_hash", "package_hash:7")
 FINGERPRINT_TIMES = ("before_erase", "after_download")
 SECURITY_STEPS = ("fingerprint", "erase", "download", "check_memory", "check_dependencies")
 TESTER_PRESENT = ("physical", "functional")
+# How a single-bank ECU's running image is read out before it is erased (the rollback image):
+# 0x35 RequestUpload + TransferData, or 0x23 ReadMemoryByAddress; none: it cannot be.
+READOUTS = ("none", "upload", "read_memory")
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,8 @@ class FlashProfile:
     p2_ms: int | None = None  # overrides the ECU's own P2 (its 0x10 answer)
     p2_star_ms: int | None = None
     banks: str = "single"
+    readout: str = "none"
+    readout_chunk: int = 0x400  # bytes per 0x23 request
     sector_size: int = 4096
     erase_ms_per_sector: float = 20.0
     write_bytes_per_s: float = 100_000.0
@@ -223,7 +228,7 @@ def _value(key: str, value: Any, where: str) -> Any:
         return _hex(value, where)
     choices = {"precondition_answer": PRECONDITION_ANSWERS, "banks": BANKS,
                "fingerprint_when": FINGERPRINT_TIMES, "download_address": DOWNLOAD_ADDRESSES,
-               "tester_present": TESTER_PRESENT}
+               "tester_present": TESTER_PRESENT, "readout": READOUTS}
     if key in choices:
         return _choice(value, choices[key], where)
     if key == "seed_key":
@@ -251,6 +256,8 @@ def _value(key: str, value: Any, where: str) -> Any:
         return _int(value, where, 100, 60_000)
     if key in ("p2_ms", "p2_star_ms"):
         return _int(value, where, 1, 655_350)
+    if key == "readout_chunk":
+        return _int(value, where, 1, 0xFFFF)
     if key == "sector_size":
         return _int(value, where, 1, 1 << 24)
     if key == "address_and_length_format":

@@ -7,7 +7,9 @@ dependencies. Erasing needs security level 0x09; the fingerprint, the download a
 checks level 0x01, so a tester unlocks twice. For a while after power-on every requestSeed
 answers NRC 0x37 (requiredTimeDelayNotExpired). The fingerprint is F198 (tester id, 8 ASCII
 bytes) and F199 (programming date, BCD), both before the erase. In the bootloader the
-application version DIDs answer NRC 0x22. It talks CAN FD and takes 16 KiB blocks.
+application version DIDs answer NRC 0x22. It talks CAN FD and takes 16 KiB blocks. Its
+running image can be read out with 0x35 RequestUpload and TransferData (4093 bytes a block), and
+the check routine then checks any range it is given, not only one just written.
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ from workshop.simulator.bootloaders.common import (
     need,
     read_data,
 )
-from workshop.simulator.protocol import ALL, NON_DEFAULT, PROGRAMMING, Nrc, ServiceSpec
-from workshop.simulator.services import data, routine
+from workshop.simulator.protocol import ALL, NON_DEFAULT, PROGRAMMING, Nrc, Reply, ServiceSpec
+from workshop.simulator.services import data, programming, routine
 
 if TYPE_CHECKING:
     from workshop.simulator.server import UdsServer
@@ -38,6 +40,7 @@ BOOT_DIDS = frozenset({0xF180, 0xF18C, 0xF191})
 ERASE_MS_PER_4K = 10.0
 CHECK_S = 0.05
 POWER_ON_DELAY_S = 0.8
+UPLOAD_BLOCK = 4095  # maxNumberOfBlockLength of an upload (SID and counter included)
 
 
 def _address_length(args: bytes) -> tuple[int, int]:
@@ -80,13 +83,15 @@ def routine_control(ecu: UdsServer, req: bytes) -> bytes:
         if len(args) != 9 + 32:
             raise Nrc(0x13)
         address, length = _address_length(args)
-        found = [d for d in p.downloads if d[0] == address and d[1] == length]
-        if not found:
-            raise Nrc(0x24)
+        if flash.banks[flash.target].locate(address, length) is None:
+            raise Nrc(0x31)
         image = flash.banks[flash.target].read(address, length)
-        found[-1][2] = int(hashlib.sha256(image).digest() == args[9:])
+        ok = hashlib.sha256(image).digest() == args[9:]
+        found = [d for d in p.downloads if d[0] == address and d[1] == length]
+        if found:  # a check of what was just written; else of what the ECU holds
+            found[-1][2] = int(ok)
         p.started[rid] = ecu.now() + CHECK_S
-        p.results[rid] = DONE if found[-1][2] else FAILED
+        p.results[rid] = DONE if ok else FAILED
         return head
     ok = checks_passed(ecu)
     if ok:
@@ -121,6 +126,52 @@ def request_download(ecu: UdsServer, req: bytes) -> bytes:
                           int.from_bytes(req[7:11], "big"))
 
 
+def request_upload(ecu: UdsServer, req: bytes) -> bytes:
+    """0x35: read out [address, address + size) of the running image, in 4 KiB blocks."""
+    need(ecu, LEVEL)
+    if req[1] != 0x00:
+        raise Nrc(0x31)
+    if req[2] != 0x44 or len(req) != 11:
+        raise Nrc(0x31 if req[2] != 0x44 else 0x13)
+    address, size = int.from_bytes(req[3:7], "big"), int.from_bytes(req[7:11], "big")
+    flash = ecu.flash
+    assert flash is not None
+    if size == 0 or flash.banks[flash.active].locate(address, size) is None:
+        raise Nrc(0x31)
+    ecu.programming.upload = (address, size, 0, 1)
+    return bytes([0x75, 0x20]) + UPLOAD_BLOCK.to_bytes(2, "big")
+
+
+def transfer_data(ecu: UdsServer, req: bytes) -> list[Reply] | bytes:
+    upload = ecu.programming.upload
+    if upload is None:
+        return programming.transfer_data(ecu, req)
+    need(ecu, LEVEL)
+    address, size, done, expected = upload
+    if len(req) != 2:
+        raise Nrc(0x13)
+    if req[1] != expected:
+        raise Nrc(0x73)
+    n = min(UPLOAD_BLOCK - 2, size - done)
+    if n <= 0:
+        raise Nrc(0x24)
+    flash = ecu.flash
+    assert flash is not None
+    data = flash.banks[flash.active].read(address + done, n)
+    ecu.programming.upload = (address, size, done + n, (expected + 1) & 0xFF)
+    return bytes([0x76, req[1]]) + data
+
+
+def transfer_exit(ecu: UdsServer, req: bytes) -> bytes:
+    upload = ecu.programming.upload
+    if upload is None:
+        return programming.request_transfer_exit(ecu, req)
+    if upload[2] != upload[1]:
+        raise Nrc(0x24)
+    ecu.programming.upload = None
+    return b"\x77"
+
+
 def read(ecu: UdsServer, req: bytes) -> bytes:
     return read_data(ecu, req, boot_dids=BOOT_DIDS, boot_nrc=0x22)
 
@@ -130,4 +181,7 @@ CONVENTION = Convention(
     services={0x22: ServiceSpec(read, ALL, 3, False),
               0x2E: ServiceSpec(write_data, NON_DEFAULT, 4, False),
               0x31: ServiceSpec(routine_control, NON_DEFAULT, 4, True),
-              0x34: ServiceSpec(request_download, frozenset({PROGRAMMING}), 4, False)})
+              0x34: ServiceSpec(request_download, frozenset({PROGRAMMING}), 4, False),
+              0x35: ServiceSpec(request_upload, frozenset({PROGRAMMING}), 4, False),
+              0x36: ServiceSpec(transfer_data, frozenset({PROGRAMMING}), 2, False),
+              0x37: ServiceSpec(transfer_exit, frozenset({PROGRAMMING}), 1, False)})

@@ -62,6 +62,7 @@ class Programming:
     started: dict[int, float] = field(default_factory=dict)  # routine id -> result time
     results: dict[int, int] = field(default_factory=dict)  # routine id -> its status byte
     written: set[int] = field(default_factory=set)  # fingerprint DIDs written this session
+    upload: tuple[int, int, int, int] | None = None  # address, size, sent, next counter
 
 
 def _flash(ecu: UdsServer):  # type: ignore[no-untyped-def]
