@@ -167,3 +167,23 @@ def test_unusable_keys_are_refused_with_key_and_file(tmp_path: Path, snippet: st
         load_vehicle(path)
     assert named in err.value.message and str(path) in err.value.message
     assert err.value.hint
+
+
+def test_read_memory_read_out_without_an_addressed_check(tmp_path: Path) -> None:
+    """readout = read_memory: 0x23 in readout_chunk pieces; this ECU's check routine takes
+    no address, so the record says the read-out is not verified, and it is still kept."""
+    from workshop.packages import images
+    from workshop.services.audit_trail import open_audit_log
+
+    o, seq = flash_retrofit(tmp_path, 'readout = "read_memory"\nreadout_chunk = 0x800')
+    assert o.outcome == "success", o.detail
+    reads = [r for r in seq if r[:1] == b"\x23"]
+    assert reads[0] == b"\x23\x44\x00\x40\x00\x00\x00\x00\x08\x00"
+    assert reads[-1] == b"\x23\x44\x00\x40\x18\x00\x00\x00\x08\x00"  # 6000 -> 0x2000 range
+    assert len(reads) == 4
+    with open_audit_log(simulated=True) as log:
+        record = next(r for r in log.records() if r.action == "flash.readout")
+    assert record.ecu == "RETROFIT" and record.details["version"] == "7.0.0"
+    assert str(record.details["verified"]).startswith("not verified: check routine 0x0202")
+    stored = images.version_images("RETROFIT", "7.0.0")
+    assert stored is not None and stored[0].length == 0x2000

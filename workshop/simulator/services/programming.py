@@ -37,6 +37,7 @@ BOOT_DIDS = {0xF180, 0xF18C, 0xF191}
 APPLICATION_VERSION_DIDS = {0xF189, 0xF195}
 DEFAULT_BLOCK_LENGTH = 4095  # what one classic ISO-TP message carries
 FD_BLOCK_LENGTH = 16386  # a 16 KiB buffer, with SID and counter
+MAX_READ = 4094  # 0x23: what one answer (SID and data) of at most 4095 bytes carries
 
 
 @dataclass
@@ -325,8 +326,19 @@ def write_data(ecu: UdsServer, req: bytes) -> bytes:
     return b"\x6e" + req[1:3]
 
 
+def read_memory(ecu: UdsServer, req: bytes) -> bytes:
+    """0x23 ReadMemoryByAddress of the running image, unlocked in the programming session."""
+    flash = _flash(ecu)
+    _require_unlocked(ecu)
+    address, size = _address_length(req[1], req[2:])
+    if not 1 <= size <= MAX_READ or flash.banks[flash.active].locate(address, size) is None:
+        raise Nrc(0x31)
+    return b"\x63" + flash.banks[flash.active].read(address, size)
+
+
 SERVICES = {
     0x22: ServiceSpec(read_data, ALL, 3, False),
+    0x23: ServiceSpec(read_memory, frozenset({PROGRAMMING}), 4, False),
     0x2E: ServiceSpec(write_data, NON_DEFAULT, 4, False),
     0x31: ServiceSpec(routine_control, frozenset({EXTENDED, PROGRAMMING}), 4, True),
     0x34: ServiceSpec(request_download, frozenset({PROGRAMMING}), 5, False),
