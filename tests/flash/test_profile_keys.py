@@ -187,3 +187,30 @@ def test_read_memory_read_out_without_an_addressed_check(tmp_path: Path) -> None
     assert str(record.details["verified"]).startswith("not verified: check routine 0x0202")
     stored = images.version_images("RETROFIT", "7.0.0")
     assert stored is not None and stored[0].length == 0x2000
+
+
+def test_keepalive_kind_and_timing_overrides_reach_the_client(tmp_path: Path) -> None:
+    """van ADAS: tester_present = functional (no keep-alive of its own), P2* 3 s from its
+    profile instead of the 5 s its 0x10 answer says; ECM keeps its own keep-alive."""
+    from tests.flash.test_families import package
+    from workshop.flash.ecu_flash import EcuFlash
+    from workshop.foundation.events import ignore_events
+
+    conn = open_vehicle("van")
+    try:
+        prep = prepare_flash(conn, package(tmp_path, "ADAS", "sha256"),
+                             overrides={"baseline": "test"})
+        assert prep.plan is not None
+        with conn.client("ADAS") as ecu:
+            EcuFlash(ecu, prep.plan.ecu("ADAS"), prep.plan.package,
+                     audit=lambda _a, _d: None, events=ignore_events, bus_limit_bps=1.0,
+                     fingerprint=b"", on_stage=lambda _s: None)
+            ecu.change_session(0x03)
+            assert ecu.timing[1] == pytest.approx(3.0 + 0.25)
+            assert ecu.keepalive_period_s == 0 and ecu._keepalive is None
+        with conn.client("ADAS") as ecu:  # without the profile: the ECU's own figures
+            ecu.change_session(0x03)
+            assert ecu.timing[1] == pytest.approx(5.0 + 0.25)
+            assert ecu._keepalive is not None
+    finally:
+        conn.close()
