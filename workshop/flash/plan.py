@@ -111,6 +111,7 @@ class EcuPlan:
 
     def to_json(self) -> dict[str, object]:
         return {"ecu": self.ecu, "version_before": self.version_before,
+                "boot_version": self.state.boot_version,
                 "version_after": self.update.new_version, "mode": self.mode,
                 "image_bytes": self.image_bytes, "wire_bytes": self.wire_bytes,
                 "estimate_s": round(self.estimate_s, 1), "rollback": self.rollback,

@@ -126,7 +126,7 @@ class DefinitionError(ValueError):
 
 
 def load_vehicle(name_or_path: str | Path) -> VehicleDefinition:
-    """Load a shipped vehicle by name (demo-car, truck) or a definition file by path."""
+    """Load a shipped vehicle by name (demo-car, truck, van) or a definition file by path."""
     path = Path(name_or_path)
     if not path.suffix:
         path = resources_dir() / "vehicles" / f"{safe_name('vehicle', str(name_or_path))}.toml"
