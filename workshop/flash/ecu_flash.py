@@ -230,12 +230,16 @@ class EcuFlash:
                         waited = True
                         time.sleep(SECURITY_RETRY_S)
                         continue
-                    raise self._security_refused(exc, level) from exc
+                    refusal = self._security_refused(exc, level)
+                    if refusal is None:
+                        raise
+                    raise refusal from exc
             if waited:
                 out["waited"] = "NRC 0x37 requiredTimeDelayNotExpired, waited it out"
         self.unlocked = level
 
-    def _security_refused(self, exc: NegativeResponseError, level: int) -> WorkshopError:
+    def _security_refused(self, exc: NegativeResponseError, level: int
+                          ) -> WorkshopError | None:
         name = self.plan.ecu
         if exc.nrc == 0x36:
             return SecurityAccessError(
@@ -254,7 +258,7 @@ class EcuFlash:
             return SecurityAccessError(
                 f"{name} rejected the key for level 0x{level:02X} (NRC 0x35 invalidKey)",
                 hint="the seed/key algorithm in the profile does not match this ECU")
-        return exc
+        return None
 
     def _routine(self, spec: RoutineSpec, args: bytes, limit_s: float, what: str) -> bytes:
         """Start the routine and wait for its completion the way the profile says: in the
