@@ -10,18 +10,17 @@ bootloader ("resumable").
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 
-from workshop.flash import codec
-from workshop.flash.checksums import DIGESTS
+from workshop.flash import codec, readout
+from workshop.flash.errors import StepError
 from workshop.flash.events import TASK, FlashProgress
-from workshop.flash.plan import READOUT, READOUT_SERVICES, EcuPlan, RegionTransfer
+from workshop.flash.plan import READOUT, EcuPlan, RegionTransfer
 from workshop.flash.result import EcuOutcome
-from workshop.flash.transfer import RateMeter, download, encode, read_out
-from workshop.foundation.errors import WorkshopError
+from workshop.flash.security import security_refusal
+from workshop.flash.transfer import RateMeter, download, encode
 from workshop.foundation.events import EcuStep, EventSink
 from workshop.packages import images
 from workshop.packages.manifest import Region
@@ -30,11 +29,9 @@ from workshop.uds.client import EcuClient
 from workshop.uds.errors import (
     EcuTimeoutError,
     NegativeResponseError,
-    SecurityAccessError,
     UdsError,
 )
 from workshop.uds.identity import decode_did_value
-from workshop.vehicles import EcuDefinition
 from workshop.vehicles.flash_profile import FlashProfile, RoutineSpec
 
 SESSION_LIMIT_S = 10.0
@@ -42,10 +39,6 @@ ROUTINE_MARGIN_S = 10.0
 CHECK_LIMIT_S = 30.0
 REBOOT_POLL_S = 0.25
 SECURITY_RETRY_S = 0.5  # how often a seed is asked for again while NRC 0x37 lasts
-
-
-class StepError(WorkshopError):
-    """A step that did not do what it must (routine status not 0, wrong version...)."""
 
 
 class EcuFlash:
@@ -142,7 +135,7 @@ class EcuFlash:
         if deps is not None:
             self._unlock(self.profile.level_for("check_dependencies"))
             with self.step("check dependencies", routine=f"0x{deps.id:04X}"):
-                answer = self._routine(deps, codec.routine_args(deps.layout, self._none()),
+                answer = self.run_routine(deps, codec.routine_args(deps.layout, self._none()),
                                        CHECK_LIMIT_S, "check dependencies")
                 if codec.routine_status(answer) != deps.status_ok:
                     raise StepError(f"{self.plan.ecu} refused the new software: check "
@@ -156,56 +149,7 @@ class EcuFlash:
         return codec.ArgValues(self.profile.address_and_length_format, 0, 0, 0, 0)
 
     def _read_out(self) -> None:
-        """Read what the ECU runs out of every range about to be erased, check it with the
-        ECU's own checksum routine where that routine takes an address, and keep it as the
-        rollback image: the audit record of the read-out first, then the image store."""
-        version = self.plan.version_before
-        assert version is not None
-        definition, found, how = self.plan.definition, [], []
-        for t in self.plan.transfers:
-            r = t.region
-            with self.step(f"read out region {t.index}", address=f"0x{r.erase_address:X}",
-                           length=r.erase_length,
-                           service=READOUT_SERVICES[self.profile.readout]) as out:
-                data = read_out(self.ecu, self.profile, address=r.erase_address,
-                                length=r.erase_length, on_block=lambda _n: None)
-                out["sha256"] = hashlib.sha256(data).hexdigest()
-                out["verified"] = self._verify_read_out(definition, r, data)
-            found.append((r, data))
-            how.append(str(out["verified"]))
-        self.audit("flash.readout", {
-            "version": version,
-            "regions": [{"address": r.erase_address, "length": r.erase_length,
-                         "sha256": hashlib.sha256(data).hexdigest()} for r, data in found],
-            "verified": "; ".join(dict.fromkeys(how))})
-        for _, data in found:
-            images.put_image(data)
-        images.remember_version(self.plan.ecu, version, [
-            images.StoredRegion(hashlib.sha256(data).hexdigest(), r.erase_address,
-                                r.erase_length, r.erase_address, r.erase_length)
-            for r, data in found])
-
-    def _verify_read_out(self, definition: EcuDefinition, r: Region, data: bytes) -> str:
-        _, memory = codec.memory_range(definition, r.erase_address, r.erase_length)
-        check = (memory.check_memory if memory is not None and memory.check_memory
-                 else self.profile.check_memory)
-        layout = set(check.layout)
-        if "address_length" not in layout and not {"address", "length"} <= layout:
-            return (f"not verified: check routine 0x{check.id:04X} takes no address, so it "
-                    "cannot check a range that was not just written")
-        index, m = codec.memory_range(definition, r.erase_address, r.erase_length)
-        values = codec.ArgValues(self.profile.address_and_length_format, r.erase_address,
-                                 r.erase_length, m.block if m and m.block is not None else index,
-                                 index, data, self.plan.update.check_memory)
-        answer = self._routine(check, codec.routine_args(check.layout, values), CHECK_LIMIT_S,
-                               "check of the read-out")
-        if codec.routine_status(answer) != check.status_ok:
-            raise StepError(f"{self.plan.ecu}: the read-out of 0x{r.erase_address:X} does not "
-                            "match what the ECU's checksum routine computes; nothing was "
-                            "erased and the read-out is not kept",
-                            hint="try again; if it repeats, the ECU's upload is unreliable")
-        digests = [f for f in check.layout if f in DIGESTS or f == "checksum"]
-        return f"ECU checksum routine 0x{check.id:04X} {'/'.join(digests)}"
+        readout.keep_running_image(self)
 
     def _fingerprint(self) -> None:
         self._unlock(self.profile.level_for("fingerprint"))
@@ -230,7 +174,8 @@ class EcuFlash:
                         waited = True
                         time.sleep(SECURITY_RETRY_S)
                         continue
-                    refusal = self._security_refused(exc, level)
+                    refusal = security_refusal(self.plan.ecu, exc, level,
+                                               self.profile.security_delay_ms)
                     if refusal is None:
                         raise
                     raise refusal from exc
@@ -238,29 +183,7 @@ class EcuFlash:
                 out["waited"] = "NRC 0x37 requiredTimeDelayNotExpired, waited it out"
         self.unlocked = level
 
-    def _security_refused(self, exc: NegativeResponseError, level: int
-                          ) -> WorkshopError | None:
-        name = self.plan.ecu
-        if exc.nrc == 0x36:
-            return SecurityAccessError(
-                f"{name} refused security access level 0x{level:02X}: too many invalid keys "
-                "(NRC 0x36 exceededNumberOfAttempts); it now locks access for a while",
-                hint="check that the profile's seed_key names this ECU's algorithm; leave "
-                     "the ignition on for the ECU's delay (often 10 minutes), then try again")
-        if exc.nrc == 0x37:
-            return SecurityAccessError(
-                f"{name} still refused security access level 0x{level:02X} after "
-                f"{self.profile.security_delay_ms / 1000:g} s (NRC 0x37 "
-                "requiredTimeDelayNotExpired)",
-                hint="raise security_delay_ms in the ECU's flash profile if its delay is "
-                     "longer, or wait and try again")
-        if exc.nrc == 0x35:
-            return SecurityAccessError(
-                f"{name} rejected the key for level 0x{level:02X} (NRC 0x35 invalidKey)",
-                hint="the seed/key algorithm in the profile does not match this ECU")
-        return None
-
-    def _routine(self, spec: RoutineSpec, args: bytes, limit_s: float, what: str) -> bytes:
+    def run_routine(self, spec: RoutineSpec, args: bytes, limit_s: float, what: str) -> bytes:
         """Start the routine and wait for its completion the way the profile says: in the
         answer, by repeating the start while the status says busy, or by polling 31 03."""
         answer = self.ecu.routine(spec.id, 1, args, timeout_s=limit_s)
@@ -293,7 +216,7 @@ class EcuFlash:
         with self.step(f"erase region {t.index}", routine=f"0x{spec.id:04X}",
                        address=f"0x{r.erase_address:X}", length=r.erase_length,
                        block=values.block):
-            answer = self._routine(spec, codec.routine_args(spec.layout, values), erase_limit,
+            answer = self.run_routine(spec, codec.routine_args(spec.layout, values), erase_limit,
                                    f"erase of region {t.index}")
             status = codec.routine_status(answer)
             if status != spec.status_ok and not (status is None
@@ -328,7 +251,7 @@ class EcuFlash:
                        args=list(check.layout)):
             values = codec.region_values(definition, r, erase=False,
                                          image=None if oem else image, method=method)
-            answer = self._routine(check, codec.routine_args(check.layout, values),
+            answer = self.run_routine(check, codec.routine_args(check.layout, values),
                                    CHECK_LIMIT_S, f"memory check of region {t.index}")
             if codec.routine_status(answer) != check.status_ok:
                 raise StepError(f"{self.plan.ecu}: memory check of region {t.index} failed: "
@@ -376,7 +299,7 @@ class EcuFlash:
             spec = self.profile.rollback
             self._enter_programming()
             with self.step("rollback: previous bank", routine=f"0x{spec.id:04X}"):
-                answer = self._routine(spec, codec.routine_args(spec.layout, self._none()),
+                answer = self.run_routine(spec, codec.routine_args(spec.layout, self._none()),
                                        CHECK_LIMIT_S, "rollback")
                 if codec.routine_status(answer) != spec.status_ok:
                     raise StepError(f"{self.plan.ecu}: the previous bank holds no valid image")
