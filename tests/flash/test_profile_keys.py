@@ -214,3 +214,37 @@ def test_keepalive_kind_and_timing_overrides_reach_the_client(tmp_path: Path) ->
             assert ecu._keepalive is not None
     finally:
         conn.close()
+
+
+def test_signature_argument_comes_from_the_package(tmp_path: Path) -> None:
+    """A check routine that verifies the OEM's signature in the ECU gets the signature the
+    package carries for the region; a package without one is refused in the plan."""
+    from workshop.packages.verify import open_verified
+    from workshop.services import trust_policy
+    from workshop.transport.adapters import AdapterConfig
+
+    vehicle = tmp_path / "demo-car.toml"
+    vehicle.write_text(DEMO.read_text() + retrofit(
+        'check_memory = { id = 0x0212, args = ["address_length", "signature"] }'))
+    pkg = spec(tmp_path, "RETROFIT", 0x7E7, "RETRO-HW-1", 0x00400000, "7.0.0", "7.1.0")
+    conn = open_vehicle(vehicle)
+    try:
+        prep = prepare_flash(conn, pkg, overrides={"baseline": "test", "rollback": "test"})
+        assert not prep.ready and prep.plan is not None
+        assert any("takes the OEM's signature" in r for r in prep.plan.blocking_reasons())
+    finally:
+        conn.close()
+    (tmp_path / "app.sig").write_bytes(bytes(range(64)))
+    text = (tmp_path / "RETROFIT.toml").read_text() + 'signature_file = "app.sig"\n'
+    (tmp_path / "RETROFIT.toml").write_text(text)
+    from workshop.packages.build import build_package
+    from workshop.trust.demo import demo_signer
+
+    build_package(tmp_path / "RETROFIT.toml", tmp_path / "signed.wspkg", demo_signer())
+    package = open_verified(tmp_path / "signed.wspkg",
+                            trust_policy.trust_store(AdapterConfig(), None))
+    region = package.manifest.ecus[0].regions[0]
+    definition = load_vehicle(vehicle).ecu("RETROFIT")
+    values = codec.region_values(definition, region, erase=False, image=b"")
+    assert codec.routine_args(definition.flash.check_memory.layout, values) == (
+        b"\x44\x00\x40\x00\x00" + region.length.to_bytes(4, "big") + bytes(range(64)))

@@ -34,6 +34,7 @@ class ArgValues:
     image: bytes | None = b""  # None: an encoded payload; the digests `declared` are used
     method: str = "crc32"  # the package's check_memory method (the legacy `checksum` field)
     declared: tuple[tuple[str, bytes], ...] = ()  # digests of the plain image, by name
+    signature: bytes | None = None  # the package's signature over the region's image
 
 
 def memory_range(definition: EcuDefinition, address: int, length: int
@@ -54,7 +55,8 @@ def region_values(definition: EcuDefinition, region: Region, *, erase: bool,
     declared = (("crc32", region.crc32.to_bytes(4, "big")),
                 ("sha256", bytes.fromhex(region.image_sha256)))
     return ArgValues(definition.flash.address_and_length_format, address, length, block,
-                     index, image, method, declared)
+                     index, image, method, declared,
+                     bytes.fromhex(region.signature) if region.signature else None)
 
 
 def _digest(name: str, v: ArgValues) -> bytes:
@@ -84,6 +86,10 @@ def routine_args(layout: tuple[str, ...], v: ArgValues) -> bytes:
                 raise ValueError(f"range 0x{v.address:X}+{v.length} is in no memory range of "
                                  "the ECU's definition")
             out += bytes([value])
+        elif name == "signature":
+            if v.signature is None:
+                raise ValueError("the package carries no signature for this region")
+            out += v.signature
         elif name == "checksum":
             method = v.method if v.method in CHECKSUM_METHODS else "crc32"
             out += bytes([CHECKSUM_METHODS[method]]) + _digest(method, v)

@@ -315,11 +315,11 @@ def _transfers(plan: EcuPlan, package: VerifiedPackage, inputs: PlanInputs,
     profile, state = plan.profile, plan.state
     problems: list[str] = []
     for index, region in enumerate(plan.update.regions):
+        problem = _argument_problem(plan, region)
+        if problem:
+            problems.append(problem)
+            continue
         if region.data_format is not None:  # the OEM's own encoding, sent as it is
-            problem = _encoded_problem(plan, region)
-            if problem:
-                problems.append(problem)
-                continue
             assert region.payload is not None
             wire = region.payload.size
             sectors = math.ceil(region.erase_length / profile.sector_size)
@@ -361,12 +361,16 @@ READOUT_SERVICES = {"upload": "0x35 RequestUpload", "read_memory": "0x23 ReadMem
 DECLARED_DIGESTS = {"crc32", "sha256", "checksum"}
 
 
-def _encoded_problem(plan: EcuPlan, region: Region) -> str | None:
+def _argument_problem(plan: EcuPlan, region: Region) -> str | None:
+    """What the region's check routine needs that the package cannot give."""
     _, memory = codec.memory_range(plan.definition, region.erase_address, region.erase_length)
     check = (memory.check_memory if memory is not None and memory.check_memory
              else plan.profile.check_memory)
+    if "signature" in check.layout and region.signature is None:
+        return (f"the check routine of region 0x{region.address:X} takes the OEM's signature "
+                "of the image, and the package carries none")
     needs = set(check.layout) & set(DIGESTS) - DECLARED_DIGESTS
-    if needs:
+    if region.data_format is not None and needs:
         return (f"region 0x{region.address:X} ships OEM-encoded, and the check routine needs "
                 f"{', '.join(sorted(needs))} of the plain image, which the package does not "
                 "declare (only crc32 and sha256)")

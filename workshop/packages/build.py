@@ -94,6 +94,19 @@ def _old_images(old: Path | None) -> dict[tuple[str, int], tuple[bytes, str]]:
     return out
 
 
+def _signature(r: dict[str, Any], ecu: str, spec_dir: Path) -> str | None:
+    """The OEM's signature over the region's image (signature_file: raw bytes), passed on to
+    an ECU whose check routine verifies it."""
+    if "signature_file" not in r:
+        return None
+    where = f"ecu[{ecu}].region"
+    try:
+        return (spec_dir / _spec_get(r, "signature_file", str, where)).read_bytes().hex()
+    except OSError as exc:
+        raise BuildSpecError(f"build spec check failed: {where}.signature_file: "
+                             f"{exc.strerror}") from exc
+
+
 def _encoded_region(r: dict[str, Any], spec_dir: Path, ecu: str, index: int
                     ) -> tuple[Region, _Payload]:
     """A region whose payload the OEM ships compressed or encrypted: kept byte for byte,
@@ -111,7 +124,7 @@ def _encoded_region(r: dict[str, Any], spec_dir: Path, ecu: str, index: int
                   int(r.get("erase_length", -(-length // ERASE_BLOCK) * ERASE_BLOCK)),
                   _spec_get(r, "image_sha256", str, where).lower(),
                   _spec_get(r, "image_crc32", int, where), payload.ref(), None,
-                  _spec_get(r, "data_format", int, where)), payload
+                  _spec_get(r, "data_format", int, where), _signature(r, ecu, spec_dir)), payload
 
 
 def build_manifest(spec_path: Path, delta_from: Path | None = None,
@@ -152,7 +165,8 @@ def build_manifest(spec_path: Path, delta_from: Path | None = None,
                 else:
                     payloads.append(full)
                 regions.append(Region(address, len(image), int(r.get("erase_address", address)),
-                                      erase_len, digest, zlib.crc32(image), payload_ref, delta))
+                                      erase_len, digest, zlib.crc32(image), payload_ref, delta,
+                                      signature=_signature(r, name, spec_path.parent)))
         ecus.append(EcuUpdate(name, _spec_get(e, "address", int, f"ecu[{name}]"),
                               list(_spec_get(e, "hardware_part_numbers", list, f"ecu[{name}]")),
                               list(_spec_get(e, "from_versions", list, f"ecu[{name}]")),

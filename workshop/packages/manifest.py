@@ -47,6 +47,9 @@ class Region:
     # this dataFormatIdentifier (the tool never decodes it); image_sha256, crc32 and length
     # then describe the plain image the ECU writes, as the OEM declares them.
     data_format: int | None = None
+    # The OEM's signature over this region's image, for a check routine that verifies it in
+    # the ECU (hex; the tool only passes it on).
+    signature: str | None = None
 
 
 @dataclass(frozen=True)
@@ -145,6 +148,17 @@ def _payload(d: Any, where: str) -> PayloadRef:
                       _hex64(_get(d, "sha256", str, where), f"{where}.sha256"), size)
 
 
+def _signature(value: Any, where: str) -> str | None:
+    if value is None:
+        return None
+    try:
+        if isinstance(value, str) and value and bytes.fromhex(value):
+            return value.lower()
+    except ValueError:
+        pass
+    raise ManifestError(f"manifest check failed: {where}.signature must be hex digits")
+
+
 def _data_format(value: Any, where: str) -> int | None:
     if value is None:
         return None
@@ -166,7 +180,8 @@ def _region(d: Any, where: str) -> Region:
                     _hex64(_get(d, "image_sha256", str, where), f"{where}.image_sha256"),
                     _get(d, "crc32", int, where),
                     _payload(p, f"{where}.payload") if p is not None else None, delta,
-                    _data_format(d.get("data_format"), where))
+                    _data_format(d.get("data_format"), where),
+                    _signature(d.get("signature"), where))
     if region.payload is None and region.delta is None:
         raise ManifestError(f"manifest check failed: {where} has neither payload nor delta")
     if min(region.address, region.length, region.erase_address, region.erase_length) < 0:

@@ -19,7 +19,7 @@ from workshop.foundation.errors import ConfigError
 # Fields of a routine's argument layout (what the tester puts after the routine id), in
 # order. `hex:<bytes>` is a constant (e.g. VAG's erase: ["hex:01", "block"]).
 ARG_FIELDS = ("address_length", "address", "length", "block", "region_index", "checksum",
-              "crc32", "crc16_x25", "sum8", "sum16", "sum32", "sha256")
+              "crc32", "crc16_x25", "sum8", "sum16", "sum32", "sha256", "signature")
 LEGACY_ARGS = ("none",)  # the empty layout, as older profiles name it
 # How a routine says it has finished: in its (possibly 0x78-delayed) answer; by repeating
 # the start until the status byte leaves `status_busy` (PSA); by polling 31 03 results.
