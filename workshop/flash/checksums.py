@@ -1,22 +1,25 @@
 """The checksums a bootloader's check-memory routine may expect, by the names profiles use.
 
-CRC-32 is zlib's (ISO-HDLC, the one VAG-style routines take); CRC-16/X.25 (the CCITT CRC
-of PSA-style routines) comes from the `crc` package's catalogue rather than a table written
-here; plain sums are the byte sum truncated to the field's width.
+CRC-32 is zlib's (ISO-HDLC, the one VAG-style routines take). CRC-16/X.25 (the CCITT CRC
+of PSA-style routines) is the stdlib's C CRC-CCITT (binascii.crc_hqx, the unreflected form)
+run over bit-reversed bytes: the `crc` package gives the same values but in pure Python,
+about 2 s for 256 KiB; the simulated bootloaders use that package, so each side checks the
+other. Plain sums are the byte sum truncated to the field's width.
 """
 
 from __future__ import annotations
 
+import binascii
 import hashlib
 import zlib
 
-from crc import Calculator, Crc16
-
-_X25 = Calculator(Crc16.X25.value, optimized=True)
+_REVERSED = bytes(int(f"{b:08b}"[::-1], 2) for b in range(256))
 
 
 def crc16_x25(data: bytes) -> bytes:
-    return int(_X25.checksum(data)).to_bytes(2, "big")
+    """CRC-16/X.25: poly 0x1021 reflected, init and final XOR 0xFFFF (check 0x906E)."""
+    unreflected = binascii.crc_hqx(data.translate(_REVERSED), 0xFFFF)
+    return (int(f"{unreflected:016b}"[::-1], 2) ^ 0xFFFF).to_bytes(2, "big")
 
 
 def crc32(data: bytes) -> bytes:
