@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from workshop.flash.checksums import DIGESTS
 from workshop.packages.manifest import Region
 from workshop.vehicles import EcuDefinition, MemoryRange
-from workshop.vehicles.flash_profile import DEFAULT_TEMPLATE, RoutineSpec
+from workshop.vehicles.flash_profile import DEFAULT_TEMPLATE, FlashProfile, RoutineSpec
 
 CHECKSUM_METHODS = {"crc32": 0x01, "sha256": 0x02}
 FINGERPRINT_MAGIC = b"WS"
@@ -181,13 +181,41 @@ def fingerprint(technician: str, package_sha256: str, at: dt.datetime | None = N
     return out
 
 
-def fingerprint_package(value: bytes | None) -> bytes | None:
-    """The package-hash part of a fingerprint this tool wrote, else None."""
-    if value is None or len(value) != 16 or not value.startswith(FINGERPRINT_MAGIC):
+FIELD_WIDTHS = {"magic": 2, "date_bcd": 3, "tester_hash": 4, "tester_id": 8,
+                "workshop_code": 3, "package_crc32": 4}
+
+
+def fingerprint_package(value: bytes | None,
+                        template: tuple[str, ...] = DEFAULT_TEMPLATE) -> bytes | None:
+    """The package-hash part of a fingerprint this tool wrote with `template`, else None
+    (also when the template carries no package hash)."""
+    if value is None:
         return None
-    return value[9:]
+    widths = [int(arg) if name == "package_hash" else
+              len(bytes.fromhex(arg)) if name == "hex" else FIELD_WIDTHS[name]
+              for name, _, arg in (f.partition(":") for f in template)]
+    if len(value) != sum(widths):
+        return None
+    at = 0
+    for item, width in zip(template, widths, strict=True):
+        part = value[at:at + width]
+        if item == "magic" and part != FINGERPRINT_MAGIC:
+            return None
+        if item.startswith("package_hash:"):
+            return part
+        at += width
+    return None
 
 
 def erase_args(spec: RoutineSpec, definition: EcuDefinition, region: Region) -> bytes:
     """The erase routine's arguments for `region`, as `spec` lays them out."""
     return routine_args(spec.layout, region_values(definition, region, erase=True))
+
+
+def carries_package(value: bytes | None, profile: FlashProfile, package_sha256: str) -> bool:
+    """Whether `value`, read from the profile's `fingerprint_did`, is this tool's fingerprint
+    of the package with this hash (in the template the profile writes to that DID)."""
+    template = next((f.template for f in profile.fingerprints
+                     if f.did == profile.fingerprint_did), DEFAULT_TEMPLATE)
+    part = fingerprint_package(value, template)
+    return bool(part) and bytes.fromhex(package_sha256).startswith(part or b"")
