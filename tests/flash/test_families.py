@@ -143,6 +143,10 @@ def test_psa_zones_polled_erase_and_crc16(van: VehicleConnection, tmp_path: Path
         b"\x2e\xf1\x84" + bcd_today() + who
         + zlib.crc32(bytes.fromhex(sha)).to_bytes(4, "big"),
         b"\x11\x01"]
+    names = [s for s, ok in steps("BSI") if ok]
+    assert names.index("check memory region 0") < names.index("fingerprint") \
+        < names.index("reset")
+    assert "check dependencies" not in names
 
 
 def test_psa_erase_is_repeated_until_done(van: VehicleConnection, tmp_path: Path) -> None:
@@ -252,3 +256,28 @@ def test_single_bank_read_out_becomes_the_rollback_image(van: VehicleConnection,
         "verified": "ECU checksum routine 0x0202 sha256"})]
     stored = images.version_images("ADAS", "1.0.0")
     assert stored is not None and [s.sha256 for s in stored] == [sha]
+
+
+@pytest.mark.parametrize("ecu", ["ECM", "BSI", "ADAS"])
+def test_power_loss_mid_download_then_resume(van: VehicleConnection, tmp_path: Path,
+                                             ecu: str) -> None:
+    """Each family loses its power half-way through the download: the ECU waits in its
+    bootloader (ADAS says so with NRC 0x22, as its profile's boot_detect knows), the tool
+    says resumable, and `flash resume` finishes it through the same profile."""
+    from workshop.services.flash import prepare_resume
+
+    sim = van.simulator
+    assert sim is not None
+    pkg = package(tmp_path, ecu, "sha256" if ecu == "ADAS" else "crc32")
+    prep = prepare_flash(van, pkg, overrides={"baseline": "test", "rollback": "test"})
+    assert prep.ready, prep.plan.blocking_reasons() if prep.plan else prep.report.error
+    sim.ecus[ecu].faults.lose_power_after_bytes(SIZE // 2, 0.3)
+    o = run_flash(van, prep).ecus[0]
+    assert o.outcome == "resumable", o.detail
+    assert sim.ecus[ecu].flash.in_boot_mode
+    preps = prepare_resume(van)
+    assert [p.plan.ecus[0].ecu for p in preps if p.plan] == [ecu]
+    assert preps[0].ready, preps[0].plan.blocking_reasons() if preps[0].plan else None
+    o = run_flash(van, preps[0]).ecus[0]
+    assert (o.outcome, o.version_after) == ("success", "1.1.0"), o.detail
+    assert sim.ecus[ecu].flash.version() == "1.1.0"
