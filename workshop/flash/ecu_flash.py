@@ -200,10 +200,15 @@ class EcuFlash:
                                 f"{'none' if status is None else f'0x{status:02X}'})",
                                 hint="the ECU keeps working; check its supply and try again")
             time.sleep(spec.poll_ms / 1000)
-            if spec.completion == "repeat_start":
-                answer = self.ecu.routine(spec.id, 1, args, timeout_s=limit_s)
-            else:
-                answer = self.ecu.routine(spec.id, 3, timeout_s=limit_s)
+            try:  # a poll is idempotent: one whose answer was lost is simply sent again
+                if spec.completion == "repeat_start":
+                    answer = self.ecu.routine(spec.id, 1, args, timeout_s=limit_s)
+                else:
+                    answer = self.ecu.routine(spec.id, 3, timeout_s=limit_s)
+            except EcuTimeoutError:
+                if time.monotonic() > deadline:
+                    raise
+                answer = b""  # no status: poll again
 
     def _region(self, t: RegionTransfer, image: bytes) -> None:
         r = t.region
