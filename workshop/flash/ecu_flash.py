@@ -25,14 +25,14 @@ from workshop.foundation.events import EcuStep, EventSink
 from workshop.packages import images
 from workshop.packages.manifest import Region
 from workshop.packages.verify import VerifiedPackage
+from workshop.uds.application import read_application_version
 from workshop.uds.client import EcuClient
 from workshop.uds.errors import (
     EcuTimeoutError,
     NegativeResponseError,
     UdsError,
 )
-from workshop.uds.identity import decode_did_value
-from workshop.vehicles.flash_profile import FlashProfile, RoutineSpec
+from workshop.vehicles.flash_profile import RoutineSpec
 
 SESSION_LIMIT_S = 10.0
 ROUTINE_MARGIN_S = 10.0
@@ -341,25 +341,3 @@ class EcuFlash:
         return EcuOutcome(self.plan.ecu, kind, before, after, self.plan.mode,
                           self.meter.total, self.plan.image_bytes,
                           time.monotonic() - self.started, detail, failed_step)
-
-
-def read_application_version(ecu: EcuClient, profile: FlashProfile) -> str | None:
-    """The application version, None when the profile's test says the ECU sits in its
-    bootloader; other refusals raise."""
-    detect = profile.boot_detect
-    if detect.equals is not None:
-        if ecu.read_did(detect.did) == detect.equals:
-            return None
-    elif detect.did != profile.version_did:
-        try:
-            ecu.read_did(detect.did)
-        except NegativeResponseError as exc:
-            if exc.nrc == detect.nrc:
-                return None
-            raise
-    try:
-        return decode_did_value(ecu.read_did(profile.version_did))
-    except NegativeResponseError as exc:
-        if detect.equals is None and detect.did == profile.version_did and exc.nrc == detect.nrc:
-            return None
-        raise

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from workshop.flash import codec
 from workshop.flash.bus import FlashBus
-from workshop.flash.ecu_flash import read_application_version
 from workshop.flash.plan import EcuState
 from workshop.foundation.errors import WorkshopError
+from workshop.uds.application import read_application_version
 from workshop.uds.client import DEFAULT_SESSION, EcuClient
 from workshop.uds.errors import NegativeResponseError
 from workshop.uds.identity import decode_did_value
