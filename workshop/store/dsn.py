@@ -34,7 +34,7 @@ def redact(dsn: str) -> str:
         return "(invalid connection string)"
     if params.get("password"):
         params["password"] = "***"
-    return make_conninfo(**params)
+    return make_conninfo("", **params)
 
 
 def scrub(text: str, dsn: str) -> str:

@@ -10,8 +10,10 @@ The design, in the database's own terms (the client is not trusted to keep any o
   GENERATED from that text, so a workstation cannot label a row differently from what it
   signed;
 - a workstation logs in as its own role (named as its workstation id, the CN of its
-  certificate, so PostgreSQL's client-certificate authentication maps one to the other) and
-  row-level security keyed to `session_user` lets it insert and read only its own rows;
+  certificate, so PostgreSQL's client-certificate authentication maps one to the other);
+  each local log (random id) is claimed by the role that first pushes it, and row-level
+  security keyed to `session_user` lets a workstation insert and read only its own logs'
+  records and heads;
 - nobody is granted UPDATE or DELETE, and triggers refuse them even to the owner by mistake;
 - who pushed and when the server received it come from the server (column defaults that the
   client is not allowed to set), not from the workstation's clock.
@@ -65,12 +67,19 @@ CREATE TABLE workshop.certificates (
     pushed_by name NOT NULL DEFAULT session_user,
     received_at timestamptz NOT NULL DEFAULT now());
 
--- Audit records exactly as signed (canonical JSON); the columns are derived from that text.
+-- Each local log (its random id) belongs to the workstation that first pushed it.
+CREATE TABLE workshop.logs (
+    log text PRIMARY KEY CHECK (log ~ '^[0-9a-f]{32}$'),
+    workstation name NOT NULL DEFAULT session_user,
+    claimed_at timestamptz NOT NULL DEFAULT now());
+
+-- Audit records exactly as signed (canonical JSON); the columns are derived from that text,
+-- except whose they are and when they arrived, which are the server's word.
 CREATE TABLE workshop.records (
-    log text NOT NULL CHECK (log ~ '^[0-9a-f]{32}$'),
+    log text NOT NULL REFERENCES workshop.logs (log),
     body text NOT NULL CHECK (length(body) < 1048576),
-    workstation text GENERATED ALWAYS AS (body::jsonb ->> 'workstation') STORED NOT NULL,
     seq bigint GENERATED ALWAYS AS ((body::jsonb ->> 'seq')::bigint) STORED NOT NULL,
+    signed_as text GENERATED ALWAYS AS (body::jsonb ->> 'workstation') STORED,
     time text GENERATED ALWAYS AS (body::jsonb ->> 'time') STORED,
     technician text GENERATED ALWAYS AS (body::jsonb ->> 'technician') STORED,
     vin text GENERATED ALWAYS AS (body::jsonb ->> 'vin') STORED,
@@ -78,22 +87,22 @@ CREATE TABLE workshop.records (
     action text GENERATED ALWAYS AS (body::jsonb ->> 'action') STORED,
     hash text GENERATED ALWAYS AS (body::jsonb ->> 'hash') STORED NOT NULL,
     signer text GENERATED ALWAYS AS (body::jsonb ->> 'signer') STORED,
-    pushed_by name NOT NULL DEFAULT session_user,
+    workstation name NOT NULL DEFAULT session_user,
     received_at timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (workstation, log, seq),
+    PRIMARY KEY (log, seq),
     CHECK (seq >= 1));
 CREATE INDEX records_vin ON workshop.records (vin, time) WHERE vin IS NOT NULL;
 
 -- Signed heads (checkpoints) as pushed: the server's witness of how far each log reached.
 CREATE TABLE workshop.heads (
     body text NOT NULL CHECK (length(body) < 65536),
-    log text GENERATED ALWAYS AS (body::jsonb ->> 'log') STORED NOT NULL,
-    workstation text GENERATED ALWAYS AS (body::jsonb ->> 'workstation') STORED NOT NULL,
+    log text GENERATED ALWAYS AS (body::jsonb ->> 'log') STORED NOT NULL
+        REFERENCES workshop.logs (log),
     seq bigint GENERATED ALWAYS AS ((body::jsonb ->> 'seq')::bigint) STORED NOT NULL,
     hash text GENERATED ALWAYS AS (body::jsonb ->> 'hash') STORED NOT NULL,
-    pushed_by name NOT NULL DEFAULT session_user,
+    workstation name NOT NULL DEFAULT session_user,
     received_at timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (workstation, log, seq));
+    PRIMARY KEY (log, seq));
 
 -- Tamper alarms raised by a workstation's sync; who raised it is the server's word.
 CREATE TABLE workshop.alarms (
@@ -118,7 +127,8 @@ CREATE TABLE workshop.published (
 DO $$
 DECLARE t text;
 BEGIN
-    FOREACH t IN ARRAY ARRAY['certificates', 'records', 'heads', 'alarms', 'published'] LOOP
+    FOREACH t IN ARRAY ARRAY['certificates', 'logs', 'records', 'heads', 'alarms',
+                             'published'] LOOP
         EXECUTE format('REVOKE ALL ON workshop.%I FROM PUBLIC', t);
         EXECUTE format('CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON workshop.%I '
                        'FOR EACH ROW EXECUTE FUNCTION workshop.refuse_change()', t);
@@ -131,6 +141,7 @@ END $$;
 -- workstation: insert its own certificates, records, heads, alarms (only the columns that
 -- carry what it signed); read its own rows back; read what publishers published.
 GRANT INSERT (fingerprint, chain), SELECT ON workshop.certificates TO workshop_workstation;
+GRANT INSERT (log), SELECT ON workshop.logs TO workshop_workstation;
 GRANT INSERT (log, body), SELECT ON workshop.records TO workshop_workstation;
 GRANT INSERT (body), SELECT ON workshop.heads TO workshop_workstation;
 GRANT INSERT (log, seq, reason, local_hash, server_hash), SELECT ON workshop.alarms
@@ -141,29 +152,37 @@ GRANT SELECT ON workshop.published TO workshop_workstation;
 GRANT INSERT (kind, name, content), SELECT ON workshop.published TO workshop_publisher;
 GRANT USAGE ON SEQUENCE workshop.published_id_seq TO workshop_publisher;
 
-ALTER TABLE workshop.records ENABLE ROW LEVEL SECURITY;
-ALTER TABLE workshop.heads ENABLE ROW LEVEL SECURITY;
-ALTER TABLE workshop.alarms ENABLE ROW LEVEL SECURITY;
--- session_user, not current_user: SET ROLE cannot change whose rows these are.
-CREATE POLICY own_insert ON workshop.records FOR INSERT TO workshop_workstation
+-- Row-level security keyed to session_user (SET ROLE cannot change it): a workstation
+-- inserts and reads only its own logs, records, heads and alarms.
+DO $$
+DECLARE t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['logs', 'records', 'heads', 'alarms'] LOOP
+        EXECUTE format('ALTER TABLE workshop.%I ENABLE ROW LEVEL SECURITY', t);
+        EXECUTE format('CREATE POLICY own_read ON workshop.%I FOR SELECT '
+                       'TO workshop_workstation USING (workstation = session_user)', t);
+        EXECUTE format('CREATE POLICY audit_read ON workshop.%I FOR SELECT '
+                       'TO workshop_auditor USING (true)', t);
+    END LOOP;
+END $$;
+CREATE POLICY own_insert ON workshop.logs FOR INSERT TO workshop_workstation
     WITH CHECK (workstation = session_user);
-CREATE POLICY own_read ON workshop.records FOR SELECT TO workshop_workstation
-    USING (workstation = session_user);
-CREATE POLICY audit_read ON workshop.records FOR SELECT TO workshop_auditor USING (true);
-CREATE POLICY own_insert ON workshop.heads FOR INSERT TO workshop_workstation
-    WITH CHECK (workstation = session_user);
-CREATE POLICY own_read ON workshop.heads FOR SELECT TO workshop_workstation
-    USING (workstation = session_user);
-CREATE POLICY audit_read ON workshop.heads FOR SELECT TO workshop_auditor USING (true);
 CREATE POLICY own_insert ON workshop.alarms FOR INSERT TO workshop_workstation
     WITH CHECK (workstation = session_user);
-CREATE POLICY own_read ON workshop.alarms FOR SELECT TO workshop_workstation
-    USING (workstation = session_user);
-CREATE POLICY audit_read ON workshop.alarms FOR SELECT TO workshop_auditor USING (true);
+-- records and heads go only into a log this workstation claimed
+CREATE POLICY own_insert ON workshop.records FOR INSERT TO workshop_workstation
+    WITH CHECK (workstation = session_user AND EXISTS (
+        SELECT 1 FROM workshop.logs l WHERE l.log = records.log
+        AND l.workstation = session_user));
+CREATE POLICY own_insert ON workshop.heads FOR INSERT TO workshop_workstation
+    WITH CHECK (workstation = session_user AND EXISTS (
+        SELECT 1 FROM workshop.logs l WHERE l.log = heads.log
+        AND l.workstation = session_user));
 """
 
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
-    (1, "records, heads, certificates, alarms, published; roles and row-level security", _V1),
+    (1, "logs, records, heads, certificates, alarms, published; roles and row-level security",
+     _V1),
 )
 LATEST = MIGRATIONS[-1][0]
 
@@ -204,11 +223,11 @@ def _migrate(dsn: str, *, fresh: bool) -> tuple[int, list[int]]:
                                  f"workshop knows (version {LATEST})",
                                  hint="upgrade workshop on this machine")
             applied = []
-            for version, name, sql in MIGRATIONS:
+            for version, name, text in MIGRATIONS:
                 if version <= current:
                     continue
                 with conn.transaction():
-                    conn.execute(sql)  # type: ignore[arg-type]  # shipped text, no input
+                    conn.execute(text.encode())  # shipped SQL, no input in it
                     conn.execute("INSERT INTO workshop.schema_migrations (version, name) "
                                  "VALUES (%s, %s)", (version, name))
                 applied.append(version)

@@ -1,0 +1,159 @@
+"""A connection to the store with the requests a workstation, publisher or auditor makes.
+
+Every statement is parameterised: record text, VINs and names travel as parameters, never as
+SQL. Every driver failure becomes a StoreError (StoreUnavailableError when the server went
+away) with the password scrubbed, so callers above never see psycopg.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import psycopg
+
+from workshop.store.dsn import connect, database_error
+
+T = TypeVar("T")
+BATCH = 500  # records per transaction: a kill mid-sync loses at most one uncommitted batch
+
+
+@dataclass(frozen=True)
+class Tail:
+    """What the server holds of one log: its last seq and that record's hash, and the highest
+    signed head pushed (0 / None when nothing)."""
+
+    seq: int
+    hash: str | None
+    head_seq: int
+
+
+@dataclass(frozen=True)
+class Alarm:
+    workstation: str
+    log: str
+    seq: int
+    reason: str
+    raised_at: str
+
+
+class StoreSession:
+    def __init__(self, dsn: str) -> None:
+        self.dsn = dsn
+        self.conn: psycopg.Connection[Any] = connect(dsn)
+
+    def __enter__(self) -> StoreSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        with contextlib.suppress(psycopg.Error):  # a connection the server already dropped
+            self.conn.close()
+
+    def _run(self, doing: str, work: Callable[[psycopg.Connection[Any]], T]) -> T:
+        """`work` in one transaction; driver errors become StoreErrors."""
+        try:
+            with self.conn.transaction():
+                return work(self.conn)
+        except psycopg.Error as exc:
+            raise database_error(exc, doing, self.dsn) from exc
+
+    def role(self) -> str:
+        row = self._run("identifying the role",
+                        lambda c: c.execute("SELECT session_user").fetchone())
+        return str(row[0]) if row else ""
+
+    # -- workstation: push -------------------------------------------------------------
+    def claim(self, log: str) -> str | None:
+        """Claim `log` for this role (first push); returns the role that owns it, None when
+        another role does (this role cannot see whose)."""
+        def work(c: psycopg.Connection[Any]) -> str | None:
+            c.execute("INSERT INTO workshop.logs (log) VALUES (%s) ON CONFLICT (log) DO NOTHING",
+                      (log,))
+            row = c.execute("SELECT workstation FROM workshop.logs WHERE log = %s",
+                            (log,)).fetchone()
+            return str(row[0]) if row else None
+        return self._run("claiming the log", work)
+
+    def tail(self, log: str) -> Tail:
+        def work(c: psycopg.Connection[Any]) -> Tail:
+            row = c.execute("SELECT seq, hash FROM workshop.records WHERE log = %s "
+                            "ORDER BY seq DESC LIMIT 1", (log,)).fetchone()
+            head = c.execute("SELECT coalesce(max(seq), 0) FROM workshop.heads WHERE log = %s",
+                             (log,)).fetchone()
+            return Tail(int(row[0]) if row else 0, str(row[1]) if row else None,
+                        int(head[0]) if head else 0)
+        return self._run("reading what the store holds", work)
+
+    def hashes(self, log: str, seqs: Sequence[int]) -> dict[int, str]:
+        return dict(self._run("reading record hashes", lambda c: c.execute(
+            "SELECT seq, hash FROM workshop.records WHERE log = %s AND seq = ANY(%s)",
+            (log, list(seqs))).fetchall()))
+
+    def push_certificates(self, chains: Mapping[str, str]) -> None:
+        def work(c: psycopg.Connection[Any]) -> None:
+            with c.cursor() as cur:
+                cur.executemany("INSERT INTO workshop.certificates (fingerprint, chain) "
+                                "VALUES (%s, %s) ON CONFLICT (fingerprint) DO NOTHING",
+                                list(chains.items()))
+        self._run("storing signer certificates", work)
+
+    def push_records(self, log: str, bodies: Sequence[str]) -> int:
+        """Insert signed record texts; one already there (same workstation, log, seq) is left
+        alone: the caller compares hashes. Returns how many were new."""
+        def work(c: psycopg.Connection[Any]) -> int:
+            with c.cursor() as cur:
+                cur.executemany("INSERT INTO workshop.records (log, body) VALUES (%s, %s) "
+                                "ON CONFLICT (workstation, log, seq) DO NOTHING",
+                                [(log, b) for b in bodies])
+                return max(cur.rowcount, 0)
+        return self._run("storing audit records", work)
+
+    def push_head(self, body: str) -> None:
+        self._run("storing the signed head", lambda c: c.execute(
+            "INSERT INTO workshop.heads (body) VALUES (%s) "
+            "ON CONFLICT (workstation, log, seq) DO NOTHING", (body,)))
+
+    def raise_alarm(self, log: str, seq: int, reason: str, local_hash: str | None,
+                    server_hash: str | None) -> None:
+        self._run("recording the tamper alarm", lambda c: c.execute(
+            "INSERT INTO workshop.alarms (log, seq, reason, local_hash, server_hash) "
+            "VALUES (%s, %s, %s, %s, %s)", (log, seq, reason, local_hash, server_hash)))
+
+    # -- auditor: read everything ------------------------------------------------------
+    def logs(self) -> list[tuple[str, str]]:
+        """(workstation, log) of every claimed log."""
+        return [(str(w), str(g)) for w, g in self._run("listing logs", lambda c: c.execute(
+            "SELECT workstation, log FROM workshop.logs ORDER BY workstation, claimed_at"
+        ).fetchall())]
+
+    def record_bodies(self, log: str) -> list[str]:
+        return [str(r[0]) for r in self._run("reading records", lambda c: c.execute(
+            "SELECT body FROM workshop.records WHERE log = %s ORDER BY seq", (log,)
+        ).fetchall())]
+
+    def head_bodies(self, log: str) -> list[str]:
+        return [str(r[0]) for r in self._run("reading heads", lambda c: c.execute(
+            "SELECT body FROM workshop.heads WHERE log = %s ORDER BY seq", (log,)).fetchall())]
+
+    def certificates(self) -> dict[str, str]:
+        return {str(f): str(p) for f, p in self._run("reading certificates", lambda c: c.execute(
+            "SELECT fingerprint, chain FROM workshop.certificates").fetchall())}
+
+    def alarms(self) -> list[Alarm]:
+        return [Alarm(str(w), str(g), int(s), str(r), t.isoformat()) for w, g, s, r, t in
+                self._run("reading alarms", lambda c: c.execute(
+                    "SELECT workstation, log, seq, reason, raised_at FROM workshop.alarms "
+                    "ORDER BY id").fetchall())]
+
+    def vin_records(self, vin: str) -> list[tuple[str, str, str]]:
+        """(workstation, log, body) of every record about `vin`, oldest first by the records'
+        own time (a skewed clock misorders, the signed seq order within a log does not)."""
+        return [(str(w), str(g), str(b)) for w, g, b in self._run(
+            "reading a vehicle's history", lambda c: c.execute(
+                "SELECT workstation, log, body FROM workshop.records WHERE vin = %s "
+                "ORDER BY time, workstation, log, seq", (vin,)).fetchall())]
