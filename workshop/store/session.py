@@ -108,7 +108,7 @@ class StoreSession:
         def work(c: psycopg.Connection[Any]) -> int:
             with c.cursor() as cur:
                 cur.executemany("INSERT INTO workshop.records (log, body) VALUES (%s, %s) "
-                                "ON CONFLICT (workstation, log, seq) DO NOTHING",
+                                "ON CONFLICT (log, seq) DO NOTHING",
                                 [(log, b) for b in bodies])
                 return max(cur.rowcount, 0)
         return self._run("storing audit records", work)
@@ -116,7 +116,7 @@ class StoreSession:
     def push_head(self, body: str) -> None:
         self._run("storing the signed head", lambda c: c.execute(
             "INSERT INTO workshop.heads (body) VALUES (%s) "
-            "ON CONFLICT (workstation, log, seq) DO NOTHING", (body,)))
+            "ON CONFLICT (log, seq) DO NOTHING", (body,)))
 
     def raise_alarm(self, log: str, seq: int, reason: str, local_hash: str | None,
                     server_hash: str | None) -> None:
