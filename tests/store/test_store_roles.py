@@ -10,8 +10,9 @@ import pytest
 
 from tests.store.helpers import role_dsn, workstation, write
 from workshop.services.sync import sync_log
-from workshop.store import LATEST, StoreError, init_store, store_version, upgrade_store
+from workshop.store import StoreError
 from workshop.store.admin import enroll
+from workshop.store.migrations import LATEST, init_store, store_version, upgrade_store
 
 
 def test_init_then_upgrade_is_a_no_op_and_init_twice_is_refused(store_db: str) -> None:

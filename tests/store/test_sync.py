@@ -15,7 +15,8 @@ from workshop.audit import AuditLog
 from workshop.audit.head import head_path
 from workshop.audit.records import STORE_ALARM_ACTION
 from workshop.services.sync import last_state, sync_log
-from workshop.store import StoreUnavailableError, init_store
+from workshop.store import StoreUnavailableError
+from workshop.store.migrations import init_store
 
 
 def _count(dsn: str) -> int:

@@ -44,6 +44,7 @@ class SyncResult:
     head_seq: int
     time: str
     alarm: str | None = None
+    unreachable: bool = False  # the last attempt found no server (state file only)
 
     @property
     def waiting(self) -> int:
@@ -151,3 +152,48 @@ def _alarm(store: StoreSession, result: SyncResult, log_path: Path,
 def _saved(result: SyncResult, log_path: Path) -> SyncResult:
     atomic_write(state_path(log_path), (json.dumps(result.to_json(), indent=2) + "\n").encode())
     return result
+
+
+def configured_store(dsn: str | None = None) -> str:
+    """The store to use: `dsn` if given, else the one in Settings; ConfigError if none."""
+    from workshop.foundation.errors import ConfigError
+    from workshop.foundation.settings import load_settings, settings_path
+
+    value = dsn or load_settings().store
+    if not value:
+        raise ConfigError("no central store is configured",
+                          hint="name it with `workshop settings set store 'host=... dbname=... "
+                               f"user=...'` (kept in {settings_path()}), or pass --dsn")
+    return value
+
+
+def sync_now(dsn: str | None = None) -> SyncResult:
+    """Sync the local log with the configured store; an unreachable server is remembered in
+    the sync state (the app shows it) and raised, with nothing lost."""
+    from workshop.audit import load_installation
+    from workshop.services.audit_trail import audit_signer
+    from workshop.store import StoreUnavailableError
+
+    store = configured_store(dsn)
+    log_path = default_log_path()
+    if not log_path.exists():
+        raise AuditError("there is no audit log on this workstation yet",
+                         hint="nothing to sync: no vehicle-changing action was recorded")
+    try:
+        return sync_log(store, log_path,
+                        lambda: audit_signer(simulated=load_installation() is None))
+    except StoreUnavailableError:
+        before = last_state(log_path)
+        with AuditLog.open(log_path, None) as log:
+            last = log.last(1)
+        local = last[0].seq if last else 0
+        _saved(SyncResult(store_dsn.redact(store), log_id_of(log_path), local,
+                          before.server_seq if before else 0, 0,
+                          before.head_seq if before else 0, utc_now(),
+                          alarm=before.alarm if before else None, unreachable=True), log_path)
+        raise
+
+
+def log_id_of(log_path: Path) -> str:
+    with AuditLog.open(log_path, None) as log:
+        return log.log_id() or ""
