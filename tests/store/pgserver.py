@@ -42,6 +42,13 @@ def _free_port() -> int:
 class Server:
     port: int
     folder: Path
+    ctl: list[str]  # pg_ctl -D <data> -w, run as the cluster's account
+
+    def restart(self) -> None:
+        """Fast restart (clients cut off); -l so the new server does not hold our pipes."""
+        subprocess.run([*self.ctl, "-l", str(self.folder / "server.log"), "-m", "fast",
+                        "restart"], check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=120)
 
     def dsn(self, user: str = "postgres", password: str = SUPERUSER_PASSWORD,
             dbname: str = "postgres") -> str:
@@ -75,12 +82,13 @@ def running_server() -> Iterator[Server]:
             "-c max_connections=60")
     # -w: pg_ctl waits until the server accepts connections (an event, not a sleep)
     subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o",
-                    opts, "-w", "-t", "60", "start"], check=True, capture_output=True)
-    server = Server(port, folder)
-    server.ctl = [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-w", "-t", "60"]  # type: ignore[attr-defined]
+                    opts, "-w", "-t", "60", "start"], check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, timeout=120)
+    server = Server(port, folder, [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-w",
+                                   "-t", "60"])
     try:
         yield server
     finally:
-        subprocess.run([*server.ctl, "-m", "immediate", "stop"],  # type: ignore[attr-defined]
-                       capture_output=True)
+        subprocess.run([*server.ctl, "-m", "immediate", "stop"], capture_output=True,
+                       timeout=120)
         shutil.rmtree(folder, ignore_errors=True)
