@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.store.helpers import PASSWORD, role_dsn
 from tests.store.pgserver import Server
 
@@ -32,6 +34,7 @@ def ok(proc: subprocess.CompletedProcess[str]) -> str:
     return proc.stdout
 
 
+@pytest.mark.timeout(600)  # ~25 processes, two flashes: 75 s here, more on 2 busy cores
 def test_two_workstations_an_auditor_and_a_cut_back_log(store_db: str, unique: str,
                                                         tmp_path: Path,
                                                         pg_server: Server) -> None:

@@ -46,6 +46,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     v.add_argument("--trust", type=Path, help="trust store folder with the dealer root")
     add_json_flag(v)
     v.set_defaults(func=_verify)
+    pb = sub.add_parser("publish", help="publish a signed baseline or package for every "
+                        "workstation to pull (as a publisher)")
+    pb.add_argument("file", type=Path)
+    pb.add_argument("--dsn", required=True, help="libpq connection string of a publisher")
+    add_json_flag(pb)
+    pb.set_defaults(func=_publish)
 
     s = subparsers.add_parser("sync", help="push the audit log to the central store; "
                               "--status: the last sync")
@@ -144,6 +150,30 @@ def _verify(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _publish(args: argparse.Namespace) -> int:
+    from workshop.cli import print_json
+
+    _modules()
+    from workshop.services.baseline_check import BASELINE_SUFFIX, PACKAGE_SUFFIX
+    from workshop.store.session import StoreSession
+
+    kind = {BASELINE_SUFFIX: "baseline", PACKAGE_SUFFIX: "package"}.get(args.file.suffix)
+    if kind is None:
+        raise ConfigError(f"{args.file.name} is neither a baseline ({BASELINE_SUFFIX}) nor a "
+                          f"package ({PACKAGE_SUFFIX})", hint="publish signed files only")
+    try:
+        content = args.file.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {args.file}: {exc.strerror}") from exc
+    with StoreSession(args.dsn) as store:
+        new = store.publish(kind, args.file.name, content)
+    if args.json:
+        print_json({"kind": kind, "name": args.file.name, "new": new})
+    else:
+        print(f"{kind} {args.file.name} {'published' if new else 'was already published'}")
+    return 0
+
+
 def _sync(args: argparse.Namespace) -> int:
     from workshop.cli import print_json
 
@@ -169,6 +199,10 @@ def _sync(args: argparse.Namespace) -> int:
     else:
         print(f"synced with {result.store}: {result.pushed} record(s) sent, the store holds "
               f"this log up to seq {result.server_seq} (signed head at seq {result.head_seq})")
+        for name in result.pulled:
+            print(f"  pulled {name} (verified)")
+        for why in result.refused:
+            print(f"  REFUSED {why}; the local copy, if any, stays")
     return 1 if result.alarm else 0
 
 

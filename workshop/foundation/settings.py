@@ -111,5 +111,7 @@ def load_settings() -> Settings:
 def save_settings(settings: Settings) -> Path:
     """Check, then write atomically: a crash leaves the old or the new file, never half."""
     path = settings_path()
-    atomic_write(path, (json.dumps(asdict(settings.checked()), indent=2) + "\n").encode())
+    # owner-only once it names a store: its connection string may hold a password
+    atomic_write(path, (json.dumps(asdict(settings.checked()), indent=2) + "\n").encode(),
+                 private=bool(settings.store))
     return path

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from workshop.audit import AuditLog, AuditSigner, Record, default_log_path
@@ -23,6 +23,7 @@ from workshop.audit.records import STORE_ALARM_ACTION, canonical_json, utc_now
 from workshop.audit.signing import chain_pem
 from workshop.foundation.paths import atomic_write
 from workshop.services.identity import technician
+from workshop.services.pull import PullResult
 from workshop.store import dsn as store_dsn
 from workshop.store.session import BATCH, StoreSession
 
@@ -45,6 +46,8 @@ class SyncResult:
     time: str
     alarm: str | None = None
     unreachable: bool = False  # the last attempt found no server (state file only)
+    pulled: list[str] = field(default_factory=list)  # baselines and packages brought in
+    refused: list[str] = field(default_factory=list)  # published files that failed to verify
 
     @property
     def waiting(self) -> int:
@@ -180,8 +183,13 @@ def sync_now(dsn: str | None = None) -> SyncResult:
         raise AuditError("there is no audit log on this workstation yet",
                          hint="nothing to sync: no vehicle-changing action was recorded")
     try:
-        return sync_log(store, log_path,
-                        lambda: audit_signer(simulated=load_installation() is None))
+        result = sync_log(store, log_path,
+                          lambda: audit_signer(simulated=load_installation() is None))
+        if result.alarm is None:
+            pulled = pull_now(store)
+            result.pulled, result.refused = pulled.pulled, pulled.refused
+            _saved(result, log_path)
+        return result
     except StoreUnavailableError:
         before = last_state(log_path)
         with AuditLog.open(log_path, None) as log:
@@ -197,3 +205,16 @@ def sync_now(dsn: str | None = None) -> SyncResult:
 def log_id_of(log_path: Path) -> str:
     with AuditLog.open(log_path, None) as log:
         return log.log_id() or ""
+
+
+def pull_now(dsn: str) -> PullResult:
+    """Pull published baselines and packages into this workstation's folders, each verified
+    (with the trust store of a simulator action; a real vehicle's action verifies again)."""
+    from workshop.services.baseline_check import baseline_store, package_store
+    from workshop.services.pull import pull
+    from workshop.services.trust_policy import trust_store
+    from workshop.transport.adapters import AdapterConfig
+
+    with StoreSession(dsn) as store:
+        return pull(store, {"baseline": baseline_store(), "package": package_store()},
+                    trust_store(AdapterConfig()))

@@ -124,6 +124,24 @@ class StoreSession:
             "INSERT INTO workshop.alarms (log, seq, reason, local_hash, server_hash) "
             "VALUES (%s, %s, %s, %s, %s)", (log, seq, reason, local_hash, server_hash)))
 
+    # -- publisher: publish; workstation: pull ---------------------------------------
+    def publish(self, kind: str, name: str, content: bytes) -> bool:
+        """Publish signed material; False when the same content was already published."""
+        def work(c: psycopg.Connection[Any]) -> bool:
+            cur = c.execute("INSERT INTO workshop.published (kind, name, content) VALUES "
+                            "(%s, %s, %s) ON CONFLICT (kind, name, sha256) DO NOTHING",
+                            (kind, name, content))
+            return cur.rowcount == 1
+        return self._run("publishing", work)
+
+    def published(self, kinds: Sequence[str]) -> list[tuple[str, str, str, bytes]]:
+        """(kind, name, sha256, content) of the latest publication of each name."""
+        return [(str(k), str(n), str(h), bytes(c)) for k, n, h, c in self._run(
+            "reading published material", lambda c: c.execute(
+                "SELECT DISTINCT ON (kind, name) kind, name, sha256, content "
+                "FROM workshop.published WHERE kind = ANY(%s) ORDER BY kind, name, id DESC",
+                (list(kinds),)).fetchall())]
+
     # -- auditor: read everything ------------------------------------------------------
     def logs(self) -> list[tuple[str, str]]:
         """(workstation, log) of every claimed log."""
