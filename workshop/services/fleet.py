@@ -120,13 +120,14 @@ class HistoryEntry:
     log: str
     record: Record
     verified: bool
+    received_at: str  # the server's clock when it arrived (the record's time is the laptop's)
 
     def to_json(self) -> dict[str, Any]:
         r = self.record
         return {"time": r.time, "workstation": self.workstation, "signed_as": r.workstation,
                 "technician": r.technician, "ecu": r.ecu, "action": r.action,
                 "details": dict(r.details), "log": self.log, "seq": r.seq,
-                "verified": self.verified}
+                "verified": self.verified, "received_at": self.received_at}
 
 
 def vin_history(dsn: str, vin: str, trust_dir: Path | None = None) -> list[HistoryEntry]:
@@ -134,11 +135,12 @@ def vin_history(dsn: str, vin: str, trust_dir: Path | None = None) -> list[Histo
     the log it belongs to verifies in full on the server."""
     with StoreSession(dsn) as store:
         rows = store.vin_records(vin)
-    report = verify_store(dsn, trust_dir, only={log for _, log, _ in rows})
+    report = verify_store(dsn, trust_dir, only={row[1] for row in rows})
     good = {r.log for r in report.logs if r.ok}
     entries = []
-    for workstation, log, body in rows:
+    for workstation, log, body, received in rows:
         record = _parse(body, Record)
         if record is not None:
-            entries.append(HistoryEntry(record.time, workstation, log, record, log in good))
+            entries.append(HistoryEntry(record.time, workstation, log, record, log in good,
+                                        received))
     return entries

@@ -168,10 +168,11 @@ class StoreSession:
                     "SELECT workstation, log, seq, reason, raised_at FROM workshop.alarms "
                     "ORDER BY id").fetchall())]
 
-    def vin_records(self, vin: str) -> list[tuple[str, str, str]]:
-        """(workstation, log, body) of every record about `vin`, oldest first by the records'
-        own time (a skewed clock misorders, the signed seq order within a log does not)."""
-        return [(str(w), str(g), str(b)) for w, g, b in self._run(
+    def vin_records(self, vin: str) -> list[tuple[str, str, str, str]]:
+        """(workstation, log, body, received_at) of every record about `vin`, oldest first by
+        the records' own (signed) time; received_at is the server's clock, beside it so a
+        workstation's skewed clock shows."""
+        return [(str(w), str(g), str(b), t.isoformat()) for w, g, b, t in self._run(
             "reading a vehicle's history", lambda c: c.execute(
-                "SELECT workstation, log, body FROM workshop.records WHERE vin = %s "
-                "ORDER BY time, workstation, log, seq", (vin,)).fetchall())]
+                "SELECT workstation, log, body, received_at FROM workshop.records "
+                "WHERE vin = %s ORDER BY time, workstation, log, seq", (vin,)).fetchall())]
