@@ -9,6 +9,7 @@ import psycopg
 import pytest
 
 from tests.store.helpers import role_dsn, workstation, write
+from workshop.audit.signing import chain_pem
 from workshop.services.sync import sync_log
 from workshop.store import StoreError
 from workshop.store.admin import enroll
@@ -56,6 +57,10 @@ def test_a_workstation_cannot_change_delete_or_write_anothers_rows(
         with pytest.raises(refused):
             conn.execute("INSERT INTO workshop.records (log, body) VALUES (%s, %s)",
                          (a_log, forged))
+        # nor plant a chain under A's fingerprint: the database checks the leaf's SHA-256
+        with pytest.raises(psycopg.errors.CheckViolation):
+            conn.execute("INSERT INTO workshop.certificates (fingerprint, chain) "
+                         "VALUES (%s, %s)", (a.fingerprint, chain_pem(b.chain)))
         # nor label a row as someone else's: who pushed is the server's word
         with pytest.raises(refused):
             conn.execute("INSERT INTO workshop.alarms (workstation, log, seq, reason) "

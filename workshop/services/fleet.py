@@ -67,13 +67,16 @@ def _parse(body: str, kind: type[Record] | type[Checkpoint]) -> Any:
         return None
 
 
-def _certificates(store: StoreSession) -> dict[str, list[x509.Certificate]]:
-    chains = {}
-    for fp, pem in store.certificates().items():
-        try:
-            chains[fp] = x509.load_pem_x509_certificates(pem.encode())
-        except ValueError:
-            chains[fp] = []  # verification names the signer unusable
+def _certificates(store: StoreSession) -> dict[str, dict[str, list[x509.Certificate]]]:
+    """Each workstation's own copies of its signers' chains: a log is verified only with the
+    certificates its own workstation pushed."""
+    chains: dict[str, dict[str, list[x509.Certificate]]] = {}
+    for who, by_fp in store.certificates().items():
+        for fp, pem in by_fp.items():
+            try:
+                chains.setdefault(who, {})[fp] = x509.load_pem_x509_certificates(pem.encode())
+            except ValueError:
+                chains.setdefault(who, {})[fp] = []  # verification names it unusable
     return chains
 
 
@@ -95,7 +98,8 @@ def verify_store(dsn: str, trust_dir: Path | None = None, *,
             if any(r is None for r in records):
                 report.problems.append("a stored record is not a workshop audit record")
             result = verify_chain([r for r in records if r is not None],
-                                  heads[-1] if heads else None, certificates, checker,
+                                  heads[-1] if heads else None,
+                                  certificates.get(workstation, {}), checker,
                                   log_id=log)
             report.result = result
             for p in result.problems:

@@ -60,12 +60,18 @@ BEGIN
         TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';
 END $$;
 
--- Signer certificate chains (PEM, leaf first), by fingerprint; checked when read back.
+-- Signer certificate chains (PEM, leaf first), each workstation's own copy (so no one can
+-- plant a chain under another's fingerprint first); the fingerprint must be the SHA-256 of
+-- the leaf's DER, checked here, and the chain is verified again when read back.
 CREATE TABLE workshop.certificates (
-    fingerprint text PRIMARY KEY CHECK (fingerprint ~ '^[0-9a-f]{64}$'),
+    fingerprint text NOT NULL CHECK (fingerprint ~ '^[0-9a-f]{64}$'),
     chain text NOT NULL CHECK (length(chain) < 65536),
     pushed_by name NOT NULL DEFAULT session_user,
-    received_at timestamptz NOT NULL DEFAULT now());
+    received_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (pushed_by, fingerprint),
+    CHECK (fingerprint = encode(sha256(decode(substring(chain FROM
+        '-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=[:space:]]+)-----END CERTIFICATE-----'),
+        'base64')), 'hex')));
 
 -- Each local log (its random id) belongs to the workstation that first pushed it.
 CREATE TABLE workshop.logs (

@@ -98,7 +98,7 @@ class StoreSession:
         def work(c: psycopg.Connection[Any]) -> None:
             with c.cursor() as cur:
                 cur.executemany("INSERT INTO workshop.certificates (fingerprint, chain) "
-                                "VALUES (%s, %s) ON CONFLICT (fingerprint) DO NOTHING",
+                                "VALUES (%s, %s) ON CONFLICT (pushed_by, fingerprint) DO NOTHING",
                                 list(chains.items()))
         self._run("storing signer certificates", work)
 
@@ -158,9 +158,13 @@ class StoreSession:
         return [str(r[0]) for r in self._run("reading heads", lambda c: c.execute(
             "SELECT body FROM workshop.heads WHERE log = %s ORDER BY seq", (log,)).fetchall())]
 
-    def certificates(self) -> dict[str, str]:
-        return {str(f): str(p) for f, p in self._run("reading certificates", lambda c: c.execute(
-            "SELECT fingerprint, chain FROM workshop.certificates").fetchall())}
+    def certificates(self) -> dict[str, dict[str, str]]:
+        """Signer chains by pushing role, then fingerprint."""
+        chains: dict[str, dict[str, str]] = {}
+        for who, fp, pem in self._run("reading certificates", lambda c: c.execute(
+                "SELECT pushed_by, fingerprint, chain FROM workshop.certificates").fetchall()):
+            chains.setdefault(str(who), {})[str(fp)] = str(pem)
+        return chains
 
     def alarms(self) -> list[Alarm]:
         return [Alarm(str(w), str(g), int(s), str(r), t.isoformat()) for w, g, s, r, t in
