@@ -69,6 +69,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     h.add_argument("--trust", type=Path, help="trust store folder with the dealer root")
     add_json_flag(h)
     h.set_defaults(func=_history)
+    d = fsub.add_parser("deviations", help="ECUs whose last flashed software is outside the "
+                        "approved baseline of their vehicle model")
+    d.add_argument("--dsn", help="connection string (default: the store in settings)")
+    d.add_argument("--trust", type=Path, help="trust store folder that verifies the baselines "
+                   "(default: as for a simulator action)")
+    add_json_flag(d)
+    d.set_defaults(func=_deviations)
 
 
 def _modules() -> Any:
@@ -222,4 +229,26 @@ def _history(args: argparse.Namespace) -> int:
         mark = "" if e.verified else "  [log FAILED verification]"
         print(f"{r.time} {e.workstation:<16} {r.technician:<12} {r.ecu or '-':<8} {r.action} "
               f"{dict(r.details)}{mark}")
+    return 0
+
+
+def _deviations(args: argparse.Namespace) -> int:
+    from workshop.cli import print_json
+    from workshop.services.trust_policy import trust_store
+    from workshop.transport.adapters import AdapterConfig
+
+    _, _, _, sync, fleet = _modules()
+    found, unknown = fleet.deviations(sync.configured_store(args.dsn),
+                                      trust_store(AdapterConfig(), args.trust))
+    if args.json:
+        print_json({"deviations": [d.to_json() for d in found], "no_baseline": unknown})
+        return 0
+    if not found:
+        print("no vehicle's last flashed software is outside its approved baseline")
+    for d in found:
+        print(f"{d.vin} {d.model} {d.ecu}: runs {d.version}, baseline {d.baseline} approves "
+              f"{', '.join(d.approved) or 'no software for this ECU'} (flashed {d.flashed_at} "
+              f"by {d.workstation})")
+    for model in unknown:
+        print(f"note: no verified baseline published for {model}")
     return 0

@@ -7,6 +7,7 @@ workstations, each entry marked with whether its log verifies.
 from __future__ import annotations
 
 import json
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,11 @@ from workshop.audit import (
     workstation_chain_verifier,
 )
 from workshop.audit.verification import verify_chain
+from workshop.foundation.errors import WorkshopError
+from workshop.packages.baseline import Baseline, load_baseline
 from workshop.store.session import Alarm, StoreSession
+from workshop.trust.certs import utcnow
+from workshop.trust.store import TrustStore
 
 # the head pushed after the records it covers: records past it are a sync that was cut
 # short (they are still each signed), not an append without the key
@@ -148,3 +153,61 @@ def vin_history(dsn: str, vin: str, trust_dir: Path | None = None) -> list[Histo
             entries.append(HistoryEntry(record.time, workstation, log, record, log in good,
                                         received))
     return entries
+
+
+@dataclass(frozen=True)
+class Deviation:
+    vin: str
+    model: str
+    ecu: str
+    version: str
+    approved: tuple[str, ...]
+    baseline: str  # integration level
+    flashed_at: str
+    workstation: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {**vars(self), "approved": list(self.approved)}
+
+
+def _published_baselines(store: StoreSession, trust: TrustStore) -> dict[str, Baseline]:
+    """The baseline in force per vehicle model, from the published ones that verify (each
+    checked exactly as a local baseline file is; one that fails is ignored)."""
+    now = utcnow()
+    chosen: dict[str, Baseline] = {}
+    with tempfile.TemporaryDirectory(prefix="workshop-baseline-") as tmp:
+        for _kind, _name, _sha, content in store.published(["baseline"]):
+            path = Path(tmp) / "b"
+            path.write_bytes(content)
+            try:
+                baseline = load_baseline(path, trust)
+            except WorkshopError:
+                continue
+            if baseline.effective_from() > now:
+                continue
+            held = chosen.get(baseline.vehicle_model)
+            if held is None or baseline.effective_from() > held.effective_from():
+                chosen[baseline.vehicle_model] = baseline
+    return chosen
+
+
+def deviations(dsn: str, trust: TrustStore) -> tuple[list[Deviation], list[str]]:
+    """ECUs whose last known software (their last successful flash in the store) is outside
+    the approved baseline of their vehicle model; and the models with no verified baseline."""
+    with StoreSession(dsn) as store:
+        baselines = _published_baselines(store, trust)
+        models = store.vehicle_models()
+        flashed = store.last_flashed()
+    out, unknown = [], set()
+    for vin, ecu, version, time, workstation in flashed:
+        model = models.get(vin)
+        baseline = baselines.get(model) if model else None
+        if baseline is None:
+            unknown.add(model or f"(model of {vin} unknown)")
+            continue
+        approved = baseline.ecus.get(ecu)
+        allowed = approved.software_versions if approved else ()
+        if version not in allowed:
+            out.append(Deviation(vin, model or "", ecu, version, tuple(allowed),
+                                 baseline.integration_level, time, workstation))
+    return out, sorted(unknown)

@@ -180,3 +180,22 @@ class StoreSession:
             "reading a vehicle's history", lambda c: c.execute(
                 "SELECT workstation, log, body, received_at FROM workshop.records "
                 "WHERE vin = %s ORDER BY time, workstation, log, seq", (vin,)).fetchall())]
+
+    def last_flashed(self) -> list[tuple[str, str, str, str, str]]:
+        """(vin, ecu, version_after, time, workstation) of each ECU's last successful flash,
+        by the records' signed time."""
+        return [(str(v), str(e), str(s), str(t), str(w)) for v, e, s, t, w in self._run(
+            "reading the last flash of each ECU", lambda c: c.execute(
+                "SELECT DISTINCT ON (vin, ecu) vin, ecu, "
+                "body::jsonb #>> '{details,result,version_after}', time, workstation "
+                "FROM workshop.records WHERE action = 'flash.ecu' AND vin IS NOT NULL "
+                "AND body::jsonb #>> '{details,outcome}' = 'success' "
+                "ORDER BY vin, ecu, time DESC").fetchall()) if s is not None]
+
+    def vehicle_models(self) -> dict[str, str]:
+        """VIN -> vehicle model named by its last flash."""
+        return {str(v): str(m) for v, m in self._run("reading vehicle models", lambda c: c.execute(
+            "SELECT DISTINCT ON (vin) vin, body::jsonb #>> '{details,request,vehicle}' "
+            "FROM workshop.records WHERE action = 'flash' AND vin IS NOT NULL "
+            "AND body::jsonb #>> '{details,phase}' = 'intent' "
+            "ORDER BY vin, time DESC").fetchall()) if m is not None}
