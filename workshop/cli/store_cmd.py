@@ -76,6 +76,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "(default: as for a simulator action)")
     add_json_flag(d)
     d.set_defaults(func=_deviations)
+    t = fsub.add_parser("dtcs", help="DTC frequency by ECU and software version (the DTCs "
+                        "each flash found before it started)")
+    t.add_argument("--dsn", help="connection string (default: the store in settings)")
+    add_json_flag(t)
+    t.set_defaults(func=_dtcs)
 
 
 def _modules() -> Any:
@@ -251,4 +256,20 @@ def _deviations(args: argparse.Namespace) -> int:
               f"by {d.workstation})")
     for model in unknown:
         print(f"note: no verified baseline published for {model}")
+    return 0
+
+
+def _dtcs(args: argparse.Namespace) -> int:
+    from workshop.cli import print_json
+
+    _, _, _, sync, fleet = _modules()
+    counts = fleet.dtc_frequency(sync.configured_store(args.dsn))
+    if args.json:
+        print_json([c.to_json() for c in counts])
+        return 0
+    if not counts:
+        print("no DTCs recorded by flashes in the central store")
+    for c in counts:
+        print(f"{c.ecu:<14} {c.version:<10} {c.dtc:<8} {c.vehicles} vehicle(s), "
+              f"{c.occurrences} time(s)")
     return 0

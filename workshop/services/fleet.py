@@ -211,3 +211,22 @@ def deviations(dsn: str, trust: TrustStore) -> tuple[list[Deviation], list[str]]
             out.append(Deviation(vin, model or "", ecu, version, tuple(allowed),
                                  baseline.integration_level, time, workstation))
     return out, sorted(unknown)
+
+
+@dataclass(frozen=True)
+class DtcCount:
+    ecu: str
+    version: str
+    dtc: str
+    vehicles: int
+    occurrences: int
+
+    def to_json(self) -> dict[str, Any]:
+        return vars(self)
+
+
+def dtc_frequency(dsn: str) -> list[DtcCount]:
+    """DTC frequency by ECU and software version across the group: the DTCs each flash found
+    stored before it started, i.e. seen while the ECU ran its old version."""
+    with StoreSession(dsn) as store:
+        return [DtcCount(*row) for row in store.dtc_counts()]

@@ -199,3 +199,21 @@ class StoreSession:
             "FROM workshop.records WHERE action = 'flash' AND vin IS NOT NULL "
             "AND body::jsonb #>> '{details,phase}' = 'intent' "
             "ORDER BY vin, time DESC").fetchall()) if m is not None}
+
+    def dtc_counts(self) -> list[tuple[str, str, str, int, int]]:
+        """(ecu, software version, DTC, vehicles, occurrences) of the DTCs each flash found
+        stored before it started (so: seen while the ECU ran that version), most vehicles
+        first."""
+        return [(str(e), str(v), str(d), int(n), int(k)) for e, v, d, n, k in self._run(
+            "counting DTCs", lambda c: c.execute(
+                "SELECT e.key, coalesce(r.body::jsonb #>> "
+                "ARRAY['details', 'request', 'ecus', e.key, 'from'], '?'), d.code, "
+                "count(DISTINCT r.vin), count(*) "
+                "FROM workshop.records r, "
+                "jsonb_each(CASE jsonb_typeof(r.body::jsonb #> '{details,request,dtcs_before}')"
+                " WHEN 'object' THEN r.body::jsonb #> '{details,request,dtcs_before}' "
+                "ELSE '{}'::jsonb END) e, "
+                "jsonb_array_elements_text(CASE jsonb_typeof(e.value) WHEN 'array' "
+                "THEN e.value ELSE '[]'::jsonb END) AS d(code) "
+                "WHERE r.action = 'flash' AND r.body::jsonb #>> '{details,phase}' = 'intent' "
+                "GROUP BY 1, 2, 3 ORDER BY 4 DESC, 5 DESC, 1, 2, 3").fetchall())]
