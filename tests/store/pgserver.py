@@ -57,7 +57,8 @@ class Server:
 
 
 @contextlib.contextmanager
-def running_server() -> Iterator[Server]:
+def running_server(*, durable: bool = False) -> Iterator[Server]:
+    """`durable`: fsync on, as a production server (benchmarks); off for the tests."""
     bindir = find_bindir()
     if bindir is None:
         raise RuntimeError("PostgreSQL server binaries not found")
@@ -78,8 +79,8 @@ def running_server() -> Iterator[Server]:
     subprocess.run([*prefix, str(bindir / "initdb"), "-D", str(data), "-U", "postgres",
                     "--auth=scram-sha-256", f"--pwfile={pwfile}", "-E", "UTF8",
                     "--no-sync"], check=True, capture_output=True)
-    opts = (f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c max_connections=60")
+    opts = (f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 "
+            f"-c fsync={'on' if durable else 'off'} -c max_connections=60")
     # -w: pg_ctl waits until the server accepts connections (an event, not a sleep)
     subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o",
                     opts, "-w", "-t", "60", "start"], check=True, stdout=subprocess.DEVNULL,
