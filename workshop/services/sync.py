@@ -218,3 +218,49 @@ def pull_now(dsn: str) -> PullResult:
     with StoreSession(dsn) as store:
         return pull(store, {"baseline": baseline_store(), "package": package_store()},
                     trust_store(AdapterConfig()))
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    """What the app shows: whether a store is configured, the last sync, and how many local
+    records the store has not received yet (counted now, from the log)."""
+
+    configured: bool
+    last: SyncResult | None
+    waiting: int
+
+    def text(self) -> str:
+        if not self.configured:
+            return ""
+        last = self.last
+        if last is None:
+            return f"Central store: not synced yet; {self.waiting} record(s) waiting"
+        if last.alarm:
+            return f"Central store: TAMPER ALARM: {last.alarm}"
+        when = last.time[:16].replace("T", " ")
+        if last.unreachable:
+            return (f"Central store: unreachable at {when} UTC; {self.waiting} record(s) "
+                    "waiting, nothing lost")
+        return f"Central store: last sync {when} UTC; {self.waiting} record(s) waiting"
+
+
+def sync_status() -> SyncStatus:
+    """Cheap (two small local reads, no network): for the app's status bar."""
+    from workshop.foundation.settings import load_settings
+
+    log_path = default_log_path()
+    configured = bool(load_settings().store)
+    last = last_state(log_path)
+    local = 0
+    if log_path.exists():
+        try:
+            with AuditLog.open(log_path, None) as log:
+                records = log.last(1)
+                same_log = last is None or last.log == (log.log_id() or "")
+            local = records[0].seq if records else 0
+            if not same_log:
+                last = None  # the state of a log set aside
+        except AuditError:
+            local = 0
+    held = last.server_seq if last else 0
+    return SyncStatus(configured, last, max(local - held, 0))
