@@ -59,3 +59,19 @@ def test_skewed_clock_shows_and_still_verifies(store_db: str, unique: str, tmp_p
         received = dt.datetime.fromisoformat(e.received_at)
         claimed = dt.datetime.fromisoformat(e.time.replace("Z", "+00:00"))
         assert received - claimed > dt.timedelta(days=300)
+
+
+def test_a_workstation_pushing_records_in_anothers_name_is_found(
+        store_db: str, unique: str, tmp_path: Path) -> None:
+    from tests.store.helpers import signer
+
+    init_store(store_db)
+    _, liar_dsn = workstation(store_db, f"ws-a-{unique}")
+    workstation(store_db, f"ws-b-{unique}")
+    as_b = signer(f"ws-b-{unique}")  # A's own key, a certificate naming B
+    write(tmp_path / "audit.db", as_b, 2)
+    assert sync_log(liar_dsn, tmp_path / "audit.db", lambda: as_b).pushed == 2
+    report = fleet.verify_store(store_db)
+    assert not report.ok
+    assert any(f"signed as 'ws-b-{unique}' were pushed by 'ws-a-{unique}'" in p
+               for p in report.logs[0].problems)
