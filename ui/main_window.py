@@ -31,6 +31,7 @@ from ui import report
 from ui.identity_dialog import IdentityDialog, identity_status
 from ui.session import Session
 from ui.settings_dialog import SettingsDialog
+from ui.store_status import store_status
 from ui.theme import apply_theme
 from ui.views.audit_view import AuditView
 from ui.views.common import VERDICT_COLOURS
@@ -150,6 +151,11 @@ class MainWindow(QMainWindow):
             lambda: self.tabs.setCurrentWidget(self.views["UpdateView"]))
         self.session.busy_changed.connect(
             lambda busy: self.statusBar().showMessage("working…" if busy else "ready"))
+        self.store_state = QLabel("")
+        self.statusBar().addPermanentWidget(self.store_state)
+        # an action may have added records: the count waiting for the store changes
+        self.session.busy_changed.connect(self._busy_changed)
+        self.refresh_store_state()
         self._actions()
         self.session.ask_passphrase = self._ask_passphrase
         self.refresh_identity()
@@ -162,6 +168,17 @@ class MainWindow(QMainWindow):
         self.identity.setStyleSheet("" if certified else
                                     f"color: {VERDICT_COLOURS['resumable']}")
 
+    def _busy_changed(self, busy: bool) -> None:
+        if not busy:
+            self.refresh_store_state()
+
+    def refresh_store_state(self) -> None:
+        """The central store's sync state (last sync, records waiting, unreachable, alarm)."""
+        text, alarm = store_status()
+        self.store_state.setText(text)
+        self.store_state.setVisible(bool(text))
+        self.store_state.setStyleSheet(f"color: {VERDICT_COLOURS['failed']}" if alarm else "")
+
     def open_settings(self) -> None:
         dialog = SettingsDialog(self)
         if dialog.exec() and dialog.saved is not None:
@@ -172,6 +189,7 @@ class MainWindow(QMainWindow):
         if isinstance(app, QApplication):
             apply_theme(app, settings.theme)
         self.refresh_identity()
+        self.refresh_store_state()
         self.views["UpdateView"].refresh_packages()  # type: ignore[attr-defined]
         self.statusBar().showMessage("settings saved")
 

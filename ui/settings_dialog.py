@@ -46,6 +46,7 @@ class SettingsDialog(QDialog):
         except ConfigError as exc:
             current, problem = Settings(), f"{exc.message}. {exc.hint or ''}"
         self.saved: Settings | None = None
+        self._current = current  # keeps what this dialog does not edit (the store's DSN)
         self.name = QLineEdit(current.technician_name)
         self.name.setPlaceholderText("as it appears in audit records and reports")
         self.ident = QLineEdit(current.technician_id)
@@ -95,7 +96,7 @@ class SettingsDialog(QDialog):
             edit.setText(folder)
 
     def values(self) -> Settings:
-        return replace(Settings(), technician_name=self.name.text().strip(),
+        return replace(self._current, technician_name=self.name.text().strip(),
                        technician_id=self.ident.text().strip(),
                        theme=str(self.theme.currentData()),
                        **{k: str(Path(e.text().strip()).expanduser()) if e.text().strip()

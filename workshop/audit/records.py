@@ -12,6 +12,10 @@ from typing import Any
 GENESIS_HASH = "0" * 64
 RECORD_DOMAIN = b"workshop-audit-record/2\n"
 CHECKPOINT_KIND = "workshop-audit-checkpoint/2"
+# Written by a sync that found the central store holding more of this log, or other content
+# at the same seq, than the log itself: the log was cut back or rewritten. A log holding one
+# never verifies again (see verification.py); it is kept as evidence and a new log started.
+STORE_ALARM_ACTION = "store.tamper-alarm"
 
 
 def canonical_json(obj: object) -> str:

@@ -16,7 +16,13 @@ from cryptography import x509
 
 from workshop.audit.errors import AuditError, AuditTamperedError
 from workshop.audit.intents import open_intents
-from workshop.audit.records import GENESIS_HASH, Checkpoint, Record, record_signed_bytes
+from workshop.audit.records import (
+    GENESIS_HASH,
+    STORE_ALARM_ACTION,
+    Checkpoint,
+    Record,
+    record_signed_bytes,
+)
 from workshop.audit.signing import (
     certificate_key,
     fingerprint,
@@ -236,6 +242,10 @@ def verify_chain(records: Iterable[Record], checkpoint: Checkpoint | None,
         if reason is None:
             result.signers[rec.signer].records += 1
             result.record_signers[rec.seq] = rec.signer
+            if rec.action == STORE_ALARM_ACTION:
+                result.problems.append(Problem(rec.seq, (
+                    "tamper alarm from the central store: "
+                    f"{rec.details.get('reason', 'no reason given')}")))
         else:
             result.problems.append(Problem(rec.seq, reason))
         expected_seq = max(expected_seq, rec.seq + 1)

@@ -26,6 +26,7 @@ from workshop.flash.errors import FlashError
 from workshop.foundation import logs
 from workshop.foundation.errors import CancelledError, ConfigError, LockTimeoutError, WorkshopError
 from workshop.packages.errors import BuildSpecError, PackageError
+from workshop.store.errors import StoreError, StoreUnavailableError
 from workshop.transport.errors import TransportError
 from workshop.trust.errors import KeyFileError, TrustError
 from workshop.trust.location import UnsafeTrustStoreError
@@ -73,6 +74,8 @@ EXIT_CODES: tuple[tuple[type[WorkshopError], int], ...] = (
     (TrustError, EXIT_FAILED),
     (PackageError, EXIT_FAILED),
     (FlashError, EXIT_FAILED),
+    (StoreUnavailableError, EXIT_VEHICLE),  # a communication error: nothing lost
+    (StoreError, EXIT_INPUT),
     (TransportError, EXIT_VEHICLE),
     (UdsError, EXIT_VEHICLE),
 )

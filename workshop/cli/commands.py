@@ -16,7 +16,8 @@ from workshop.cli import (
     package_cmd,
     pki_cmd,
     settings_cmd,
+    store_cmd,
 )
 
 ALL: list[ModuleType] = [diag_cmd, pki_cmd, package_cmd, baseline_cmd, audit_cmd, identity_cmd,
-                         flash_cmd, settings_cmd]
+                         flash_cmd, settings_cmd, store_cmd]

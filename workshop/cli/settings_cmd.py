@@ -16,7 +16,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     from workshop.cli import add_json_flag
 
     p = subparsers.add_parser("settings", help="technician, package store, audit and trust "
-                              "locations, theme")
+                              "locations, theme, central store")
     sub = p.add_subparsers(dest="settings_command", required=True, metavar="ACTION")
     s = sub.add_parser("show", help="print the settings and where they are kept")
     add_json_flag(s)
@@ -31,6 +31,7 @@ def _show(args: argparse.Namespace) -> int:
     from workshop.cli import print_json
 
     values = asdict(load_settings())
+    values["store"] = shown_dsn(values["store"])
     if args.json:
         print_json({"file": str(settings_path()), "settings": values})
         return 0
@@ -38,6 +39,17 @@ def _show(args: argparse.Namespace) -> int:
     for key, value in values.items():
         print(f"  {key:16} {value or '(default)'}")
     return 0
+
+
+def shown_dsn(dsn: str) -> str:
+    """The store's DSN as it may be printed: never its password."""
+    if not dsn:
+        return dsn
+    try:
+        from workshop.store.dsn import redact
+    except ImportError:  # installed without the store extra: show only that one is set
+        return "(set; install workshop[store] to use it)"
+    return redact(dsn)
 
 
 def _set(args: argparse.Namespace) -> int:
@@ -49,6 +61,13 @@ def _set(args: argparse.Namespace) -> int:
             raise ConfigError(f"{args.key} {path}: {clash} is a file, not a folder",
                               hint="choose a folder ('' restores the default)")
         value = str(path)
+    if args.key == "store" and value:
+        from workshop.store.dsn import parse  # the store extra; checked before it is saved
+
+        parse(value)
     path = save_settings(replace(load_settings(), **{args.key: value}))
     print(f"{args.key} saved in {path}")
+    if args.key == "store" and value and "password" in shown_dsn(value):
+        print("note: the connection string holds a password, kept in plain text in the "
+              "settings file; a ~/.pgpass entry or a client certificate keeps it out")
     return 0

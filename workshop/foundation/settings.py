@@ -1,5 +1,5 @@
 """The technician's settings, one JSON file per user: who works here, where the package store,
-the audit log and the trust store are, and the app's theme.
+the audit log and the trust store are, the app's theme, and the dealer group's central store.
 
 Every layer reads its locations through here, so the CLI and the app agree on them. An empty
 value means the default (the OS's per-user data folder). Environment variables that tests and
@@ -19,6 +19,7 @@ from workshop.foundation.text import printable
 SETTINGS_FILE = "settings.json"
 THEMES = ("system", "light", "dark")
 _MAX_TEXT = 80
+_SHORT = ("technician_name", "technician_id", "theme")  # typed names, not paths or DSNs
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,9 @@ class Settings:
     audit_dir: str = ""
     trust_dir: str = ""
     theme: str = "system"
+    # the central store's libpq connection string (`workshop sync`); "" = no store. Keep the
+    # password out of it (~/.pgpass or a client certificate): this file is plain text.
+    store: str = ""
 
     def folder(self, key: str, default: str) -> Path:
         """A configured folder, else the per-user subfolder `default`; created on first use."""
@@ -52,7 +56,7 @@ class Settings:
             if not isinstance(value, str):
                 raise ConfigError(f"setting {f.name} must be text, not {type(value).__name__}",
                                   hint=f"fix or delete {settings_path()}")
-            if printable(value) != value or len(value) > (_MAX_TEXT if "dir" not in f.name
+            if printable(value) != value or len(value) > (_MAX_TEXT if f.name in _SHORT
                                                           else 4096):
                 raise ConfigError(f"setting {f.name} holds control characters or is too long: "
                                   f"{printable(value)[:_MAX_TEXT]!r}",
@@ -107,5 +111,7 @@ def load_settings() -> Settings:
 def save_settings(settings: Settings) -> Path:
     """Check, then write atomically: a crash leaves the old or the new file, never half."""
     path = settings_path()
-    atomic_write(path, (json.dumps(asdict(settings.checked()), indent=2) + "\n").encode())
+    # owner-only once it names a store: its connection string may hold a password
+    atomic_write(path, (json.dumps(asdict(settings.checked()), indent=2) + "\n").encode(),
+                 private=bool(settings.store))
     return path
