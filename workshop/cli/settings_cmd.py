@@ -62,8 +62,12 @@ def _set(args: argparse.Namespace) -> int:
                               hint="choose a folder ('' restores the default)")
         value = str(path)
     if args.key == "store" and value:
-        from workshop.store.dsn import parse  # the store extra; checked before it is saved
-
+        try:
+            from workshop.store.dsn import parse  # the store extra; checked before it is saved
+        except ImportError as exc:
+            raise ConfigError("the central store needs the PostgreSQL driver, which this "
+                              "installation lacks", hint="pip install 'workshop[store]', then "
+                              "set the store again") from exc
         parse(value)
     path = save_settings(replace(load_settings(), **{args.key: value}))
     print(f"{args.key} saved in {path}")
