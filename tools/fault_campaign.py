@@ -271,8 +271,11 @@ def inject(conn: VehicleConnection, ecu: str, fault: str, rng: random.Random,
     return None
 
 
+# "resumable" says the ECU has not confirmed the new version: it may still run the old
+# image, wait in its bootloader, or hold the new image checked but not yet started (the tool
+# lost it before the reset); the resume, or the record it writes, must then settle it.
 CONSISTENT = {"success": {"new"}, "rolled_back": {"old"}, "failed": {"old"},
-              "refused": {"old"}, "resumable": {"old", "boot"}}
+              "refused": {"old"}, "resumable": {"old", "boot", "new"}}
 
 
 def _audit_ok() -> bool:
@@ -291,6 +294,34 @@ def _last_ecu_outcome(ecu: str) -> str | None:
     found = [r.details.get("outcome") for r in records if r.action == "flash.ecu"
              and r.ecu == ecu and r.details.get("phase") == "outcome"]
     return str(found[-1]) if found else None
+
+
+def _killed_flash_outcome(ecu: str) -> str:
+    """The last outcome recorded for the first flash of the case (the one killed): its ECU's
+    (written by the killed tool when it got that far, or by the next run, which closes the
+    open intent by asking the ECU), else the whole flash's, when the kill came before the
+    ECU's work began."""
+    records, _ = audit_trail.recent_records(100000)
+    flash = min((r.seq for r in records if r.action == "flash"
+                 and r.details.get("phase") == "intent"), default=None)
+    intents = {r.seq for r in records if r.action == "flash.ecu" and r.ecu == ecu
+               and r.details.get("phase") == "intent"
+               and r.details.get("request", {}).get("flash_seq") == flash}
+    for wanted in (intents, {flash}):
+        found = [r.details.get("outcome") for r in records
+                 if r.details.get("phase") == "outcome" and r.details.get("intent_seq") in wanted]
+        if found:
+            return str(found[-1])
+    return "none"
+
+
+def _settled(resumed: str, ecu: str, before: str = "none") -> str:
+    """The verdict after a resume: what the resumed flash ended in, or, when there was nothing
+    to flash, the ECU's last outcome record (the resume records what it found), else
+    `before`."""
+    if resumed in ("nothing to resume", "none"):
+        return _last_ecu_outcome(ecu) or before
+    return resumed
 
 
 def _intents_open() -> bool:
@@ -408,7 +439,9 @@ def run_case(seed: int, folder: Path) -> CaseResult:
             # "nothing to resume": the ECU kept its old image, truth says so
             resumed, refusal_wrong = resume_all(conn, must_refuse)
             final = target.truth(conn)
-            wrong = wrong or refusal_wrong or (resumed == "success") != (final == "new")
+            verdict = _settled(resumed, ecu)
+            wrong = (wrong or refusal_wrong or verdict not in CONSISTENT
+                     or final not in CONSISTENT[verdict])
             if resumed not in ("nothing to resume", "none"):
                 record_wrong = record_wrong or _last_ecu_outcome(ecu) != resumed
         else:
@@ -462,17 +495,17 @@ def _kill_case(seed: int, target: Target, vehicle: Path, rng: random.Random, fol
                            load_vehicle(vehicle)) as conn:
         before = target.truth(conn)
         resumed, _ = resume_all(conn, False)  # closes the open intents first
-        # the ECU's last outcome record: written by the killed tool when it got that far,
-        # else by the next run, which closes the open intent by asking the ECU
-        closed = _last_ecu_outcome(ecu) or "none"
+        closed = _killed_flash_outcome(ecu)
         final = target.truth(conn)
-    verdict = closed if resumed in ("nothing to resume", "none") else resumed
+        verdict = _settled(resumed, ecu, closed)
+        record_wrong = (resumed not in ("nothing to resume", "none")
+                        and _last_ecu_outcome(ecu) != resumed)
     wrong = (closed not in CONSISTENT or before not in CONSISTENT[closed]
              or verdict not in CONSISTENT or final not in CONSISTENT[verdict])
     return CaseResult(seed, target.family.name, "auto", "kill", closed, resumed,
                       final not in ("new", "old"), wrong, not _audit_ok(),
                       f"{line} (+{delay:.2f} s) of {len(steps)} steps; the ECU ran {before}, "
-                      f"then {final}", _intents_open(), "keep", False, index_edited)
+                      f"then {final}", _intents_open(), "keep", record_wrong, index_edited)
 
 
 FIGURES = (("bricked", "bricked"), ("verdict != ECU truth", "verdict_wrong"),

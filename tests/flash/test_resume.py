@@ -5,8 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.flash.helpers import DEMO_ECUS, Update, build, verified
 from workshop.flash import journal
+from workshop.flash.errors import NothingToResumeError
+from workshop.foundation.events import EcuStep
+from workshop.services import audit_trail
 from workshop.services.connection import VehicleConnection
 from workshop.services.flash import prepare_flash, prepare_resume, resumable_flashes, run_flash
 
@@ -51,6 +56,44 @@ def test_power_loss_on_ab_keeps_the_old_image_running(demo: VehicleConnection,
     assert outcome.outcome in ("failed", "resumable"), outcome.detail
     assert sim.ecus[AB].flash.application_valid()
     assert sim.ecus[AB].flash.active_image(DEMO_ECUS[AB][2], 8192) == old
+
+
+def test_resume_records_a_flash_the_ecu_finished_after_the_tool_lost_it(
+        demo: VehicleConnection, tmp_path: Path) -> None:
+    """The adapter leaves the bus at the reset: the new image is written and checked, the
+    flash ends resumable; an ignition cycle starts the new image. The resume finds the ECU
+    on the new version: nothing to flash, and the ECU's word (success, found after the
+    interruption) becomes the last record of that flash, not "resumable" for ever (fault
+    campaign seed 86, truck)."""
+    sim = demo.simulator
+    assert sim is not None
+    pkg = build(tmp_path, "new", [Update(SINGLE)])
+    prep = prepare_flash(demo, pkg, only=[SINGLE], overrides={"rollback": "test"})
+
+    def events(event: object) -> None:
+        if isinstance(event, EcuStep) and event.step == "reset":
+            sim.bus_off(True)
+
+    outcome = run_flash(demo, prep, events=events).ecus[0]
+    sim.bus_off(False)
+    assert outcome.outcome == "resumable", outcome.detail
+    sim.fault(SINGLE).lose_power(0.0)  # an ignition cycle: at the next request the ECU
+    # restarts, from its new image
+    image = verified(pkg).region_image(verified(pkg).manifest.ecu(SINGLE).regions[0])
+    assert sim.ecus[SINGLE].flash.active_image(DEMO_ECUS[SINGLE][2], len(image)) == image
+
+    with pytest.raises(NothingToResumeError):
+        prepare_resume(demo)
+    records, _ = audit_trail.recent_records(1000)
+    last = [r for r in records if r.action == "flash.ecu" and r.ecu == SINGLE
+            and r.details.get("phase") == "outcome"][-1]
+    assert last.details["outcome"] == "success", last.details
+    assert last.details["found_after_interruption"] is True
+    assert journal.entries("demo-car") == []
+    with pytest.raises(NothingToResumeError):  # said once, not again at every resume
+        prepare_resume(demo)
+    again, _ = audit_trail.recent_records(1000)
+    assert len(again) == len(records)
 
 
 # The crash of the tool itself (kill -9 at a step) is tested in test_records.py.

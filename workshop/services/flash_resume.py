@@ -30,6 +30,7 @@ from workshop.services.flash_records import (
     SignedLog,
     close_interrupted,
     has_open_flash_intents,
+    settle_finished,
     signed_log,
 )
 from workshop.services.identity import PassphraseSource, terminal_passphrase
@@ -121,10 +122,12 @@ def _entry_from_record(record: Record, ecu: str) -> journal.JournalEntry | None:
         return None
 
 
-def resumable_flashes(conn: VehicleConnection, *, log: SignedLog | None = None
-                      ) -> list[Interrupted]:
+def resumable_flashes(conn: VehicleConnection, *, log: SignedLog | None = None,
+                      finished: list[Interrupted] | None = None) -> list[Interrupted]:
     """Flashes this tool started on this vehicle and did not finish, confirmed by the ECU:
-    in its bootloader, or carrying our fingerprint without the new version. Raises
+    in its bootloader, or carrying our fingerprint without the new version. A journal whose
+    ECU is not in that state (finished after all, or replaced) is removed, or, when
+    `finished` is given, put there for the caller to record and remove. Raises
     JournalError / AuditRecordError for a journal that cannot be trusted, StrandedEcuError
     for an ECU in its bootloader that no signed record explains."""
     signed = log or signed_log(simulated=conn.adapter.is_simulated)
@@ -143,7 +146,10 @@ def resumable_flashes(conn: VehicleConnection, *, log: SignedLog | None = None
         definition = conn.vehicle.ecu(entry.ecu)
         state, _ = read_state(conn, definition)
         reason = _reason(state, entry, definition.flash)
-        if reason is None:
+        if reason is None and finished is not None:
+            finished.append(Interrupted(entry, "finished after all, or replaced",
+                                        records[entry.ecu]))
+        elif reason is None:
             journal.remove(conn.vehicle.name, entry.ecu)  # finished after all, or replaced
         else:
             found.append(Interrupted(entry, reason, records[entry.ecu]))
@@ -189,8 +195,16 @@ def prepare_resume(conn: VehicleConnection, *, trust_dir: Path | None = None,
         if has_open_flash_intents(conn.vehicle.name):  # a crashed run's intents: closed
             with open_audit_log(simulated=conn.adapter.is_simulated, ask=ask) as log:
                 close_interrupted(conn, log, who)
+        finished: list[Interrupted] = []
         pending = resumable_flashes(conn, log=signed_log(simulated=conn.adapter.is_simulated,
-                                                         trust_dir=trust_dir))
+                                                         trust_dir=trust_dir),
+                                    finished=finished)
+        if finished:  # the record of such a flash says unfinished: the ECU's word follows
+            with open_audit_log(simulated=conn.adapter.is_simulated, ask=ask) as log:
+                for item in finished:
+                    assert item.record is not None
+                    settle_finished(conn, log, item.record, item.entry.ecu, who)
+                    journal.remove(conn.vehicle.name, item.entry.ecu)
     if not pending:
         raise NothingToResumeError(f"no interrupted flash on {conn.vehicle.name}",
                                    hint="every flash this tool started here has finished")
