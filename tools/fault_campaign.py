@@ -357,8 +357,8 @@ def edit_index(target: Target) -> None:
         images.put_image(placed), target.start, len(placed), target.start, len(target.new))])
 
 
-def resume_all(conn: VehicleConnection, must_refuse: bool) -> tuple[str, bool]:
-    """(what the resume ended in, whether a refusal went wrong)."""
+def resume_all(conn: VehicleConnection, must_refuse: bool) -> tuple[str, bool, str]:
+    """(what the resume ended in, whether a refusal went wrong, its detail)."""
     refused = False
     try:
         preps = prepare_resume(conn)
@@ -371,12 +371,15 @@ def resume_all(conn: VehicleConnection, must_refuse: bool) -> tuple[str, bool]:
             shutil.rmtree(journal, ignore_errors=True)
         try:
             preps = prepare_resume(conn)
-        except NothingToResumeError:
-            return "nothing to resume", refused != must_refuse
-    except NothingToResumeError:
-        return "nothing to resume", must_refuse
+        except NothingToResumeError as exc:
+            return "nothing to resume", refused != must_refuse, exc.message
+    except NothingToResumeError as exc:
+        return "nothing to resume", must_refuse, exc.message
     results = [run_flash(conn, p) for p in preps]
-    return (results[0].ecus[0].outcome if results[0].ecus else "none"), refused != must_refuse
+    if not results[0].ecus:
+        return "none", refused != must_refuse, ""
+    o = results[0].ecus[0]
+    return o.outcome, refused != must_refuse, o.detail
 
 
 def fresh_vehicle_state(vehicle: str) -> None:
@@ -412,6 +415,7 @@ def run_case(seed: int, folder: Path) -> CaseResult:
         return _kill_case(seed, target, vehicle, rng, folder, index_edited)
     ecu = family.ecu
     resumed: str | None = None
+    what = ""
     with VehicleConnection(AdapterConfig(channel=f"campaign-{uuid.uuid4()}"),
                            load_vehicle(vehicle)) as conn:
         prep = prepare_flash(conn, target.package, mode=mode, only=[ecu], overrides=OVERRIDES)
@@ -437,7 +441,8 @@ def run_case(seed: int, folder: Path) -> CaseResult:
         if outcome.outcome == "resumable":
             must_refuse = tamper_journal(kind, family.vehicle, ecu, folder)
             # "nothing to resume": the ECU kept its old image, truth says so
-            resumed, refusal_wrong = resume_all(conn, must_refuse)
+            resumed, refusal_wrong, how = resume_all(conn, must_refuse)
+            what += f"; resume: {resumed}: {how}"
             final = target.truth(conn)
             verdict = _settled(resumed, ecu)
             wrong = (wrong or refusal_wrong or verdict not in CONSISTENT
@@ -446,10 +451,11 @@ def run_case(seed: int, folder: Path) -> CaseResult:
                 record_wrong = record_wrong or _last_ecu_outcome(ecu) != resumed
         else:
             kind = "-"
-    what = f"{at.what}; " if at is not None and at.what else ""
+    step = f"{at.what}; " if at is not None and at.what else ""
     return CaseResult(seed, family.name, mode, fault, outcome.outcome, resumed,
                       final not in ("new", "old"), wrong, not _audit_ok(),
-                      f"{what}{outcome.outcome}: {outcome.detail}"[:200], _intents_open(),
+                      f"{step}{outcome.outcome}: {outcome.detail}"[:200] + what[:200],
+                      _intents_open(),
                       kind, record_wrong, index_edited)
 
 
@@ -494,7 +500,7 @@ def _kill_case(seed: int, target: Target, vehicle: Path, rng: random.Random, fol
     with VehicleConnection(AdapterConfig(channel=f"campaign-{uuid.uuid4()}"),
                            load_vehicle(vehicle)) as conn:
         before = target.truth(conn)
-        resumed, _ = resume_all(conn, False)  # closes the open intents first
+        resumed, _, how = resume_all(conn, False)  # closes the open intents first
         closed = _killed_flash_outcome(ecu)
         final = target.truth(conn)
         verdict = _settled(resumed, ecu, closed)
@@ -505,7 +511,8 @@ def _kill_case(seed: int, target: Target, vehicle: Path, rng: random.Random, fol
     return CaseResult(seed, target.family.name, "auto", "kill", closed, resumed,
                       final not in ("new", "old"), wrong, not _audit_ok(),
                       f"{line} (+{delay:.2f} s) of {len(steps)} steps; the ECU ran {before}, "
-                      f"then {final}", _intents_open(), "keep", record_wrong, index_edited)
+                      f"then {final}; resume: {how}"[:300], _intents_open(), "keep",
+                      record_wrong, index_edited)
 
 
 FIGURES = (("bricked", "bricked"), ("verdict != ECU truth", "verdict_wrong"),

@@ -96,4 +96,28 @@ def test_resume_records_a_flash_the_ecu_finished_after_the_tool_lost_it(
     assert len(again) == len(records)
 
 
+def test_resume_without_journal_names_a_silent_ecu_whose_flash_never_ended(
+        demo: VehicleConnection, tmp_path: Path) -> None:
+    """The journal is gone and the ECU left in its bootloader does not answer when the resume
+    asks (busy, or its power not back): the resume must not say that every flash finished
+    (fault campaign seed 39 on a loaded machine): the signed record says its flash never
+    ended, so it is named as interrupted."""
+    sim = demo.simulator
+    assert sim is not None
+    pkg = build(tmp_path, "new", [Update(SINGLE)])
+    prep = prepare_flash(demo, pkg, only=[SINGLE], overrides={"rollback": "test"})
+    sim.fault(SINGLE).lose_power_after_bytes(4000, off_s=0.1)
+    assert run_flash(demo, prep).ecus[0].outcome == "resumable"
+    journal.remove("demo-car", SINGLE)
+    sim.fault(SINGLE).stop_answering()
+    found = resumable_flashes(demo)
+    assert [i.entry.ecu for i in found] == [SINGLE]
+    assert "does not answer" in found[0].reason and "journal is missing" in found[0].reason
+    preps = prepare_resume(demo)  # a plan that says why it cannot go on, not a traceback
+    assert preps[0].plan is not None and not preps[0].ready, preps[0].plan
+    sim.fault(SINGLE).resume()  # it answers again: the resume finishes the flash
+    result = run_flash(demo, prepare_resume(demo)[0])
+    assert result.ecus[0].outcome == "success", result.ecus[0].detail
+
+
 # The crash of the tool itself (kill -9 at a step) is tested in test_records.py.
