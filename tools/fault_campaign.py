@@ -17,7 +17,9 @@ meets every kind), then at random the step, the byte, the NRC and what is done t
   after it is moved aside (what the refusal tells the technician) the resume must still find
   the ECU from the signed audit record.
 Each case checks five figures:
-- bricked: at the end the ECU does not run a valid image (the old or the new one);
+- bricked: at the end the ECU does not run a valid image (the old or the new one), after
+  the flash and its resumes (run again, up to RESUMES times, while a resume ends resumable,
+  as its message tells the technician);
 - verdict != truth: the outcome the tool reported does not match what the ECU runs (and a
   journal refusal that should have come did not, or the other way round);
 - audit lost: the audit log does not verify, or lacks the flash's intent or its outcome;
@@ -87,6 +89,10 @@ KINDS = ("power_loss", "nrc", "drop_frame", "corrupt_frame", "stall", "adapter_l
          "fail_boot", "kill", "power_loss")  # power loss twice: a step list has many steps
 FAULTS = tuple(dict.fromkeys(KINDS))
 JOURNAL_FAULTS = ("keep", "edit", "delete", "symlink")
+# a resume that ends resumable again (the ECU still busy or slow on a loaded machine) is run
+# again, as its message tells the technician; bricked means not running a valid image after
+# this many resumes
+RESUMES = 3
 OVERRIDES = {"rollback": "fault campaign", "baseline": "fault campaign"}
 # the requests a step sends (first word of the step's name) and NRCs an ECU may give them
 STEP_SIDS = {"extended": (0x10,), "programming": (0x10,), "preconditions": (0x31,),
@@ -115,6 +121,7 @@ class CaseResult:
     journal: str = "keep"
     record_wrong: bool = False
     index_edited: bool = False
+    resumes: int = 1  # how many times the resume ran (again while it said resumable)
 
     @property
     def bad(self) -> bool:
@@ -416,6 +423,7 @@ def run_case(seed: int, folder: Path) -> CaseResult:
     ecu = family.ecu
     resumed: str | None = None
     what = ""
+    resumes = 1
     with VehicleConnection(AdapterConfig(channel=f"campaign-{uuid.uuid4()}"),
                            load_vehicle(vehicle)) as conn:
         prep = prepare_flash(conn, target.package, mode=mode, only=[ecu], overrides=OVERRIDES)
@@ -443,6 +451,12 @@ def run_case(seed: int, folder: Path) -> CaseResult:
             # "nothing to resume": the ECU kept its old image, truth says so
             resumed, refusal_wrong, how = resume_all(conn, must_refuse)
             what += f"; resume: {resumed}: {how}"
+            for _ in range(RESUMES - 1):  # the technician runs the resume again when told to
+                if resumed != "resumable":
+                    break
+                resumed, _wrong, how = resume_all(conn, False)
+                what += f"; again: {resumed}: {how}"
+                resumes += 1
             final = target.truth(conn)
             verdict = _settled(resumed, ecu)
             wrong = (wrong or refusal_wrong or verdict not in CONSISTENT
@@ -456,7 +470,7 @@ def run_case(seed: int, folder: Path) -> CaseResult:
                       final not in ("new", "old"), wrong, not _audit_ok(),
                       f"{step}{outcome.outcome}: {outcome.detail}"[:200] + what[:200],
                       _intents_open(),
-                      kind, record_wrong, index_edited)
+                      kind, record_wrong, index_edited, resumes)
 
 
 def child_flash(pkg: str, ecu: str, index: str, vehicle: str) -> None:
@@ -501,6 +515,10 @@ def _kill_case(seed: int, target: Target, vehicle: Path, rng: random.Random, fol
                            load_vehicle(vehicle)) as conn:
         before = target.truth(conn)
         resumed, _, how = resume_all(conn, False)  # closes the open intents first
+        resumes = 1
+        while resumed == "resumable" and resumes < RESUMES:
+            resumed, _, how = resume_all(conn, False)
+            resumes += 1
         closed = _killed_flash_outcome(ecu)
         final = target.truth(conn)
         verdict = _settled(resumed, ecu, closed)
@@ -512,7 +530,7 @@ def _kill_case(seed: int, target: Target, vehicle: Path, rng: random.Random, fol
                       final not in ("new", "old"), wrong, not _audit_ok(),
                       f"{line} (+{delay:.2f} s) of {len(steps)} steps; the ECU ran {before}, "
                       f"then {final}; resume: {how}"[:300], _intents_open(), "keep",
-                      record_wrong, index_edited)
+                      record_wrong, index_edited, resumes)
 
 
 FIGURES = (("bricked", "bricked"), ("verdict != ECU truth", "verdict_wrong"),
@@ -542,7 +560,8 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as tmp:
             r = run_case(seed, Path(tmp))
         counts[f"{r.fault}/{r.outcome}" + (f"->{r.journal} journal->{r.resumed}"
-                                            if r.resumed else "")] += 1
+                                            if r.resumed else "")
+               + (f" ({r.resumes} resumes)" if r.resumes > 1 else "")] += 1
         fam = per_family[r.family]
         fam["runs"] += 1
         for _name, attr in FIGURES:
@@ -552,7 +571,9 @@ def main() -> int:
             print(f"seed {seed}: BAD {r}", flush=True)
         else:
             print(f"seed {seed}: ok {r.family}, {r.fault}: {r.outcome}"
-                  + (f", {r.journal} journal -> {r.resumed}" if r.resumed else ""), flush=True)
+                  + (f", {r.journal} journal -> {r.resumed}" if r.resumed else "")
+                  + (f" ({r.resumes} resumes: {r.detail})" if r.resumes > 1 else ""),
+                  flush=True)
         if (n + 1) % 50 == 0:
             print(f"{n + 1} runs, {bad} bad, {time.monotonic() - started:.0f} s", flush=True)
     home.cleanup()
