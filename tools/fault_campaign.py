@@ -44,6 +44,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -555,10 +556,16 @@ def main() -> int:
     home = tempfile.TemporaryDirectory()
     os.environ["WORKSHOP_HOME"] = home.name
     seeds = range(args.first, args.first + args.seeds)
-    bad = 0
+    bad = crashed = 0
     for n, seed in enumerate(seeds):
         with tempfile.TemporaryDirectory() as tmp:
-            r = run_case(seed, Path(tmp))
+            try:
+                r = run_case(seed, Path(tmp))
+            except Exception:  # a defect (a flash without an outcome...): counted, shown
+                traceback.print_exc()
+                crashed += 1
+                print(f"seed {seed}: CRASHED", flush=True)
+                continue
         counts[f"{r.fault}/{r.outcome}" + (f"->{r.journal} journal->{r.resumed}"
                                             if r.resumed else "")
                + (f" ({r.resumes} resumes)" if r.resumes > 1 else "")] += 1
@@ -590,7 +597,8 @@ def main() -> int:
               + " ".join(f"{c[attr]:>8}" for _n, attr in FIGURES))
     for name, attr in FIGURES:
         print(f"{name}: {sum(c[attr] for c in per_family.values())}")
-    return 1 if bad else 0
+    print(f"cases that crashed the campaign: {crashed}")
+    return 1 if bad or crashed else 0
 
 
 if __name__ == "__main__":

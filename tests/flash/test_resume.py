@@ -3,6 +3,7 @@ next run finds and finishes the flash."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -118,6 +119,34 @@ def test_resume_without_journal_names_a_silent_ecu_whose_flash_never_ended(
     sim.fault(SINGLE).resume()  # it answers again: the resume finishes the flash
     result = run_flash(demo, prepare_resume(demo)[0])
     assert result.ecus[0].outcome == "success", result.ecus[0].detail
+
+
+def test_adapter_off_the_bus_through_the_settle_still_ends_in_the_ecus_outcome(
+        demo: VehicleConnection, tmp_path: Path) -> None:
+    """The adapter goes bus-off in the download and comes back 2.5 s later, while the
+    tool asks the ECU what it runs after the failure: the flash thread kept polling and ends
+    in the ECU's outcome and its record (it used to die of the BusOffError, leaving the
+    flash without an outcome for the ECU: fault campaign seed 84)."""
+    sim = demo.simulator
+    assert sim is not None
+    pkg = build(tmp_path, "new", [Update(AB)])
+    prep = prepare_flash(demo, pkg, only=[AB])
+    back = threading.Timer(2.5, sim.bus_off, (False,))
+
+    def events(event: object) -> None:
+        if isinstance(event, EcuStep) and event.step.startswith("download"):
+            sim.bus_off(True)
+            back.start()
+
+    result = run_flash(demo, prep, events=events)
+    back.join()
+    assert [o.ecu for o in result.ecus] == [AB]
+    o = result.ecus[0]
+    assert o.outcome == "failed" and o.version_after == "1.0.0", o.detail  # A/B: old bank
+    records, _ = audit_trail.recent_records(1000)
+    last = [r for r in records if r.action == "flash.ecu" and r.ecu == AB
+            and r.details.get("phase") == "outcome"][-1]
+    assert last.details["outcome"] == "failed"
 
 
 # The crash of the tool itself (kill -9 at a step) is tested in test_records.py.
