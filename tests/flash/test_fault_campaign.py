@@ -1,6 +1,7 @@
 """The fault campaign on a fixed set of seeds (tools/fault_campaign.py runs any number):
 every bootloader family once, power loss and NRCs at a step, the adapter off the bus, kill -9
-of the tool at a step, and resumes through a kept, edited, deleted and symlinked journal."""
+of the tool at a step, and resumes through an edited, deleted and symlinked journal (seven
+seeds, about 30 s: the campaign runs the rest)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from tools.fault_campaign import run_case
 # seed -> (family, fault kind, what it shows)
 SEEDS = {
     0: ("demo-car ENGINE", "power_loss", "power loss at a step of an A/B ECU"),
-    1: ("demo-car BODY", "power_loss", "power loss, resumed with the journal kept"),
     11: ("van ADAS", "nrc", "NRC at a step, resumed through a symlinked journal"),
     51: ("van ECM", "power_loss", "power loss, resumed through an edited journal"),
     86: ("truck ECU10", "adapter_loss",
