@@ -25,6 +25,7 @@ from workshop.foundation.events import EcuStep, EventSink
 from workshop.packages import images
 from workshop.packages.manifest import Region
 from workshop.packages.verify import VerifiedPackage
+from workshop.transport.errors import TransportError
 from workshop.uds.application import read_application_version
 from workshop.uds.client import EcuClient
 from workshop.uds.errors import (
@@ -289,7 +290,7 @@ class EcuFlash:
                     return read_application_version(self.ecu, self.profile)
             except NegativeResponseError as exc:
                 last = exc
-            except UdsError as exc:
+            except (UdsError, TransportError) as exc:  # the adapter off the bus, too
                 last = exc
             time.sleep(REBOOT_POLL_S)
         raise StepError(f"{self.plan.ecu} did not come back after its reset"

@@ -21,7 +21,7 @@ from workshop.audit.bracket import intent_and_outcome
 from workshop.audit.store import AuditLog
 from workshop.flash import codec, journal
 from workshop.flash.bus import FlashBus
-from workshop.flash.ecu_flash import EcuFlash, StepError
+from workshop.flash.ecu_flash import EcuFlash
 from workshop.flash.errors import PlanBlockedError
 from workshop.flash.events import TASK, FlashOverall
 from workshop.flash.plan import EcuPlan, FlashPlan, RegionTransfer
@@ -341,7 +341,7 @@ class Executor:
             f.ecu.reset(f.profile.reset_type)
         try:
             version = f.read_version(SETTLE_LIMIT_S)
-        except StepError:
+        except WorkshopError:  # StepError, or anything else that keeps the ECU from answering
             return f.outcome("resumable", before, None,
                              f"{why}; the ECU does not answer now: run 'workshop flash resume' "
                              "when it is powered and connected", "settle")

@@ -210,6 +210,27 @@ def close_interrupted(conn: VehicleConnection, log: AuditLog, technician: str) -
     return closed
 
 
+def settle_finished(conn: VehicleConnection, log: AuditLog, flash: Record, ecu: str,
+                    technician: str) -> Record | None:
+    """A flash of `ecu` that ended unfinished (its journal is left) turns out finished after
+    all, or the ECU runs another version and carries nothing of it: record what the ECU runs
+    now against that flash's ECU intent, so that the last word on it is the ECU's. Nothing is
+    written when the intent's last outcome already says so."""
+    records = list(log.records())
+    mine = [r for r in records if r.action == "flash.ecu" and r.ecu == ecu
+            and r.details.get("phase") == "intent" and _request(r).get("flash_seq") == flash.seq]
+    intent = mine[-1] if mine else flash
+    ecus = _request(flash).get("ecus")
+    wanted = ecus.get(ecu) if isinstance(ecus, Mapping) else None
+    found = _found(conn, ecu, wanted if isinstance(wanted, Mapping) else {}, False)
+    last = [r.details.get("outcome") for r in records if r.action == intent.action
+            and r.details.get("phase") == "outcome"
+            and r.details.get("intent_seq") == intent.seq]
+    if last and last[-1] == found["outcome"]:
+        return None
+    return close_intent(log, intent, found["outcome"], found, technician)
+
+
 _SEVERITY = {"success": 0, "rolled_back": 1, "refused": 2, "failed": 3, "resumable": 4}
 
 

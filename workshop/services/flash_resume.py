@@ -30,6 +30,7 @@ from workshop.services.flash_records import (
     SignedLog,
     close_interrupted,
     has_open_flash_intents,
+    settle_finished,
     signed_log,
 )
 from workshop.services.identity import PassphraseSource, terminal_passphrase
@@ -121,10 +122,24 @@ def _entry_from_record(record: Record, ecu: str) -> journal.JournalEntry | None:
         return None
 
 
-def resumable_flashes(conn: VehicleConnection, *, log: SignedLog | None = None
-                      ) -> list[Interrupted]:
+def _finished(records: list[Record], flash_seq: int, ecu: str) -> bool:
+    """Whether the ECU's part of flash `flash_seq` has an outcome that ends it (anything but
+    `resumable`), in the signed records."""
+    intents = {r.seq for r in records if r.action == "flash.ecu" and r.ecu == ecu
+               and r.details.get("phase") == "intent"
+               and _request(r).get("flash_seq") == flash_seq}
+    outcomes = [r.details.get("outcome") for r in records if r.action == "flash.ecu"
+                and r.details.get("phase") == "outcome"
+                and r.details.get("intent_seq") in intents]
+    return bool(outcomes) and outcomes[-1] != "resumable"
+
+
+def resumable_flashes(conn: VehicleConnection, *, log: SignedLog | None = None,
+                      finished: list[Interrupted] | None = None) -> list[Interrupted]:
     """Flashes this tool started on this vehicle and did not finish, confirmed by the ECU:
-    in its bootloader, or carrying our fingerprint without the new version. Raises
+    in its bootloader, or carrying our fingerprint without the new version. A journal whose
+    ECU is not in that state (finished after all, or replaced) is removed, or, when
+    `finished` is given, put there for the caller to record and remove. Raises
     JournalError / AuditRecordError for a journal that cannot be trusted, StrandedEcuError
     for an ECU in its bootloader that no signed record explains."""
     signed = log or signed_log(simulated=conn.adapter.is_simulated)
@@ -143,7 +158,10 @@ def resumable_flashes(conn: VehicleConnection, *, log: SignedLog | None = None
         definition = conn.vehicle.ecu(entry.ecu)
         state, _ = read_state(conn, definition)
         reason = _reason(state, entry, definition.flash)
-        if reason is None:
+        if reason is None and finished is not None:
+            finished.append(Interrupted(entry, "finished after all, or replaced",
+                                        records[entry.ecu]))
+        elif reason is None:
             journal.remove(conn.vehicle.name, entry.ecu)  # finished after all, or replaced
         else:
             found.append(Interrupted(entry, reason, records[entry.ecu]))
@@ -152,18 +170,26 @@ def resumable_flashes(conn: VehicleConnection, *, log: SignedLog | None = None
         if definition.name in records:
             continue
         state, _ = read_state(conn, definition)
-        if not state.in_bootloader:
-            continue
+        if not state.responded:  # busy (a routine still running, a restart) or off: once more
+            state, _ = read_state(conn, definition)
         last = max((r for r in intents.values()
                     if definition.name in (_request(r).get("ecus") or {})),
                    key=lambda r: r.seq, default=None)
         from_record = _entry_from_record(last, definition.name) if last else None
-        if from_record is None:
+        if state.in_bootloader and from_record is None:
             stranded.append(definition.name)
-            continue
-        found.append(Interrupted(from_record, "the ECU waits in its bootloader; its journal is "
-                                        f"missing, the signed record of its flash (seq "
-                                        f"{from_record.flash_seq}) names the package", last))
+        elif state.in_bootloader and from_record is not None:
+            found.append(Interrupted(
+                from_record, "the ECU waits in its bootloader; its journal is missing, the "
+                f"signed record of its flash (seq {from_record.flash_seq}) names the package",
+                last))
+        elif not state.responded and from_record is not None and last is not None \
+                and not _finished(signed.records, last.seq, definition.name):
+            # silent, and its last flash never ended: it may wait in its bootloader
+            found.append(Interrupted(
+                from_record, f"the ECU does not answer ({state.error}); its journal is "
+                f"missing, and the signed record of its flash (seq {from_record.flash_seq}) "
+                "does not say that flash ended", last))
     if stranded:
         raise StrandedEcuError(
             f"{', '.join(stranded)} of {conn.vehicle.name} sit(s) in the bootloader with no "
@@ -189,8 +215,16 @@ def prepare_resume(conn: VehicleConnection, *, trust_dir: Path | None = None,
         if has_open_flash_intents(conn.vehicle.name):  # a crashed run's intents: closed
             with open_audit_log(simulated=conn.adapter.is_simulated, ask=ask) as log:
                 close_interrupted(conn, log, who)
+        finished: list[Interrupted] = []
         pending = resumable_flashes(conn, log=signed_log(simulated=conn.adapter.is_simulated,
-                                                         trust_dir=trust_dir))
+                                                         trust_dir=trust_dir),
+                                    finished=finished)
+        if finished:  # the record of such a flash says unfinished: the ECU's word follows
+            with open_audit_log(simulated=conn.adapter.is_simulated, ask=ask) as log:
+                for item in finished:
+                    assert item.record is not None
+                    settle_finished(conn, log, item.record, item.entry.ecu, who)
+                    journal.remove(conn.vehicle.name, item.entry.ecu)
     if not pending:
         raise NothingToResumeError(f"no interrupted flash on {conn.vehicle.name}",
                                    hint="every flash this tool started here has finished")
