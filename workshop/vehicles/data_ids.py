@@ -7,7 +7,7 @@ answer to "all records", 0xFF). Either form is accepted:
     "9000" = 2                                      # size only: shown as hex
     "9001" = { size = 1, name = "Coolant temperature", offset = -40, unit = "°C" }
 
-value = raw (unsigned big-endian, or two's complement with signed = true) × scale + offset.
+value = raw (unsigned big-endian, or two's complement with signed = true) * scale + offset.
 The decoding reads only `DataDescriptions`, so another source (an ODX file) can supply the
 same later.
 """
