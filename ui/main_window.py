@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -42,6 +42,8 @@ from workshop.foundation.events import CancelToken
 from workshop.foundation.settings import Settings
 from workshop.services.identity import key_protection
 from workshop.services.session import AdapterChoice, available_adapters, vehicle_names
+from workshop.services.session_report import AuditFacts, audit_facts
+from workshop.vehicles.data_ids import NO_DESCRIPTIONS
 
 VIEWS = [VehicleView, FaultsView, UpdateView, TraceView, AuditView]
 
@@ -112,6 +114,8 @@ class ConnectionPanel(QWidget):
 
 
 class MainWindow(QMainWindow):
+    report_written = Signal(str)  # the PDF report's path, once it is on disk
+
     def __init__(self, vehicle: str = "demo-car", channel: str | None = None) -> None:
         super().__init__()
         # The bus, simulator and flash threads are Python threads: hand the GIL over every
@@ -213,9 +217,21 @@ class MainWindow(QMainWindow):
         self.error.setText(what + (f"\nWhat to do: {hint}" if hint else ""))
 
     def export_report(self, path: Path) -> None:
+        """Reads the session's audit records on a worker thread, then writes the PDF;
+        `report_written` says when it is on disk."""
         conn = self.session.conn
         name, model = (conn.vehicle.name, conn.vehicle.model) if conn else ("", "")
-        report.write_pdf(path, name, model, self.session.history)
+        source = conn.vehicle.descriptions if conn else NO_DESCRIPTIONS
+        history = self.session.history
+
+        def work(_events: Any, _cancel: CancelToken) -> AuditFacts:
+            return audit_facts(history.started, history.readings.vin)
+
+        def write(facts: AuditFacts) -> None:
+            report.write_pdf(path, name, model, history, facts, source)
+            self.report_written.emit(str(path))
+
+        self.session.run(work, on_done=write)
 
     def _choose_report(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Report", "report.pdf", "PDF (*.pdf)")

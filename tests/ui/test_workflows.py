@@ -133,10 +133,11 @@ def test_audit_verify_and_pdf_report(qtbot, window: MainWindow, tmp_path: Path) 
     qtbot.waitUntil(lambda: "VERIFIED" in audit.result.toPlainText(), timeout=20000)
     assert audit.result.toPlainText().startswith("VERIFIED")
     pdf = tmp_path / "report.pdf"
-    window.export_report(pdf)
+    with qtbot.waitSignal(window.report_written, timeout=30000):
+        window.export_report(pdf)
     text = " ".join("".join(p.extract_text() for p in PdfReader(str(pdf)).pages).split())
     assert "WDXDEMC12RA000001" in text
-    assert "DTCs cleared" in text and "ENGINE" in text
+    assert "Fault memory cleared" in text and "ENGINE" in text
 
 
 def test_self_test_exits_zero(tmp_path: Path) -> None:

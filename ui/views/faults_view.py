@@ -82,20 +82,14 @@ class FaultsView(QWidget):
         layout.addWidget(self.outcome)
         self._dtcs: list[tuple[str, Any]] = []
         session.scan_done.connect(self.show_scan)
+        session.dtcs_read.connect(self.show_scan)
 
     def confirm(self, text: str) -> bool:
         answer = QMessageBox.question(self, "Clear DTCs", text)
         return answer == QMessageBox.StandardButton.Yes
 
     def read(self) -> None:
-        conn = self.session.conn
-        if conn is None:
-            return
-
-        def work(events: Any, cancel: CancelToken) -> VehicleScan:
-            return diagnose.read_dtcs(conn, events=events, cancel=cancel)
-
-        self.session.run(work, on_done=self.show_scan)
+        self.session.read_dtcs()
 
     def show_scan(self, scan: VehicleScan) -> None:
         self.table.setSortingEnabled(False)

@@ -182,7 +182,7 @@ class UpdateView(QWidget):
     def show_plan(self, prep: FlashPreparation) -> None:
         self.prep = prep
         self.tree.clear()
-        self.overall.hide()
+        self._clear_bars()
         pkg = QTreeWidgetItem(["Package verification",
                                "passed" if prep.report.ok else "FAILED", str(prep.report.path)])
         for vc in prep.report.checks:
@@ -248,13 +248,19 @@ class UpdateView(QWidget):
                                     on_failed=self._flash_failed)
         self.cancel_button.setEnabled(True)
 
-    def _bars(self, names: list[str]) -> None:
+    def _clear_bars(self) -> None:
+        """No progress of a finished flash stays on screen under a new plan."""
         while self.bars.count():
             taken = self.bars.takeAt(0)
             w = taken.widget() if taken is not None else None
             if w is not None:
                 w.deleteLater()
         self._rows = {}
+        self.overall.hide()
+        self.awake.setText("")
+
+    def _bars(self, names: list[str]) -> None:
+        self._clear_bars()
         for i, name in enumerate(names):
             label, bar = QLabel(f"{name}: waiting"), QProgressBar()
             self.bars.addWidget(label, i, 0)

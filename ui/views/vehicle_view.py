@@ -129,6 +129,7 @@ class VehicleView(QWidget):
         self.session.run(work, on_done=lambda verdicts: self._verdicts(scan, verdicts))
 
     def _verdicts(self, scan: VehicleScan, verdicts: list[Any]) -> None:
+        self.session.set_verdicts(verdicts)
         by_name = {v.ecu: v for v in verdicts}
         for e in scan.ecus:
             v = by_name.get(e.name)

@@ -23,6 +23,7 @@ _MAX_TEXT = 80
 
 @dataclass(frozen=True)
 class Settings:
+    workshop_name: str = ""  # on the customer report
     technician_name: str = ""
     technician_id: str = ""
     package_dir: str = ""
