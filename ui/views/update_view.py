@@ -272,6 +272,13 @@ class UpdateView(QWidget):
 
     def _event(self, event: Event) -> None:
         if isinstance(event, SleepInhibit):
+            if self.session.simulated and not event.held:
+                # nothing on a desk can be bricked by the laptop sleeping: a note, not a
+                # warning; it goes with this flash's progress
+                self.awake.setText("Keep-awake is not available here; the simulated vehicle "
+                                   "does not need it.")
+                self.awake.setStyleSheet("")
+                return
             self.awake.setText(event.describe()[0].upper() + event.describe()[1:] + ".")
             self.awake.setStyleSheet("" if event.held else
                                      f"color: {VERDICT_COLOURS['failed']}")

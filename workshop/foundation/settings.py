@@ -30,6 +30,11 @@ class Settings:
     audit_dir: str = ""
     trust_dir: str = ""
     theme: str = "system"
+    # the connection panel's last adapter, remembered per user (bitrates as digits)
+    adapter_interface: str = ""
+    adapter_channel: str = ""
+    adapter_bitrate: str = ""
+    adapter_data_bitrate: str = ""
 
     def folder(self, key: str, default: str) -> Path:
         """A configured folder, else the per-user subfolder `default`; created on first use."""
