@@ -121,3 +121,16 @@ def test_a_cleared_dtc_leaves_the_report_and_the_pages_say_what_was_done(
     # the pages are numbered (QTextDocument's footer): the last page's number is its own
     last = PdfReader(str(pdf)).pages[-1].extract_text()
     assert str(len(pages)) in last.split()
+
+
+def test_the_trace_filter_applies_to_rows_already_shown(qtbot, window: MainWindow) -> None:
+    trace = window.views["TraceView"]
+    window.tabs.setCurrentWidget(trace)
+    scan(qtbot, window)
+    ids = lambda: {trace.model.data(trace.model.index(r, 2))  # noqa: E731
+                   for r in range(trace.model.rowCount())}
+    qtbot.waitUntil(lambda: {"7E0", "7E8", "7E1"} <= ids(), timeout=20000)
+    trace.id_filter.setText("7E8")  # no new frame needed: the shown rows follow at once
+    assert ids() == {"7E8"}
+    trace.id_filter.setText("")
+    assert {"7E0", "7E1"} <= ids()

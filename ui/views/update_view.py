@@ -77,6 +77,10 @@ class UpdateView(QWidget):
         self.tree.setHeaderLabels(["Check / ECU", "Verdict", "Detail"])
         self.tree.setColumnWidth(0, 220)
         self.tree.setColumnWidth(1, 110)
+        # long details (the step list, a refusal's reason) wrap instead of ending in "…"
+        self.tree.setWordWrap(True)
+        self.tree.setUniformRowHeights(False)
+        self.tree.header().setStretchLastSection(True)
         self.bars = QGridLayout()
         self.overall = QProgressBar()
         self.overall.setFormat("overall %v/%m ECUs")
