@@ -134,3 +134,16 @@ def test_the_trace_filter_applies_to_rows_already_shown(qtbot, window: MainWindo
     assert ids() == {"7E8"}
     trace.id_filter.setText("")
     assert {"7E0", "7E1"} <= ids()
+
+
+def test_audit_details_are_sentences_newest_first(qtbot, window: MainWindow) -> None:
+    scan(qtbot, window)
+    _flash(qtbot, window, "engine-1.1.0")
+    audit = window.views["AuditView"]
+    audit.refresh()
+    qtbot.waitUntil(lambda: audit.table.rowCount() >= 12, timeout=20000)
+    seqs = [int(audit.table.item(r, 0).text()) for r in range(audit.table.rowCount())]
+    assert seqs == sorted(seqs, reverse=True)  # as numbers: 10 before 9
+    details = [audit.table.item(r, 7).text() for r in range(audit.table.rowCount())]
+    assert "ENGINE 1.0.0 → 1.1.0, success" in " ".join(details)
+    assert not any(d.startswith("{") or "': " in d for d in details)

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QTableWidget,
+    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -65,7 +66,8 @@ class AuditView(QWidget):
             for col, v in enumerate(values):
                 cell = item(v)
                 if col == 0:  # sorts as a number, not as text ("10" after "9")
-                    cell.setData(Qt.ItemDataRole.DisplayRole, int(r.seq))
+                    cell = QTableWidgetItem()
+                    cell.setData(Qt.ItemDataRole.EditRole, int(r.seq))
                 if col == len(values) - 1:
                     cell.setToolTip(str(v))
                 self.table.setItem(row, col, cell)
