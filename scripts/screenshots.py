@@ -115,7 +115,7 @@ def main() -> int:
         prefix = args.out / f"report{suffix}"
         subprocess.run(["pdftoppm", "-r", "70", "-png", "-f", "1", "-l", "2", str(pdf),
                         str(prefix)], check=True)
-        for page in sorted(args.out.glob(f"report{suffix}-*.png")):
+        for page in sorted(args.out.glob(f"report{suffix}-[0-9]*.png")):  # pdftoppm's names
             number = int(page.stem.rsplit("-", 1)[1])
             page.replace(args.out / f"report{suffix}-page{number}.png")
     else:

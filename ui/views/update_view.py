@@ -4,6 +4,7 @@ is safe, and the result per ECU in words."""
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 from PySide6.QtGui import QColor
@@ -207,7 +208,9 @@ class UpdateView(QWidget):
                     verdict = ("overridden" if c.overridden else "passed" if c.passed
                                else "FAILED")
                     QTreeWidgetItem(top, [c.name, verdict, c.detail])
-                QTreeWidgetItem(top, ["steps", "", " → ".join(e.steps)])
+                # the whole step list, over several lines rather than cut off with "…"
+                steps = textwrap.fill(" → ".join(e.steps), 100, break_long_words=False)
+                QTreeWidgetItem(top, ["steps", "", steps]).setToolTip(2, " → ".join(e.steps))
                 self.tree.addTopLevelItem(top)
                 top.setExpanded(True)
         _colour(self.tree)
