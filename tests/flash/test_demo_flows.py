@@ -76,3 +76,11 @@ def test_the_confirmation_question_stays_off_stdout(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "[y/N]" in proc.stderr
     assert json.loads(proc.stdout)["ecus"][0]["outcome"] == "success"
+
+
+def test_a_home_from_before_the_factory_packages_gets_them() -> None:
+    baseline_check.ensure_demo_material("demo-car")
+    factory = baseline_check.package_store() / "factory-abs-1.0.0.wspkg"
+    factory.unlink()
+    baseline_check.ensure_demo_material("demo-car")
+    assert factory.is_file()
