@@ -1,4 +1,5 @@
-"""Regenerate resources/vehicles/*.toml (deterministic). Run: python tools/gen_vehicles.py"""
+"""Regenerate resources/vehicles/demo-car.toml and truck.toml (deterministic; van.toml is
+written by hand). Run: python tools/gen_vehicles.py"""
 
 from __future__ import annotations
 

@@ -14,7 +14,9 @@ from workshop.services import baseline_check, diagnose, flash, trust_policy
 from workshop.services.connection import VehicleConnection
 from workshop.transport.adapters import AdapterConfig
 
-UPDATES = sorted(p.stem for p in (resources_dir() / "packages").glob("*-1.[12].0.toml"))
+UPDATES = sorted(p.stem for p in (resources_dir() / "packages").glob("*-1.[12].0.toml")
+                 if 'vehicle_models = ["demo-car"]' in p.read_text(encoding="utf-8")
+                 and not p.name.startswith("factory-"))
 
 
 def test_every_demo_update_plans_ready_on_the_factory_vehicle(

@@ -37,7 +37,7 @@ def test_read_identification(engine: EcuClient) -> None:
 
 def test_unknown_service_0x11(engine: EcuClient) -> None:
     with pytest.raises(NegativeResponseError) as exc:
-        raw(engine, b"\x23\x11\x00\x00\x00\x01")
+        raw(engine, b"\x3d\x11\x00\x00\x00\x01\xaa")  # WriteMemoryByAddress
     assert_nrc(exc, 0x11)
 
 

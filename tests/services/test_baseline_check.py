@@ -105,12 +105,16 @@ def test_cli_refuses_a_baseline_for_another_model(capsys: pytest.CaptureFixture[
 
 def test_cli_picks_by_validity_date_and_skips_bad_files(
         capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    # the truck has no shipped baseline, so only these files compete
-    _store("zzz-first.baseline", "truck", "2020", "2020-01-01", tmp_path)
-    _store("aaa-second.baseline", "truck", "2024", "2024-06-01", tmp_path)
+    # every shipped vehicle has a shipped baseline: a vehicle model of its own ("rig", the
+    # truck renamed) has none, so only these files compete
+    rig = tmp_path / "rig.toml"
+    rig.write_text((resources_dir() / "vehicles" / "truck.toml").read_text()
+                   .replace('name = "truck"', 'name = "rig"', 1))
+    _store("zzz-first.baseline", "rig", "2020", "2020-01-01", tmp_path)
+    _store("aaa-second.baseline", "rig", "2024", "2024-06-01", tmp_path)
     (baseline_check.baseline_store() / "zzzz-broken.baseline").write_bytes(b"\x00not json")
     capsys.readouterr()
-    main(["--vehicle", "truck", "--channel", f"b9-{tmp_path.name}", "baseline", "check",
+    main(["--vehicle", str(rig), "--channel", f"b9-{tmp_path.name}", "baseline", "check",
           "--json"])
     out = json.loads(capsys.readouterr().out)
     assert out["integration_level"] == "2024", out

@@ -200,7 +200,7 @@ def test_tester_present_and_unknown_service(engine: RawTester) -> None:
     assert engine.ask(b"\x3e\x85") == b"\x7f\x3e\x12"  # NRCs are sent despite the bit
     assert engine.ask(b"\x3e\x00\x00") == b"\x7f\x3e\x13"
     engine.send(b"\x3e\x80")
-    assert engine.ask(b"\x23\x11\x00\x00\x00\x01") == b"\x7f\x23\x11"
+    assert engine.ask(b"\x3d\x11\x00\x00\x00\x01\xaa") == b"\x7f\x3d\x11"
 
 
 # -- C5: a service slots in without touching the dispatcher -----------------------------

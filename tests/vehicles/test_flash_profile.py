@@ -45,7 +45,7 @@ def test_defaults_then_vehicle_then_ecu() -> None:
     ({"security_level": 0x100}, "security_level must be an integer"),
     ({"security_level": True}, "security_level must be an integer"),
     ({"erase": {"args": "none"}}, "erase must be"),
-    ({"erase": {"id": 1, "args": "zip"}}, "erase.args must be one of"),
+    ({"erase": {"id": 1, "args": "zip"}}, "erase.args: .zip. is not an argument field"),
     ({"erase": False}, "erase must be"),
     ({"data_formats": {"lz4": 0x10}}, "include plain"),
     ({"data_formats": {"plain": 0, "zstd": 0x30}}, "unknown transfer mode 'zstd'"),

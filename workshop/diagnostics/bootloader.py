@@ -7,29 +7,23 @@ to name the version DID and the boot detection per ECU) changes this one functio
 
 from __future__ import annotations
 
+from workshop.uds.application import read_application_version
 from workshop.uds.client import EcuClient
 from workshop.uds.errors import NegativeResponseError
 from workshop.vehicles import EcuDefinition
-
-# ISO 14229-1 applicationSoftwareIdentification's usual home: the application's version
-VERSION_DID = 0xF189
-# requestOutOfRange: a bootloader has no application to describe
-BOOT_NRC = 0x31
+from workshop.vehicles.flash_profile import FlashProfile
 
 IN_BOOTLOADER = "sits in its bootloader with no application running (an interrupted flash)"
 RESUME_COMMAND = "workshop flash resume"
 
 
 def in_bootloader(ecu: EcuClient, definition: EcuDefinition | None) -> bool:
-    """True when `ecu` answers from its bootloader. `definition` is the ECU's entry in the
-    vehicle definition (None for an ECU found only by discovery: the default rule applies).
-
-    Today's rule, the one the flash's preflight uses: the version DID is answered with NRC
-    0x31 requestOutOfRange. Any other answer, refusal or silence is not "in its bootloader"
-    (errors other than a negative response propagate, as for any request)."""
-    del definition  # every ECU follows the default rule until its profile names its own
+    """True when `ecu` answers from its bootloader, by its flash profile's `boot_detect`
+    (the default profile's rule for an ECU found only by discovery: version DID F189
+    answered with NRC 0x31 requestOutOfRange). Any other refusal or silence is not "in its
+    bootloader" (errors other than a negative response propagate, as for any request)."""
+    profile = definition.flash if definition is not None else FlashProfile()
     try:
-        ecu.read_did(VERSION_DID)
-    except NegativeResponseError as exc:
-        return exc.nrc == BOOT_NRC
-    return False
+        return read_application_version(ecu, profile) is None
+    except NegativeResponseError:
+        return False

@@ -13,3 +13,7 @@ class PlanBlockedError(FlashError):
 
 class NothingToResumeError(FlashError):
     pass
+
+
+class StepError(WorkshopError):
+    """A step that did not do what it must (routine status not 0, wrong version...)."""

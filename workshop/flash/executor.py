@@ -9,6 +9,7 @@ half-way leaves a single-bank ECU without an application.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import threading
 import time
@@ -35,7 +36,6 @@ FUNCTIONAL_KEEPALIVE_S = 2.0
 # Suppressed (SPRMIB) functional requests: every ECU on the bus, no answers awaited.
 TO_EXTENDED, TESTER_PRESENT = b"\x10\x83", b"\x3e\x80"
 DTC_SETTING_OFF, DTC_SETTING_ON = b"\x85\x82", b"\x85\x81"
-COMM_OFF, COMM_ON = b"\x28\x81\x01", b"\x28\x80\x01"  # disable tx / enable rx+tx, normal msgs
 TO_DEFAULT = b"\x10\x81"
 
 
@@ -68,6 +68,7 @@ class Executor:
         self._finished = 0
         self._keepalive_stop = threading.Event()
         self._flash_seq: int | None = None
+        self._keepalive_s = FUNCTIONAL_KEEPALIVE_S
 
     def audit(self, ecu: str | None, action: str, details: dict[str, object]) -> None:
         with self._audit_lock:
@@ -164,6 +165,9 @@ class Executor:
 
     def _flasher(self, client: EcuClient, e: EcuPlan) -> EcuFlash:
         fp = codec.fingerprint(self.job.technician, self.job.package_sha256)
+        now = dt.datetime.now(dt.UTC)
+        fps = {s.did: codec.fingerprint(self.job.technician, self.job.package_sha256, now,
+                                        s.template) for s in e.profile.fingerprints}
 
         def stage(name: str) -> None:
             journal.write(journal.JournalEntry(
@@ -177,7 +181,7 @@ class Executor:
         return EcuFlash(client, e, self.plan.package,
                         audit=lambda action, d: self.audit(e.ecu, action, d),
                         events=self.events, bus_limit_bps=self.plan.bus_limit_bps,
-                        fingerprint=fp, on_stage=stage)
+                        fingerprint=fp, on_stage=stage, fingerprints=fps)
 
     def _forget(self, ecu: str) -> None:
         """The ECU's final state is known: its journal goes. One that cannot be removed is
@@ -189,12 +193,17 @@ class Executor:
         """Functional DTC setting off / communication control off for the whole vehicle,
         kept with a functional TesterPresent; and back on."""
         p = [e.profile for e in self.plan.ecus]
+        # Each distinct request the profiles describe, once (dict: ordered, no repeats).
+        dtc_off = {DTC_SETTING_OFF + x.dtc_setting_record: None for x in p
+                   if x.dtc_setting_off}
+        comm_off = {bytes([0x28, 0x80 | x.communication_control_type,
+                           x.communication_type]): None for x in p if x.communication_control}
         if quiet:
             self._send_functional(TO_EXTENDED)
-            if any(x.dtc_setting_off for x in p):
-                self._send_functional(DTC_SETTING_OFF)
-            if any(x.communication_control for x in p):
-                self._send_functional(COMM_OFF)
+            for payload in [*dtc_off, *comm_off]:
+                self._send_functional(payload)
+            self._keepalive_s = min([x.tester_present_ms / 1000 for x in p]
+                                    + [FUNCTIONAL_KEEPALIVE_S])
             thread = threading.Thread(target=self._functional_keepalive, daemon=True,
                                       name="flash-keepalive")
             thread.start()
@@ -204,7 +213,10 @@ class Executor:
                                                "communication": "off"})
             return
         self._keepalive_stop.set()
-        for payload in (COMM_ON, DTC_SETTING_ON, TO_DEFAULT):
+        comm_on = {bytes([0x28, 0x80, x.communication_type]): None for x in p
+                   if x.communication_control}
+        dtc_on = {DTC_SETTING_ON + x.dtc_setting_record: None for x in p if x.dtc_setting_off}
+        for payload in [*comm_on, *dtc_on, TO_DEFAULT]:
             self._send_functional(payload)
         self.audit(None, "flash.vehicle", {"phase": "normal", "dtc_setting": "on",
                                            "communication": "on"})
@@ -214,7 +226,7 @@ class Executor:
             self.bus.functional(payload, window_s=0.0)
 
     def _functional_keepalive(self) -> None:
-        while not self._keepalive_stop.wait(FUNCTIONAL_KEEPALIVE_S):
+        while not self._keepalive_stop.wait(self._keepalive_s):
             self._send_functional(TESTER_PRESENT)
 
     def _wave(self, wave: list[str], flashers: dict[str, EcuFlash],

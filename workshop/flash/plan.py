@@ -12,6 +12,8 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from workshop.flash import codec
+from workshop.flash.checksums import DIGESTS
 from workshop.flash.modes import choose_mode
 from workshop.foundation.errors import ConfigError
 from workshop.packages.baseline import Baseline
@@ -42,6 +44,7 @@ class EcuState:
     in_bootloader: bool = False
     fingerprint: bytes | None = None
     error: str | None = None
+    boot_version: str | None = None  # the profile's boot_version_did, when it has one
 
 
 @dataclass
@@ -113,6 +116,7 @@ class EcuPlan:
 
     def to_json(self) -> dict[str, object]:
         return {"ecu": self.ecu, "version_before": self.version_before,
+                "boot_version": self.state.boot_version,
                 "version_after": self.update.new_version, "mode": self.mode,
                 "image_bytes": self.image_bytes, "wire_bytes": self.wire_bytes,
                 "estimate_s": round(self.estimate_s, 1), "rollback": self.rollback,
@@ -284,6 +288,13 @@ def _checks(plan: EcuPlan, package: VerifiedPackage, inputs: PlanInputs,
         version = plan.version_before
         found = inputs.previous_image(u.name, version) if version else None
         sha = found[0].sha256 if found else None
+        readable = (d.flash.readout != "none" and version is not None and not plan.resume
+                    and not s.in_bootloader)
+        if sha is None and readable:
+            plan.rollback = READOUT
+            _check(plan, "rollback", True, f"{version} is read out of the ECU before it is "
+                   f"erased ({READOUT_SERVICES[d.flash.readout]}) and kept for rollback")
+            return
         plan.rollback, plan.rollback_images = ("image store", found) if found else (None, None)
         _check(plan, "rollback", sha is not None,
                f"image of {version} is in the local image store" if sha else
@@ -318,6 +329,19 @@ def _transfers(plan: EcuPlan, package: VerifiedPackage, inputs: PlanInputs,
     profile, state = plan.profile, plan.state
     problems: list[str] = []
     for index, region in enumerate(plan.update.regions):
+        problem = _argument_problem(plan, region)
+        if problem:
+            problems.append(problem)
+            continue
+        if region.data_format is not None:  # the OEM's own encoding, sent as it is
+            assert region.payload is not None
+            wire = region.payload.size
+            sectors = math.ceil(region.erase_length / profile.sector_size)
+            plan.transfers.append(RegionTransfer(
+                index, region, "oem", region.data_format, wire,
+                sectors * profile.erase_ms_per_sector / 1000, wire / limit,
+                region.length / profile.write_bytes_per_s))
+            continue
         mode, problem = choose_mode(region, profile, state.software_version, inputs.mode,
                                     plan.resume)
         if mode is None:
@@ -344,6 +368,29 @@ def _transfers(plan: EcuPlan, package: VerifiedPackage, inputs: PlanInputs,
                                              for t in plan.transfers)
 
 
+READOUT = "read out before writing"
+READOUT_SERVICES = {"upload": "0x35 RequestUpload", "read_memory": "0x23 ReadMemoryByAddress"}
+# Digests of the plain image an encoded region's manifest declares (the tool cannot compute
+# others without decoding the payload, which it never does).
+DECLARED_DIGESTS = {"crc32", "sha256", "checksum"}
+
+
+def _argument_problem(plan: EcuPlan, region: Region) -> str | None:
+    """What the region's check routine needs that the package cannot give."""
+    _, memory = codec.memory_range(plan.definition, region.erase_address, region.erase_length)
+    check = (memory.check_memory if memory is not None and memory.check_memory
+             else plan.profile.check_memory)
+    if "signature" in check.layout and region.signature is None:
+        return (f"the check routine of region 0x{region.address:X} takes the OEM's signature "
+                "of the image, and the package carries none")
+    needs = set(check.layout) & set(DIGESTS) - DECLARED_DIGESTS
+    if region.data_format is not None and needs:
+        return (f"region 0x{region.address:X} ships OEM-encoded, and the check routine needs "
+                f"{', '.join(sorted(needs))} of the plain image, which the package does not "
+                "declare (only crc32 and sha256)")
+    return None
+
+
 def _compressed_size(package: VerifiedPackage, region: Region, inputs: PlanInputs) -> int:
     size = inputs.compressed_size or (lambda data: len(compress(data)))
     return size(package.region_image(region))
@@ -357,17 +404,36 @@ def _apply_overrides(plan: EcuPlan, overrides: Mapping[str, str]) -> None:
 
 
 def steps_for(plan: EcuPlan) -> list[str]:
-    """The canonical sequence for this ECU, each step shown to the technician."""
+    """The canonical sequence for this ECU, each step shown to the technician: a security
+    access wherever the profile asks for another level, each fingerprint DID where the
+    profile writes it."""
     p = plan.profile
     steps = ["extended session"]
     if p.preconditions is not None:
         steps.append("preconditions")
-    steps += ["programming session", "security access", "fingerprint"]
+    steps += ["programming session", "security access"]
+    level = p.security_level
+    if plan.rollback == READOUT:
+        steps += [f"read out region {t.index}" for t in plan.transfers]
+
+    def at(step: str, names: list[str]) -> None:
+        nonlocal level
+        if p.level_for(step) != level:
+            level = p.level_for(step)
+            steps.append("security access")
+        steps.extend(names)
+
+    fingerprints = ["fingerprint"] * len(p.fingerprints)
+    if p.fingerprint_when == "before_erase":
+        at("fingerprint", fingerprints)
     for t in plan.transfers:
-        steps += [f"erase region {t.index}", f"download region {t.index} ({t.mode})",
-                  f"check memory region {t.index}"]
+        at("erase", [f"erase region {t.index}"])
+        at("download", [f"download region {t.index} ({t.mode})"])
+        at("check_memory", [f"check memory region {t.index}"])
+    if p.fingerprint_when == "after_download":
+        at("fingerprint", fingerprints)
     if p.check_dependencies is not None:
-        steps.append("check dependencies")
+        at("check_dependencies", ["check dependencies"])
     steps += ["reset", "confirm version", "DTCs caused by programming"]
     return steps
 

@@ -7,12 +7,11 @@ from workshop.flash import codec
 from workshop.flash.bus import FlashBus
 from workshop.flash.plan import EcuState
 from workshop.foundation.errors import WorkshopError
-from workshop.uds.client import DEFAULT_SESSION, EXTENDED_SESSION, EcuClient
+from workshop.uds.application import read_application_version
+from workshop.uds.client import DEFAULT_SESSION, EcuClient
 from workshop.uds.errors import NegativeResponseError
 from workshop.uds.identity import decode_did_value
 from workshop.vehicles import EcuDefinition
-
-SOFTWARE_VERSION_DID, HARDWARE_DID = 0xF189, 0xF191
 
 
 def _did(ecu: EcuClient, did: int) -> bytes | None:
@@ -27,16 +26,13 @@ def read_state(bus: FlashBus, definition: EcuDefinition) -> tuple[EcuState, list
     profile = definition.flash
     try:
         with bus.client(definition.name) as ecu:
-            hardware = _did(ecu, HARDWARE_DID)
-            try:
-                version: bytes | None = ecu.read_did(SOFTWARE_VERSION_DID)
-                in_boot = False
-            except NegativeResponseError as exc:
-                # A bootloader has no application to describe: the application DIDs are
-                # "out of range" there (requestOutOfRange), which is how we recognise it.
-                version, in_boot = None, exc.nrc == 0x31
-                if not in_boot:
-                    raise
+            hardware = _did(ecu, profile.hardware_did)
+            # How a bootloader shows itself is the profile's `boot_detect` (by default: the
+            # application version DID is "out of range" there, NRC 0x31).
+            version = read_application_version(ecu, profile)
+            in_boot = version is None
+            boot = (_did(ecu, profile.boot_version_did)
+                    if profile.boot_version_did is not None else None)
             counter = None
             if profile.anti_rollback_did is not None:
                 raw = _did(ecu, profile.anti_rollback_did)
@@ -50,10 +46,10 @@ def read_state(bus: FlashBus, definition: EcuDefinition) -> tuple[EcuState, list
                     dtcs = None
     except WorkshopError as exc:
         return EcuState(definition.name, False, error=exc.message), None
-    return EcuState(definition.name, True,
-                    decode_did_value(version) if version is not None else None,
+    return EcuState(definition.name, True, version,
                     decode_did_value(hardware) if hardware is not None else None,
-                    counter, in_boot, fingerprint), dtcs
+                    counter, in_boot, fingerprint,
+                    boot_version=decode_did_value(boot) if boot is not None else None), dtcs
 
 
 def read_preconditions(bus: FlashBus, definition: EcuDefinition) -> codec.Preconditions | None:
@@ -64,9 +60,11 @@ def read_preconditions(bus: FlashBus, definition: EcuDefinition) -> codec.Precon
     if spec is None:
         return None
     with bus.client(definition.name) as ecu:
-        ecu.change_session(EXTENDED_SESSION)
+        ecu.change_session(definition.flash.extended_session)
         try:
-            answer = ecu.routine(spec.id, 1)
+            answer = ecu.routine(spec.id, 1, codec.routine_args(
+                spec.layout, codec.ArgValues(definition.flash.address_and_length_format,
+                                             0, 0, 0, 0)))
         finally:
             ecu.change_session(DEFAULT_SESSION)
     return codec.parse_preconditions(answer, definition.flash.precondition_answer)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from workshop.packages.compression import compress
 from workshop.uds.client import EcuClient
-from workshop.uds.errors import EcuTimeoutError
+from workshop.uds.errors import EcuTimeoutError, InvalidResponseError
 from workshop.vehicles.flash_profile import FlashProfile
 
 BLOCK_ATTEMPTS = 3
@@ -81,3 +81,33 @@ def download(ecu: EcuClient, profile: FlashProfile, *, data_format: int, address
                                / profile.write_bytes_per_s):
         ecu.request_transfer_exit()
     return max_len
+
+
+def read_out(ecu: EcuClient, profile: FlashProfile, *, address: int, length: int,
+             on_block: Callable[[int], None]) -> bytes:
+    """What the ECU holds at [address, address + length), the way its profile reads it:
+    0x35 RequestUpload and TransferData blocks, or 0x23 ReadMemoryByAddress in chunks."""
+    alfid = profile.address_and_length_format
+    out = bytearray()
+    if profile.readout == "read_memory":
+        while len(out) < length:
+            n = min(profile.readout_chunk, length - len(out))
+            with ecu.operation_timeout(BLOCK_MARGIN_S):
+                out += ecu.read_memory(alfid, address + len(out), n)
+            on_block(n)
+        return bytes(out)
+    with ecu.operation_timeout(BLOCK_MARGIN_S):
+        ecu.request_upload(0x00, alfid, address, length)
+    counter = 1
+    while len(out) < length:
+        with ecu.operation_timeout(BLOCK_MARGIN_S):
+            block = ecu.upload_block(counter)
+        if not block:
+            raise InvalidResponseError(f"{ecu.target.name} sent an empty upload block",
+                                       hint="the bootloader does not follow ISO 14229 here")
+        out += block
+        on_block(len(block))
+        counter = (counter + 1) & 0xFF
+    with ecu.operation_timeout(BLOCK_MARGIN_S):
+        ecu.request_transfer_exit()
+    return bytes(out[:length])

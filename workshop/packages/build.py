@@ -116,6 +116,39 @@ def _old_images(old: Path | None) -> dict[tuple[str, int], tuple[bytes, str]]:
     return out
 
 
+def _signature(r: dict[str, Any], ecu: str, spec_dir: Path) -> str | None:
+    """The OEM's signature over the region's image (signature_file: raw bytes), passed on to
+    an ECU whose check routine verifies it."""
+    if "signature_file" not in r:
+        return None
+    where = f"ecu[{ecu}].region"
+    try:
+        return (spec_dir / _spec_get(r, "signature_file", str, where)).read_bytes().hex()
+    except OSError as exc:
+        raise BuildSpecError(f"build spec check failed: {where}.signature_file: "
+                             f"{exc.strerror}") from exc
+
+
+def _encoded_region(r: dict[str, Any], spec_dir: Path, ecu: str, index: int
+                    ) -> tuple[Region, _Payload]:
+    """A region whose payload the OEM ships compressed or encrypted: kept byte for byte,
+    with the plain image's length, SHA-256 and CRC-32 as the spec declares them."""
+    where = f"ecu[{ecu}].region"
+    try:
+        data = (spec_dir / _spec_get(r, "encoded_file", str, where)).read_bytes()
+    except OSError as exc:
+        raise BuildSpecError(f"build spec check failed: {where}.encoded_file: "
+                             f"{exc.strerror}") from exc
+    address = _spec_get(r, "address", int, where)
+    length = _spec_get(r, "image_length", int, where)
+    payload = _Payload(f"payloads/{ecu}/region{index}.oem", data)
+    return Region(address, length, int(r.get("erase_address", address)),
+                  int(r.get("erase_length", -(-length // ERASE_BLOCK) * ERASE_BLOCK)),
+                  _spec_get(r, "image_sha256", str, where).lower(),
+                  _spec_get(r, "image_crc32", int, where), payload.ref(), None,
+                  _spec_get(r, "data_format", int, where), _signature(r, ecu, spec_dir)), payload
+
+
 def build_manifest(spec_path: Path, delta_from: Path | None = None,
                    now: dt.datetime | None = None) -> tuple[Manifest, list[_Payload]]:
     try:
@@ -132,6 +165,11 @@ def build_manifest(spec_path: Path, delta_from: Path | None = None,
         security = _spec_get(e, "security_version", int, f"ecu[{name}]")
         regions: list[Region] = []
         for r in _spec_get(e, "region", list, f"ecu[{name}]"):
+            if "encoded_file" in r:
+                encoded = _encoded_region(r, spec_path.parent, name, len(regions))
+                payloads.append(encoded[1])
+                regions.append(encoded[0])
+                continue
             for address, image in _region_images(r, spec_path.parent, name, version, security):
                 index = len(regions)
                 erase_len = int(r.get("erase_length", -(-len(image) // ERASE_BLOCK) * ERASE_BLOCK))
@@ -149,7 +187,8 @@ def build_manifest(spec_path: Path, delta_from: Path | None = None,
                 else:
                     payloads.append(full)
                 regions.append(Region(address, len(image), int(r.get("erase_address", address)),
-                                      erase_len, digest, zlib.crc32(image), payload_ref, delta))
+                                      erase_len, digest, zlib.crc32(image), payload_ref, delta,
+                                      signature=_signature(r, name, spec_path.parent)))
         ecus.append(EcuUpdate(name, _spec_get(e, "address", int, f"ecu[{name}]"),
                               list(_spec_get(e, "hardware_part_numbers", list, f"ecu[{name}]")),
                               list(_spec_get(e, "from_versions", list, f"ecu[{name}]")),

@@ -43,6 +43,13 @@ class Region:
     crc32: int
     payload: PayloadRef | None  # full image, or None when only a delta ships
     delta: Delta | None = None
+    # Set when the OEM ships the payload already compressed or encrypted: sent as it is with
+    # this dataFormatIdentifier (the tool never decodes it); image_sha256, crc32 and length
+    # then describe the plain image the ECU writes, as the OEM declares them.
+    data_format: int | None = None
+    # The OEM's signature over this region's image, for a check routine that verifies it in
+    # the ECU (hex; the tool only passes it on).
+    signature: str | None = None
 
 
 @dataclass(frozen=True)
@@ -141,6 +148,25 @@ def _payload(d: Any, where: str) -> PayloadRef:
                       _hex64(_get(d, "sha256", str, where), f"{where}.sha256"), size)
 
 
+def _signature(value: Any, where: str) -> str | None:
+    if value is None:
+        return None
+    try:
+        if isinstance(value, str) and value and bytes.fromhex(value):
+            return value.lower()
+    except ValueError:
+        pass
+    raise ManifestError(f"manifest check failed: {where}.signature must be hex digits")
+
+
+def _data_format(value: Any, where: str) -> int | None:
+    if value is None:
+        return None
+    if type(value) is not int or not 0 <= value <= 0xFF:
+        raise ManifestError(f"manifest check failed: {where}.data_format must be 0..255")
+    return value
+
+
 def _region(d: Any, where: str) -> Region:
     p = d.get("payload") if isinstance(d, dict) else None
     dd = d.get("delta") if isinstance(d, dict) else None
@@ -153,12 +179,18 @@ def _region(d: Any, where: str) -> Region:
                     _get(d, "erase_address", int, where), _get(d, "erase_length", int, where),
                     _hex64(_get(d, "image_sha256", str, where), f"{where}.image_sha256"),
                     _get(d, "crc32", int, where),
-                    _payload(p, f"{where}.payload") if p is not None else None, delta)
+                    _payload(p, f"{where}.payload") if p is not None else None, delta,
+                    _data_format(d.get("data_format"), where),
+                    _signature(d.get("signature"), where))
     if region.payload is None and region.delta is None:
         raise ManifestError(f"manifest check failed: {where} has neither payload nor delta")
     if min(region.address, region.length, region.erase_address, region.erase_length) < 0:
         raise ManifestError(f"manifest check failed: {where} has a negative address or length")
-    if region.payload is not None and region.payload.size != region.length:
+    if region.data_format is not None and (region.payload is None or delta is not None):
+        raise ManifestError(f"manifest check failed: {where} declares a data_format but "
+                            "ships no encoded payload")
+    if region.payload is not None and region.data_format is None \
+            and region.payload.size != region.length:
         raise ManifestError(f"manifest check failed: {where} payload size differs from the "
                             "region length")
     if not (region.erase_address <= region.address and region.address + region.length

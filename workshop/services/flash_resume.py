@@ -33,6 +33,7 @@ from workshop.services.flash_records import (
     signed_log,
 )
 from workshop.services.identity import PassphraseSource, terminal_passphrase
+from workshop.vehicles.flash_profile import FlashProfile
 
 if TYPE_CHECKING:
     from workshop.services.flash import FlashPreparation
@@ -94,9 +95,8 @@ def _signed_intent(entry: journal.JournalEntry, intents: Mapping[int, Record]) -
     return record
 
 
-def _reason(state: EcuState, entry: journal.JournalEntry) -> str | None:
-    ours = state.fingerprint is not None and codec.fingerprint_package(state.fingerprint) == \
-        bytes.fromhex(entry.package_sha256)[:7]
+def _reason(state: EcuState, entry: journal.JournalEntry, profile: FlashProfile) -> str | None:
+    ours = codec.carries_package(state.fingerprint, profile, entry.package_sha256)
     if state.in_bootloader:
         return "the ECU waits in its bootloader"
     if ours and state.software_version != entry.new_version:
@@ -140,8 +140,9 @@ def resumable_flashes(conn: VehicleConnection, *, log: SignedLog | None = None
     entries = [e for e in journal.entries(conn.vehicle.name) if e.ecu in names]
     records = {e.ecu: _signed_intent(e, intents) for e in entries}  # all checked, then asked
     for entry in entries:
-        state, _ = read_state(conn, conn.vehicle.ecu(entry.ecu))
-        reason = _reason(state, entry)
+        definition = conn.vehicle.ecu(entry.ecu)
+        state, _ = read_state(conn, definition)
+        reason = _reason(state, entry, definition.flash)
         if reason is None:
             journal.remove(conn.vehicle.name, entry.ecu)  # finished after all, or replaced
         else:

@@ -6,6 +6,7 @@ import queue
 import threading
 import time
 
+from workshop.simulator import bootloaders
 from workshop.simulator.dtc_memory import DtcMemory
 from workshop.simulator.faults import FaultPlan, FaultyTx
 from workshop.simulator.flash_memory import FlashMemory
@@ -25,7 +26,8 @@ class SimulatedEcu:
         self.faults = FaultPlan()
         self._store = store
         self.dtcs = DtcMemory(definition, store.ecu(definition.name))
-        self.flash = FlashMemory(definition, store.path.parent / "flash")
+        self.flash = FlashMemory(definition, store.path.parent / "flash",
+                                 bootloaders.for_ecu(definition).banks)
         self.server = UdsServer(definition, self.dtcs, self.faults.now, self._save,
                                 flash=self.flash)
         self.server.conditions = self.faults.conditions

@@ -71,19 +71,21 @@ class Bank:
 
 
 class FlashMemory:
-    def __init__(self, definition: EcuDefinition, folder: Path) -> None:
+    def __init__(self, definition: EcuDefinition, folder: Path, banks: str | None = None
+                 ) -> None:
         self.definition = definition
         self.profile = definition.flash
         self.ranges = definition.memory or DEFAULT_MEMORY
         self._json = folder / f"{definition.name}.json"
         self._folder = folder
         self.write_count = 0  # erases and written TransferData blocks since start
-        names = ("A", "B") if self.profile.banks == "ab" else ("A",)
+        names = ("A", "B") if (banks or self.profile.banks) == "ab" else ("A",)
         self.banks = {n: Bank(self.ranges) for n in names}
         self.active = "A"
         self.pending: str | None = None
         self.counter = 1
         self.fingerprint = b""
+        self.fingerprints: dict[int, bytes] = {}  # a bootloader family's fingerprint DIDs
         self.running = True  # the application runs (False: in the bootloader)
         if not self._load():
             self._factory()
@@ -166,6 +168,7 @@ class FlashMemory:
     def save(self) -> None:
         doc = {"active": self.active, "pending": self.pending, "counter": self.counter,
                "fingerprint": self.fingerprint.hex(),
+               "fingerprints": {f"{k:04X}": v.hex() for k, v in self.fingerprints.items()},
                "banks": {n: {"valid": b.valid, "images": {str(a): n_ for a, n_ in
                                                           b.images.items()}}
                          for n, b in self.banks.items()}}
@@ -182,6 +185,8 @@ class FlashMemory:
             self.active, self.pending = doc["active"], doc["pending"]
             self.counter, self.fingerprint = int(doc["counter"]), bytes.fromhex(
                 doc["fingerprint"])
+            self.fingerprints = {int(k, 16): bytes.fromhex(v)
+                                 for k, v in doc.get("fingerprints", {}).items()}
             for name, bank in self.banks.items():
                 raw = self._bin(name).read_bytes()
                 saved = doc["banks"][name]

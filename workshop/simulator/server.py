@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
+from workshop.simulator import bootloaders
 from workshop.simulator.dtc_memory import DtcMemory
 from workshop.simulator.flash_memory import FlashMemory
 from workshop.simulator.protocol import DEFAULT, Nrc, Reply, ServiceSpec
@@ -31,6 +32,7 @@ class UdsServer:
                  flash: FlashMemory | None = None) -> None:
         self.ecu = ecu
         self.flash = flash
+        self.convention = bootloaders.for_ecu(ecu)
         self.programming = Programming()
         # Hooks the runtime (ecu.py) binds to its FaultPlan; defaults: a healthy vehicle.
         self.conditions: Callable[[], tuple[int, int, bool]] = lambda: (12600, 0, True)
@@ -42,6 +44,7 @@ class UdsServer:
         self.services = standard_services() if services is None else dict(services)
         if flash is not None and services is None:
             self.services.update(programming.SERVICES)
+            self.services.update(self.convention.services)
         self.dids: dict[int, bytes] = dict(ecu.identification)
         self.rng = random.Random(ecu.name)
         self.clear_duration_s = 2.5 * ecu.p2_ms / 1000
@@ -62,7 +65,7 @@ class UdsServer:
         self.dtc_setting_on = True
         self.routines_started: set[int] = set()
         self.programming = Programming()
-        self.last_activity = self.now()
+        self.last_activity = self.booted_at = self.now()
 
     def restart(self) -> None:
         """Reset or power-up: the bootloader starts a checked new image, else what it has."""

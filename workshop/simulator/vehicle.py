@@ -31,6 +31,11 @@ class SimulatedVehicle:
         self._endpoint.router.add_tap(self._on_frame)
         self._started = False
 
+    @property
+    def endpoint(self) -> BusEndpoint:
+        """The simulated vehicle's side of the bus: its taps see every frame a tester sends."""
+        return self._endpoint
+
     def fault(self, ecu: str) -> FaultPlan:
         return self.ecus[self.definition.ecu(ecu).name].faults
 

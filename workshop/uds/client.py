@@ -120,6 +120,7 @@ class EcuClient(ProgrammingServices):
         self._keepalive_stop = threading.Event()
         self._lock = threading.RLock()
         self._dtc_format = target.dtc_format
+        self._timing_override: tuple[float | None, float | None] | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -184,12 +185,23 @@ class EcuClient(ProgrammingServices):
                           lambda: self._client.change_session(session))
         # P2 in ms and P2* in 10 ms units (ISO 14229-1), parsed by udsoncan into seconds.
         data = getattr(resp, "service_data", None)
-        self._client.use_server_timing(getattr(data, "p2_server_max", None),
-                                       getattr(data, "p2_star_server_max", None))
+        p2 = getattr(data, "p2_server_max", None)
+        p2_star = getattr(data, "p2_star_server_max", None)
+        if self._timing_override is not None:  # the ECU's documented figures win
+            p2 = self._timing_override[0] if self._timing_override[0] is not None else p2
+            p2_star = (self._timing_override[1] if self._timing_override[1] is not None
+                       else p2_star)
+        self._client.use_server_timing(p2, p2_star)
         if session == DEFAULT_SESSION:
             self._stop_keepalive()
         else:
             self._start_keepalive()
+
+    def override_timing(self, p2_s: float | None, p2_star_s: float | None) -> None:
+        """Use these P2 / P2* (from the ECU's documentation) instead of what its 0x10 answer
+        says, from now on; None keeps the ECU's own figure."""
+        self._timing_override = (p2_s, p2_star_s)
+        self._client.use_server_timing(p2_s, p2_star_s)
 
     @property
     def timing(self) -> tuple[float, float]:
@@ -253,9 +265,9 @@ class EcuClient(ProgrammingServices):
             self.events(LinkProblem(task=task, ecu=self.target.name, message=message))
 
     def _start_keepalive(self, period_s: float | None = None) -> None:
-        if self._keepalive is not None:
-            return
         period = self.keepalive_period_s if period_s is None else period_s
+        if self._keepalive is not None or period <= 0:  # 0: kept alive functionally
+            return
         # One stop event per thread: a thread still waiting for the lock after a stop
         # (a long request holds it) must not be revived by the next start.
         stop = self._keepalive_stop = threading.Event()
@@ -281,10 +293,10 @@ class EcuClient(ProgrammingServices):
                 self._keepalive.join(timeout=5)
             self._keepalive = None
 
-    def unlock(self, level: int = 1) -> None:
-        """Security access at `level` (odd: requestSeed), key from the ECU's configured
-        algorithm; ConfigError before anything is sent when it has none."""
-        name, spec = self.target.name, self.target.seed_key
+    def unlock(self, level: int = 1, algorithm: str | None = None) -> None:
+        """Security access at `level` (odd: requestSeed), key from `algorithm` or else the
+        ECU's configured one; ConfigError before anything is sent when there is none."""
+        name, spec = self.target.name, algorithm or self.target.seed_key
         algo = seedkey.algorithm(spec, name)
         resp = self._call("SecurityAccess", 0x27,
                           lambda: self._client.request_seed(level))

@@ -90,6 +90,9 @@ class TimedClient(Client):  # type: ignore[misc]
         self._discard_stale()
         try:
             # ISO 14229-2: P2 runs from the transmit confirmation, not from the queueing.
+            # udsoncan's connection logs what it sends; this path bypasses it, so say it here
+            # (a --log-file bug report must carry the bytes)
+            self.conn.logger.debug("Sending %d bytes : [%s]", len(payload), payload.hex())
             self.link.send_confirmed(payload)
         except SendNotConfirmedError as exc:
             raise TimeoutException(str(exc)) from exc

@@ -18,8 +18,10 @@ from workshop.foundation.errors import ConfigError
 from workshop.foundation.names import is_safe_name, safe_name
 from workshop.foundation.paths import resources_dir
 from workshop.vehicles.data_ids import TableDescriptions, parse_did_description
-from workshop.vehicles.flash_profile import FlashProfile, parse_profile
+from workshop.vehicles.flash_profile import FlashProfile, RoutineSpec, parse_profile, parse_routine
 
+# Bootloader families the simulator implements (workshop.simulator.bootloaders).
+SIM_BOOTLOADERS = ("vag", "psa", "polling")
 # ISO 14229-1 DTCFormatIdentifier by the name a definition uses (`dtc_format = "..."`).
 DTC_FORMATS = {"iso15031-6": 0x00, "iso14229-1": 0x01, "sae-j1939-73": 0x02,
                "iso11992-4": 0x03, "sae-j2012-da-04": 0x04}
@@ -39,6 +41,12 @@ class DtcDefinition:
 class MemoryRange:
     start: int
     length: int
+    # The bootloader's logical block (VAG) or zone (PSA) number for this range; None: its
+    # index in the ECU's memory list.
+    block: int | None = None
+    # Routines of this range where they differ from the ECU's profile.
+    erase: RoutineSpec | None = None
+    check_memory: RoutineSpec | None = None
 
     @property
     def end(self) -> int:
@@ -59,6 +67,9 @@ class EcuDefinition:
     seed_key: str | None = None
     # The simulated ECU's own algorithm, when it differs from the name in `seed_key`.
     sim_seed_key: str | None = None
+    # The simulated ECU's bootloader family (vag, psa, polling), written to its own
+    # convention; None: the generic simulated bootloader that follows the flash profile.
+    sim_bootloader: str | None = None
     memory: tuple[MemoryRange, ...] = ()  # the ECU's programmable memory, when known
     flash: FlashProfile = field(default_factory=FlashProfile)  # how to program it
     p2_ms: int = 50
@@ -118,7 +129,7 @@ class DefinitionError(ValueError):
 
 
 def load_vehicle(name_or_path: str | Path) -> VehicleDefinition:
-    """Load a shipped vehicle by name (demo-car, truck) or a definition file by path."""
+    """Load a shipped vehicle by name (demo-car, truck, van) or a definition file by path."""
     path = Path(name_or_path)
     if not path.suffix:
         path = resources_dir() / "vehicles" / f"{safe_name('vehicle', str(name_or_path))}.toml"
@@ -298,7 +309,15 @@ def _parse_memory(raw: dict[str, Any], where: str) -> tuple[MemoryRange, ...]:
     for at, item in _tables(raw, "memory", where):
         start = _ranged(_req(item, "start", int, at), 0, 2**64 - 1, f"{at}.start")
         length = _ranged(_req(item, "length", int, at), 1, 2**64, f"{at}.length")
-        ranges.append(MemoryRange(start, length))
+        unknown = set(item) - {"start", "length", "block", "erase", "check_memory"}
+        if unknown:
+            raise DefinitionError(f"{at}.{sorted(unknown)[0]} is not a memory range key "
+                                  "(start, length, block, erase, check_memory)")
+        block = _opt(item, "block", int, at, None)
+        ranges.append(MemoryRange(
+            start, length, None if block is None else _ranged(block, 0, 0xFF, f"{at}.block"),
+            *(parse_routine(item[k], f"{at}.{k}") if k in item else None
+              for k in ("erase", "check_memory"))))
     ranges.sort(key=lambda r: r.start)
     for a, b in itertools.pairwise(ranges):
         if b.start < a.end:
@@ -342,6 +361,10 @@ def _parse_ecu(raw: dict[str, Any], bus: dict[str, Any], vin: str, where: str,
         raise DefinitionError(f"{where}.latency_ms must be a number or [low, high] (ms)")
     seed_key = raw.get("seed_key")
     sim_seed_key = raw.get("sim_seed_key")
+    sim_bootloader = _opt(raw, "sim_bootloader", str, where, None)
+    if sim_bootloader is not None and sim_bootloader not in SIM_BOOTLOADERS:
+        raise DefinitionError(f"{where}.sim_bootloader must be one of "
+                              f"{', '.join(SIM_BOOTLOADERS)}")
     return EcuDefinition(
         name=name, request_id=request_id, response_id=response_id,
         addressing=addressing, fd=_opt(raw, "fd", bool, where, _opt(bus, "fd", bool, "bus",
@@ -351,6 +374,7 @@ def _parse_ecu(raw: dict[str, Any], bus: dict[str, Any], vin: str, where: str,
         seed_key=None if seed_key is None else _seed_key_name(seed_key, f"{where}.seed_key"),
         sim_seed_key=(None if sim_seed_key is None
                       else _seed_key_name(sim_seed_key, f"{where}.sim_seed_key")),
+        sim_bootloader=sim_bootloader,
         memory=_parse_memory(raw, where),
         flash=parse_profile(_table(raw, "flash", where), flash, f"{where}.flash"),
         p2_ms=_ranged(_opt(raw, "p2_ms", int, where, 50), 1, 0xFFFF, f"{where}.p2_ms"),

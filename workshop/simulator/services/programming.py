@@ -37,6 +37,7 @@ BOOT_DIDS = {0xF180, 0xF18C, 0xF191}
 APPLICATION_VERSION_DIDS = {0xF189, 0xF195}
 DEFAULT_BLOCK_LENGTH = 4095  # what one classic ISO-TP message carries
 FD_BLOCK_LENGTH = 16386  # a 16 KiB buffer, with SID and counter
+MAX_READ = 4094  # 0x23: what one answer (SID and data) of at most 4095 bytes carries
 
 
 @dataclass
@@ -58,6 +59,11 @@ class Programming:
     erased: list[tuple[int, int]] = field(default_factory=list)
     downloads: list[list[int]] = field(default_factory=list)  # [address, size, verified]
     transfer: Transfer | None = None
+    erasing: tuple[int, float] | None = None  # block and end time of an erase in progress
+    started: dict[int, float] = field(default_factory=dict)  # routine id -> result time
+    results: dict[int, int] = field(default_factory=dict)  # routine id -> its status byte
+    written: set[int] = field(default_factory=set)  # fingerprint DIDs written this session
+    upload: tuple[int, int, int, int] | None = None  # address, size, sent, next counter
 
 
 def _flash(ecu: UdsServer):  # type: ignore[no-untyped-def]
@@ -69,7 +75,7 @@ def _flash(ecu: UdsServer):  # type: ignore[no-untyped-def]
 def _require_unlocked(ecu: UdsServer) -> None:
     if ecu.session != PROGRAMMING:
         raise Nrc(0x7F)
-    if ecu.unlocked != ecu.ecu.flash.security_level:
+    if ecu.unlocked != ecu.convention.security_level:
         raise Nrc(0x33)
 
 
@@ -122,7 +128,7 @@ def transfer_data(ecu: UdsServer, req: bytes) -> list[Reply] | bytes:
     _consume(flash, t, block)
     t.last, t.expected = counter, (counter + 1) & 0xFF
     flash.write_count += 1
-    seconds = len(block) / ecu.ecu.flash.write_bytes_per_s
+    seconds = len(block) / ecu.convention.write_bytes_per_s
     if seconds > ecu.ecu.p2_ms / 1000:
         return pending_then(seconds, 0x36, answer)
     return [Reply(seconds, answer)]
@@ -223,11 +229,11 @@ def _preconditions(ecu: UdsServer) -> bytes:
 
 def _erase(ecu: UdsServer, head: bytes, args: bytes) -> list[Reply]:
     flash, p = _flash(ecu), ecu.ecu.flash
-    if p.erase.args == "address_length":
+    if p.erase.layout == ("address_length",):
         if not args:
             raise Nrc(0x13)
         address, length = _address_length(args[0], args[1:])
-    elif p.erase.args == "region_index":
+    elif p.erase.layout == ("region_index",):
         if len(args) != 1 or args[0] >= len(flash.ranges):
             raise Nrc(0x31)
         address, length = flash.ranges[args[0]].start, flash.ranges[args[0]].length
@@ -320,8 +326,19 @@ def write_data(ecu: UdsServer, req: bytes) -> bytes:
     return b"\x6e" + req[1:3]
 
 
+def read_memory(ecu: UdsServer, req: bytes) -> bytes:
+    """0x23 ReadMemoryByAddress of the running image, unlocked in the programming session."""
+    flash = _flash(ecu)
+    _require_unlocked(ecu)
+    address, size = _address_length(req[1], req[2:])
+    if not 1 <= size <= MAX_READ or flash.banks[flash.active].locate(address, size) is None:
+        raise Nrc(0x31)
+    return b"\x63" + flash.banks[flash.active].read(address, size)
+
+
 SERVICES = {
     0x22: ServiceSpec(read_data, ALL, 3, False),
+    0x23: ServiceSpec(read_memory, frozenset({PROGRAMMING}), 4, False),
     0x2E: ServiceSpec(write_data, NON_DEFAULT, 4, False),
     0x31: ServiceSpec(routine_control, frozenset({EXTENDED, PROGRAMMING}), 4, True),
     0x34: ServiceSpec(request_download, frozenset({PROGRAMMING}), 5, False),

@@ -17,13 +17,14 @@ SECURITY_DELAY_S = 10.0
 
 def security_access(ecu: UdsServer, req: bytes) -> bytes:
     level = req[1]
-    programming = ecu.ecu.flash.security_level
-    if level not in (0x01, 0x02, 0x03, 0x04, programming, programming + 1):
+    conv = ecu.convention
+    seeds = {0x01, 0x03, conv.security_level, *conv.other_levels}
+    if level not in seeds and level - 1 not in seeds:
         raise Nrc(0x12)
     if level % 2:  # requestSeed
         if len(req) != 2:
             raise Nrc(0x13)
-        if ecu.now() < ecu.lockout_until:
+        if ecu.now() < max(ecu.lockout_until, ecu.booted_at + conv.power_on_delay_s):
             raise Nrc(0x37)
         if ecu.unlocked == level:
             return bytes([0x67, level, 0, 0, 0, 0])
