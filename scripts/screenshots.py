@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import subprocess
 import sys
 import tempfile
 import uuid
@@ -21,7 +23,11 @@ def main() -> int:
     ap.add_argument("--dark", action="store_true")
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     args = ap.parse_args()
-    os.environ.setdefault("WORKSHOP_HOME", tempfile.mkdtemp())
+    if "WORKSHOP_HOME" not in os.environ:  # a fresh home, with a workshop for the report
+        os.environ["WORKSHOP_HOME"] = tempfile.mkdtemp()
+        from workshop.foundation.settings import Settings, save_settings
+        save_settings(Settings(workshop_name="Demo Garage, Springfield",
+                               technician_name="Jane Doe", technician_id="T-0042"))
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -63,6 +69,10 @@ def main() -> int:
     faults.table.selectRow(0)
     settle()
     w.grab().save(str(args.out / f"faults{suffix}.png"))
+    faults.raw.setChecked(True)  # the same DTC with its bytes, as the toggle shows them
+    settle()
+    w.grab().save(str(args.out / f"faults-raw{suffix}.png"))
+    faults.raw.setChecked(False)
     update = w.views["UpdateView"]
     update.package.setCurrentText("powertrain-1.2.0")
     w.tabs.setCurrentIndex(2)
@@ -90,6 +100,26 @@ def main() -> int:
     audit.verify()
     settle(1500)
     w.grab().save(str(args.out / f"audit{suffix}.png"))
+    # the customer report after the flash and a clear, its first pages as PNG
+    faults.confirm = lambda text: True  # type: ignore[method-assign]
+    w.tabs.setCurrentIndex(1)
+    faults.clear_all()
+    wait(w.session.dtcs_read)
+    settle(500)
+    pdf = Path(tempfile.mkdtemp()) / "report.pdf"
+    w.export_report(pdf)
+    wait(w.report_written)
+    if args.dark:
+        pass  # the report is paper: one set of pages, rendered with the light run
+    elif shutil.which("pdftoppm"):
+        prefix = args.out / f"report{suffix}"
+        subprocess.run(["pdftoppm", "-r", "70", "-png", "-f", "1", "-l", "2", str(pdf),
+                        str(prefix)], check=True)
+        for page in sorted(args.out.glob(f"report{suffix}-[0-9]*.png")):  # pdftoppm's names
+            number = int(page.stem.rsplit("-", 1)[1])
+            page.replace(args.out / f"report{suffix}-page{number}.png")
+    else:
+        print("pdftoppm not found (apt-get install -y poppler-utils): no report pages")
     dialog = SettingsDialog(w)
     dialog.show()
     settle()

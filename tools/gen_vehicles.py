@@ -96,13 +96,22 @@ def dtc_block(code: str, status: int, present: bool, text: str) -> str:
     )
 
 
+# what snapshot DIDs and extended data records mean (workshop/vehicles/data_ids.py)
+DATA_IDS = [
+    "[snapshot_dids]  # size in bytes, and what the value is (name, scale, offset, unit)",
+    '"9000" = { size = 2, name = "Engine speed", unit = "rpm" }',
+    '"9001" = { size = 1, name = "Coolant temperature", offset = -40, unit = "°C" }', "",
+    "[extended_records]  # DTC extended data records (0x19 06) by number: size, name, unit",
+    '"1" = { size = 1, name = "Occurrence counter" }',
+    '"2" = { size = 1, name = "Aging counter", unit = "cycles" }', ""]
+
+
 def demo_car() -> str:
     lines = ['name = "demo-car"', 'model = "Demo Car 2024"',
              f'vin = "{vin("WDXDEMC1", "A000001")}"', "",
              "[bus]", "bitrate = 500000", 'addressing = "normal_11bit"', "functional_id = 0x7DF",
              "latency_ms = [5, 15]", 'dtc_format = "iso14229-1"', "",
-             "[snapshot_dids]", '"9000" = 2  # engine speed', '"9001" = 1  # coolant temp', "",
-             "[flash]", *COMMON_FLASH, ""]
+             *DATA_IDS, "[flash]", *COMMON_FLASH, ""]
     for i, (name, req, resp, supplier, dtcs) in enumerate(DEMO, start=1):
         kind, start = DEMO_FLASH[name]
         lines += ["[[ecus]]", f'name = "{name}"', f"request_id = 0x{req:03X}",
@@ -121,7 +130,7 @@ def truck() -> str:
              "[bus]", "bitrate = 500000", 'addressing = "normal_fixed_29bit"',
              "tester_address = 0xF1", "latency_ms = [20, 50]",
              'dtc_format = "iso14229-1"', "",
-             "[snapshot_dids]", '"9000" = 2', '"9001" = 1', "", "[flash]", *TRUCK_FLASH, ""]
+             *DATA_IDS, "[flash]", *TRUCK_FLASH, ""]
     for i in range(30):
         addr = 0x10 + i
         name = f"ECU{addr:02X}"

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import gc
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -21,7 +22,6 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QPushButton,
-    QSpinBox,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -39,44 +39,114 @@ from ui.views.faults_view import FaultsView
 from ui.views.trace_view import TraceView
 from ui.views.update_view import UpdateView
 from ui.views.vehicle_view import VehicleView
+from workshop.foundation.errors import WorkshopError
 from workshop.foundation.events import CancelToken
-from workshop.foundation.settings import Settings
+from workshop.foundation.settings import Settings, load_settings, save_settings
 from workshop.services.identity import key_protection
-from workshop.services.session import AdapterChoice, available_adapters, vehicle_names
+from workshop.services.session import (
+    BITRATES,
+    DATA_BITRATES,
+    AdapterChoice,
+    adapter_interfaces,
+    available_adapters,
+    vehicle_names,
+)
+from workshop.services.session_report import AuditFacts, audit_facts
+from workshop.vehicles.data_ids import NO_DESCRIPTIONS
+
+
+def _rate(bits: int) -> str:
+    return f"{bits // 1_000_000} Mbit/s" if bits % 1_000_000 == 0 else f"{bits // 1000} kbit/s"
+
 
 VIEWS = [VehicleView, FaultsView, UpdateView, TraceView, AuditView]
 
 
 class ConnectionPanel(QWidget):
+    """Adapter (a detected one fills interface and channel), interface, channel, vehicle,
+    bitrate and CAN FD data bitrate from the standard values; the last successful choice is
+    remembered in the user's settings."""
+
     def __init__(self, session: Session, vehicle: str, channel: str | None) -> None:
         super().__init__()
         self.session = session
-        self.channel = channel
+        self.channel_given = channel  # the simulator's bus channel (tests, screenshots)
         self.adapter = QComboBox()
         self._choices = [AdapterChoice("sim", channel or "workshop-sim", "Simulated vehicle")]
         self.adapter.addItem(self._choices[0].label)
+        self.adapter.activated.connect(self._adapter_chosen)
         refresh = QPushButton("Find adapters")
         refresh.clicked.connect(self.refresh_adapters)
+        self.interface = QComboBox()
+        self.interface.addItems(adapter_interfaces())
+        self.interface.setToolTip("python-can interface: socketcan, pcan, kvaser, vector, "
+                                  "ixxat, … (sim: the simulated vehicle)")
+        self.interface.currentTextChanged.connect(self._interface_changed)
+        self.channel = QLineEdit()
+        self.channel.setPlaceholderText("channel, e.g. can0 or PCAN_USBBUS1")
+        self.channel.setMinimumWidth(140)
         self.vehicle = QComboBox()
         self.vehicle.addItems(vehicle_names())
         self.vehicle.setCurrentText(vehicle)
-        self.bitrate = QSpinBox()
-        self.bitrate.setRange(10_000, 1_000_000)
-        self.bitrate.setSingleStep(125_000)
-        self.bitrate.setValue(500_000)
-        self.bitrate.setSuffix(" bit/s")
+        self.bitrate = QComboBox()
+        self.bitrate.addItem("vehicle's bitrate", None)
+        for rate in BITRATES:
+            self.bitrate.addItem(_rate(rate), rate)
         self.fd = QCheckBox("CAN FD")
+        self.data_bitrate = QComboBox()
+        self.data_bitrate.addItem("vehicle's data bitrate", None)
+        for rate in DATA_BITRATES:
+            self.data_bitrate.addItem(f"data {_rate(rate)}", rate)
+        self.data_bitrate.setEnabled(False)
+        self.fd.toggled.connect(self.data_bitrate.setEnabled)
         self.button = QPushButton("Connect")
         self.button.clicked.connect(self.toggle)
         self.state = QLabel("Not connected")
-        row = QHBoxLayout(self)
-        for w in (QLabel("Adapter"), self.adapter, refresh, QLabel("Vehicle"), self.vehicle,
-                  self.bitrate, self.fd, self.button, self.state):
-            row.addWidget(w)
-        row.addStretch(1)
+        rows = QVBoxLayout(self)
+        rows.setContentsMargins(0, 0, 0, 0)
+        first, second = QHBoxLayout(), QHBoxLayout()
+        w: QWidget
+        for w in (QLabel("Adapter"), self.adapter, refresh, QLabel("Interface"),
+                  self.interface, QLabel("Channel"), self.channel):
+            first.addWidget(w)
+        first.addStretch(1)
+        for w in (QLabel("Vehicle"), self.vehicle, QLabel("Bitrate"), self.bitrate, self.fd,
+                  self.data_bitrate, self.button, self.state):
+            second.addWidget(w)
+        second.addStretch(1)
+        rows.addLayout(first)
+        rows.addLayout(second)
+        self._restore()
         session.connected.connect(self._connected)
         session.disconnected.connect(self._disconnected)
         session.connect_failed.connect(lambda _what, _hint: self._disconnected())
+
+    def _restore(self) -> None:
+        """The user's last adapter; the simulator when a channel was given (tests)."""
+        try:
+            s = load_settings()
+        except WorkshopError:
+            s = Settings()
+        interface = "sim" if self.channel_given else (s.adapter_interface or "sim")
+        self.interface.setCurrentText(interface)
+        self.channel.setText(self.channel_given or
+                             (s.adapter_channel if interface != "sim" else ""))
+        for box, saved in ((self.bitrate, s.adapter_bitrate),
+                           (self.data_bitrate, s.adapter_data_bitrate)):
+            index = box.findData(int(saved)) if saved.isdigit() else -1
+            box.setCurrentIndex(max(index, 0))
+        if s.adapter_data_bitrate.isdigit() and interface != "sim":
+            self.fd.setChecked(True)
+        self._interface_changed(interface)
+
+    def _interface_changed(self, interface: str) -> None:
+        if interface == "sim" and not self.channel.text():
+            self.channel.setText(self.channel_given or "workshop-sim")
+
+    def _adapter_chosen(self, index: int) -> None:
+        choice = self._choices[index]
+        self.interface.setCurrentText(choice.interface)
+        self.channel.setText(choice.channel)
 
     def refresh_adapters(self) -> None:
         def work(_e: Any, _c: CancelToken) -> list[AdapterChoice]:
@@ -86,7 +156,8 @@ class ConnectionPanel(QWidget):
 
     def _adapters(self, found: list[AdapterChoice]) -> None:
         self._choices = [c if c.interface != "sim" else
-                         AdapterChoice("sim", self.channel or c.channel, c.label) for c in found]
+                         AdapterChoice("sim", self.channel_given or c.channel, c.label)
+                         for c in found]
         self.adapter.clear()
         self.adapter.addItems([c.label for c in self._choices])
 
@@ -94,13 +165,31 @@ class ConnectionPanel(QWidget):
         if self.session.conn is not None:
             self.session.disconnect_vehicle()
             return
-        choice = self._choices[max(self.adapter.currentIndex(), 0)]
         self.state.setText("Connecting…")
-        self.session.connect_vehicle(self.vehicle.currentText(), choice.interface,
-                                     choice.channel, self.bitrate.value(), self.fd.isChecked())
+        self.state.setStyleSheet("")
+        interface = self.interface.currentText().strip() or "sim"
+        self.session.connect_vehicle(
+            self.vehicle.currentText(), interface, self.channel.text().strip() or None,
+            self.bitrate.currentData(), self.fd.isChecked(),
+            data_bitrate=self.data_bitrate.currentData() if self.fd.isChecked() else None)
+
+    def _remember(self, conn: Any) -> None:
+        a = conn.adapter
+        try:
+            s = load_settings()
+            save_settings(replace(
+                s, adapter_interface=a.interface,
+                adapter_channel="" if a.is_simulated else (a.channel or ""),
+                adapter_bitrate=str(self.bitrate.currentData() or ""),
+                adapter_data_bitrate=str(self.data_bitrate.currentData() or "")
+                if self.fd.isChecked() else ""))
+        except WorkshopError as exc:  # a damaged settings file: said, the connection stays
+            self.state.setToolTip(f"not remembered: {exc.message}")
 
     def _connected(self, conn: Any) -> None:
-        kind = "simulated vehicle" if conn.adapter.is_simulated else conn.adapter.interface
+        self._remember(conn)
+        kind = ("simulated vehicle" if conn.adapter.is_simulated else
+                f"{conn.adapter.interface} {conn.adapter.channel or ''}".strip())
         self.state.setText(f"Connected: {conn.vehicle.name} on {kind}, "
                            f"{conn.adapter.bitrate // 1000} kbit/s")
         self.state.setStyleSheet(f"color: {VERDICT_COLOURS['success']}")
@@ -113,6 +202,8 @@ class ConnectionPanel(QWidget):
 
 
 class MainWindow(QMainWindow):
+    report_written = Signal(str)  # the PDF report's path, once it is on disk
+
     def __init__(self, vehicle: str = "demo-car", channel: str | None = None) -> None:
         super().__init__()
         # The bus, simulator and flash threads are Python threads: hand the GIL over every
@@ -231,9 +322,21 @@ class MainWindow(QMainWindow):
         self.error.setText(what + (f"\nWhat to do: {hint}" if hint else ""))
 
     def export_report(self, path: Path) -> None:
+        """Reads the session's audit records on a worker thread, then writes the PDF;
+        `report_written` says when it is on disk."""
         conn = self.session.conn
         name, model = (conn.vehicle.name, conn.vehicle.model) if conn else ("", "")
-        report.write_pdf(path, name, model, self.session.history)
+        source = conn.vehicle.descriptions if conn else NO_DESCRIPTIONS
+        history = self.session.history
+
+        def work(_events: Any, _cancel: CancelToken) -> AuditFacts:
+            return audit_facts(history.started, history.readings.vin)
+
+        def write(facts: AuditFacts) -> None:
+            report.write_pdf(path, name, model, history, facts, source)
+            self.report_written.emit(str(path))
+
+        self.session.run(work, on_done=write)
 
     def _choose_report(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Report", "report.pdf", "PDF (*.pdf)")

@@ -15,16 +15,21 @@ from workshop.foundation.events import CancelToken
 from workshop.services import diagnose
 from workshop.services.connection import VehicleConnection
 from workshop.services.session import open_connection
+from workshop.services.session_report import Readings
 
 
 @dataclass
 class History:
-    """What happened in this session, for the report."""
+    """What happened in this session, for the report: every scan, and the latest reading of
+    each ECU (a DTC read after a clear, a scan after a flash replace what they read)."""
 
     started: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     scans: list[VehicleScan] = field(default_factory=list)
     clears: list[Any] = field(default_factory=list)
     flashes: list[Any] = field(default_factory=list)
+    readings: Readings = field(default_factory=Readings)
+    verdicts: list[Any] = field(default_factory=list)  # baseline verdicts of the latest scan
+    verdicts_at: dt.datetime | None = None
 
 
 class Session(QObject):
@@ -32,6 +37,8 @@ class Session(QObject):
     disconnected = Signal()
     scan_event = Signal(object)
     scan_done = Signal(object)  # VehicleScan
+    dtcs_read = Signal(object)  # VehicleScan of a DTC read (the Faults view's, after a clear)
+    verdicts_done = Signal(object)  # baseline verdicts of the latest scan
     error = Signal(str, str)
     connect_failed = Signal(str, str)  # what happened, what to do (also on `error`)
     busy_changed = Signal(bool)
@@ -61,12 +68,12 @@ class Session(QObject):
 
     def connect_vehicle(self, vehicle: str, interface: str = "sim", channel: str | None = None,
                         bitrate: int | None = None, fd: bool = False,
-                        rate_model: bool = False) -> None:
+                        rate_model: bool = False, data_bitrate: int | None = None) -> None:
         self.disconnect_vehicle()
 
         def work(_events: Any, _cancel: CancelToken) -> VehicleConnection:
             return open_connection(vehicle, interface, channel, bitrate, fd,
-                                   rate_model=rate_model)
+                                   data_bitrate=data_bitrate, rate_model=rate_model)
 
         def failed(what: str, hint: str) -> None:
             self.connect_failed.emit(what, hint)
@@ -108,7 +115,28 @@ class Session(QObject):
     def _scanned(self, scan: VehicleScan) -> None:
         self.scan = scan
         self.history.scans.append(scan)
+        self.history.readings.update(scan)
         self.scan_done.emit(scan)
+
+    def read_dtcs(self) -> None:
+        """DTCs of every ECU again (after a clear): every view and the report follow."""
+        conn = self.conn
+        if conn is None:
+            return
+
+        def work(events: Any, cancel: CancelToken) -> VehicleScan:
+            return diagnose.read_dtcs(conn, events=events, cancel=cancel)
+
+        self.run(work, on_done=self._dtcs_read)
+
+    def _dtcs_read(self, scan: VehicleScan) -> None:
+        self.history.readings.update(scan)
+        self.dtcs_read.emit(scan)
+
+    def set_verdicts(self, verdicts: list[Any]) -> None:
+        self.history.verdicts = list(verdicts)
+        self.history.verdicts_at = dt.datetime.now(dt.UTC)
+        self.verdicts_done.emit(verdicts)
 
     def run(self, work: Any, *, on_done: Any = None, on_event: Any = None,
             on_cancelled: Any = None, on_failed: Any = None) -> Any:

@@ -46,13 +46,16 @@ class SettingsDialog(QDialog):
         except ConfigError as exc:
             current, problem = Settings(), f"{exc.message}. {exc.hint or ''}"
         self.saved: Settings | None = None
-        self._current = current  # keeps what this dialog does not edit (the store's DSN)
+        self._current = current  # what this dialog does not show (the adapter, the store's DSN) is kept
+        self.workshop = QLineEdit(current.workshop_name)
+        self.workshop.setPlaceholderText("name and town, as the customer report shows it")
         self.name = QLineEdit(current.technician_name)
         self.name.setPlaceholderText("as it appears in audit records and reports")
         self.ident = QLineEdit(current.technician_id)
         self.ident.setPlaceholderText("dealer or employee number")
         self.folders: dict[str, QLineEdit] = {}
         form = QFormLayout()
+        form.addRow("Workshop", self.workshop)
         form.addRow("Technician name", self.name)
         form.addRow("Technician id", self.ident)
         for key, label in FOLDERS.items():
@@ -96,7 +99,8 @@ class SettingsDialog(QDialog):
             edit.setText(folder)
 
     def values(self) -> Settings:
-        return replace(self._current, technician_name=self.name.text().strip(),
+        return replace(self._current, workshop_name=self.workshop.text().strip(),
+                       technician_name=self.name.text().strip(),
                        technician_id=self.ident.text().strip(),
                        theme=str(self.theme.currentData()),
                        **{k: str(Path(e.text().strip()).expanduser()) if e.text().strip()

@@ -37,6 +37,23 @@ from workshop.services.flash_resume import StrandedEcuError
 from workshop.trust.demo import demo_signer
 
 SINGLE = "BODY"
+
+
+@pytest.fixture
+def without_factory_packages(tmp_path_factory: pytest.TempPathFactory,
+                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The demo material without the factory-*-1.0.0 packages: no signed source proves the
+    1.0.0 image of a single-bank ECU (what these tests are about)."""
+    from workshop.foundation.paths import resources_dir
+    from workshop.services import baseline_check
+    shipped = resources_dir()
+    fake = tmp_path_factory.mktemp("resources")
+    (fake / "packages").mkdir()
+    for spec in (shipped / "packages").glob("*.toml"):
+        if not spec.name.startswith("factory-"):
+            shutil.copy(spec, fake / "packages" / spec.name)
+    (fake / "baselines").symlink_to(shipped / "baselines")
+    monkeypatch.setattr(baseline_check, "resources_dir", lambda: fake)
 STORED_DTC = "B100113"  # stored in BODY before any flash (demo-car.toml)
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -87,6 +104,7 @@ def interrupt_by_power_cut(conn: VehicleConnection, pkg: Path, after: int = 1234
     assert sim.fault(SINGLE).powered.wait(5)
 
 
+@pytest.mark.usefixtures("without_factory_packages")
 def test_unconfirmed_version_is_recorded_as_such_and_ends_failed_after_one_retry(
         demo: VehicleConnection, tmp_path: Path) -> None:
     pkg = stale_package(tmp_path)
@@ -136,6 +154,7 @@ def test_pre_flash_dtcs_survive_two_interruptions(demo: VehicleConnection,
     assert intents[2].details["request"]["dtcs_before"] == {SINGLE: [STORED_DTC]}
 
 
+@pytest.mark.usefixtures("without_factory_packages")
 def test_edited_journal_is_refused_and_a_lost_one_is_found_from_the_record(
         demo: VehicleConnection, tmp_path: Path) -> None:
     pkg = build(tmp_path / "new", "new", [Update(SINGLE, size=30000)])
@@ -213,6 +232,7 @@ def test_symlinked_journal_folder_refuses_the_flash_before_any_write(
     assert "is a symbolic link, not a folder" in cli.stdout + cli.stderr
 
 
+@pytest.mark.usefixtures("without_factory_packages")
 def test_rollback_image_needs_a_signed_package_or_record(demo: VehicleConnection,
                                                           tmp_path: Path) -> None:
     start = DEMO_ECUS[SINGLE][2]

@@ -3,21 +3,23 @@ export for another machine."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QFileDialog,
     QLineEdit,
     QPlainTextEdit,
     QTableWidget,
+    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from ui.session import Session
 from ui.views.common import button, hbox, item, setup_table
+from workshop.audit.wording import describe_record
 from workshop.foundation.events import CancelToken
 from workshop.services import audit_trail
 
@@ -37,6 +39,7 @@ class AuditView(QWidget):
         self.verify_button = button("Verify", self.verify)
         self.table = QTableWidget()
         setup_table(self.table, COLUMNS)
+        self.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)  # newest record first
         self.result = QPlainTextEdit()
         self.result.setReadOnly(True)
         self.result.setMaximumHeight(120)
@@ -59,10 +62,18 @@ class AuditView(QWidget):
         for row, r in enumerate(records):
             phase = str(r.details.get("phase", ""))
             values = [r.seq, r.time, r.action, phase, r.vin or "", r.ecu or "", r.technician,
-                      json.dumps(dict(r.details), sort_keys=True)[:300]]
+                      describe_record(r.action, r.details)]
             for col, v in enumerate(values):
-                self.table.setItem(row, col, item(v))
+                cell = item(v)
+                if col == 0:  # sorts as a number, not as text ("10" after "9")
+                    cell = QTableWidgetItem()
+                    cell.setData(Qt.ItemDataRole.EditRole, int(r.seq))
+                if col == len(values) - 1:
+                    cell.setToolTip(str(v))
+                self.table.setItem(row, col, cell)
         self.table.setSortingEnabled(True)
+        for col in range(len(COLUMNS) - 1):  # time, VIN and ECU whole; Details stretches
+            self.table.resizeColumnToContents(col)
         self._apply_filter(self.filter.text())
         self._show_verdict(result)
 

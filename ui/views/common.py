@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QHBoxLayout, QPushButton, QTableWidget, QTableWidgetItem, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QHeaderView,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QWidget,
+)
 
 # Colour is a second channel, never the only one: every verdict is also written out.
 VERDICT_COLOURS = {"approved": "#256b29", "success": "#256b29", "outdated": "#9a4507",
@@ -28,7 +36,11 @@ def setup_table(table: QTableWidget, headers: list[str]) -> None:
     table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
     table.setSortingEnabled(True)
     table.verticalHeader().setVisible(False)
-    table.horizontalHeader().setStretchLastSection(True)
+    header = table.horizontalHeader()
+    header.setStretchLastSection(True)
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)  # the user drags widths
+    # rows in a fixed order (the first column: the ECU name), not in the order ECUs answered
+    table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
 
 
 def find_row(table: QTableWidget, column: int, text: str) -> int:

@@ -1,12 +1,16 @@
-"""Faults: every DTC of the last scan (code, text, ECU, status bits in words), filter and sort,
-snapshot and extended data of the selected one; clear one ECU or all, confirmed and audited."""
+"""Faults: every DTC of the last scan (ECU, code, text, status in words), filter and sort; the
+selected one as a readable panel (status bits with their meaning, snapshot and extended data by
+name and unit, decoded by workshop.diagnostics.dtc_details; hex only under "Show raw bytes");
+clear one ECU or all, confirmed and audited."""
 
 from __future__ import annotations
 
-import json
+import html
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QCheckBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -15,19 +19,21 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTableWidget,
+    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
 from ui.session import Session
 from ui.views.common import item, setup_table
+from workshop.diagnostics.dtc_details import DtcDetails, describe, status_words
 from workshop.diagnostics.scan import VehicleScan
 from workshop.foundation.events import CancelToken
 from workshop.services import diagnose
 from workshop.services.audit_trail import open_audit_log
-from workshop.uds.dtc import status_names
+from workshop.vehicles.data_ids import NO_DESCRIPTIONS
 
-COLUMNS = ["ECU", "Code", "Text", "Status", "Status bits"]
+COLUMNS = ["ECU", "Code", "Text", "Status"]
 
 
 class FaultsView(QWidget):
@@ -48,8 +54,16 @@ class FaultsView(QWidget):
         self.table = QTableWidget()
         setup_table(self.table, COLUMNS)
         self.table.itemSelectionChanged.connect(self._show_detail)
-        self.detail = QPlainTextEdit()
-        self.detail.setReadOnly(True)
+        self.detail = QTextBrowser()
+        self.detail.setOpenLinks(False)
+        self.raw = QCheckBox("Show raw bytes")
+        self.raw.setToolTip("the status byte and each value as the ECU sent it, in hex")
+        self.raw.toggled.connect(self._show_detail)
+        detail_box = QWidget()
+        detail_layout = QVBoxLayout(detail_box)
+        detail_layout.setContentsMargins(0, 0, 0, 0)
+        detail_layout.addWidget(self.detail, 1)
+        detail_layout.addWidget(self.raw)
         self.status = QLabel("")
         self.outcome = QPlainTextEdit()  # what the last clear did, ECU by ECU
         self.outcome.setReadOnly(True)
@@ -59,8 +73,8 @@ class FaultsView(QWidget):
             bar.addWidget(w)
         split = QSplitter()
         split.addWidget(self.table)
-        split.addWidget(self.detail)
-        split.setSizes([700, 300])
+        split.addWidget(detail_box)
+        split.setSizes([560, 440])
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(split, 1)
@@ -68,20 +82,14 @@ class FaultsView(QWidget):
         layout.addWidget(self.outcome)
         self._dtcs: list[tuple[str, Any]] = []
         session.scan_done.connect(self.show_scan)
+        session.dtcs_read.connect(self.show_scan)
 
     def confirm(self, text: str) -> bool:
         answer = QMessageBox.question(self, "Clear DTCs", text)
         return answer == QMessageBox.StandardButton.Yes
 
     def read(self) -> None:
-        conn = self.session.conn
-        if conn is None:
-            return
-
-        def work(events: Any, cancel: CancelToken) -> VehicleScan:
-            return diagnose.read_dtcs(conn, events=events, cancel=cancel)
-
-        self.session.run(work, on_done=self.show_scan)
+        self.session.read_dtcs()
 
     def show_scan(self, scan: VehicleScan) -> None:
         self.table.setSortingEnabled(False)
@@ -91,21 +99,21 @@ class FaultsView(QWidget):
             if e.error and not e.dtcs:
                 row = self.table.rowCount()
                 self.table.insertRow(row)
-                for col, v in enumerate([e.name, "—", f"DTCs not read: {e.error}", "", ""]):
+                for col, v in enumerate([e.name, "—", f"DTCs not read: {e.error}", ""]):
                     self.table.setItem(row, col, item(v, "failed" if col == 2 else None))
                 self._dtcs.append((e.name, None))
                 continue
             for d in e.dtcs:
                 row = self.table.rowCount()
                 self.table.insertRow(row)
-                words = ", ".join(status_names(d.status))
-                for col, v in enumerate([e.name, d.code, d.text, f"0x{d.status:02X}", words]):
+                for col, v in enumerate([e.name, d.code, d.text, status_words(d.status)]):
                     self.table.setItem(row, col, item(v))
                 first = self.table.item(row, 0)
                 if first is not None:
                     first.setData(256, len(self._dtcs))
                 self._dtcs.append((e.name, d))
         self.table.setSortingEnabled(True)
+        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.table.resizeColumnsToContents()
         total = sum(1 for _, d in self._dtcs if d is not None)
         self.status.setText(f"{total} DTC(s) on {len(scan.ecus)} ECU(s)")
@@ -132,9 +140,12 @@ class FaultsView(QWidget):
     def _show_detail(self) -> None:
         chosen = self._selected()
         if chosen is None or chosen[1] is None:
-            self.detail.setPlainText("")
+            self.detail.setHtml("")
             return
-        self.detail.setPlainText(json.dumps(chosen[1].to_json(), indent=1))
+        conn = self.session.conn
+        source = conn.vehicle.descriptions if conn is not None else NO_DESCRIPTIONS
+        self.detail.setHtml(detail_html(describe(chosen[0], chosen[1], source),
+                                        raw=self.raw.isChecked()))
 
     def clear_selected_ecu(self) -> None:
         chosen = self._selected()
@@ -182,3 +193,33 @@ class FaultsView(QWidget):
                  for r in results]
         self.outcome.setPlainText("\n".join(lines))
         self.read()
+
+
+def detail_html(d: DtcDetails, *, raw: bool) -> str:
+    """The panel: what the fault is, each status bit set (and, with raw, every bit), the
+    snapshot and extended values by name and unit."""
+    e = html.escape
+    out = [f"<h3>{e(d.code)} · {e(d.ecu)}</h3><p>{e(d.text)}</p>",
+           f"<p><b>Status:</b> {e(d.status_words)}"
+           + (f" <tt>(0x{d.status:02X})</tt>" if raw else "") + "</p><table cellpadding='2'>"]
+    for b in d.bits:
+        if b.set or raw:
+            mark = "●" if b.set else "○"
+            name = f" <tt>{e(b.name)}</tt>" if raw else ""
+            out.append(f"<tr><td>{mark}</td><td><b>{e(b.words)}</b>{name}</td>"
+                       f"<td>{e(b.meaning)}</td></tr>")
+    out.append("</table>")
+    for snap in d.snapshots:
+        out.append(f"<p><b>Snapshot record {snap.record}</b> (conditions when it was stored)"
+                   "</p>" + _values(snap.values, raw))
+    if d.extended:
+        out.append("<p><b>Extended data</b></p>" + _values(d.extended, raw))
+    return "".join(out)
+
+
+def _values(values: Any, raw: bool) -> str:
+    e = html.escape
+    rows = "".join(f"<tr><td>{e(v.label)}</td><td><b>{e(v.text)}</b></td>"
+                   + (f"<td><tt>{e(v.raw)}</tt></td>" if raw else "") + "</tr>"
+                   for v in values)
+    return f"<table cellpadding='2'>{rows}</table>"

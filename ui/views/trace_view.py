@@ -111,6 +111,7 @@ class TraceView(QWidget):
         self.view.setColumnWidth(4, 190)
         self.id_filter = QLineEdit()
         self.id_filter.setPlaceholderText("IDs (hex, comma separated)")
+        self.id_filter.textChanged.connect(self._refilter)
         self.pause_button = QPushButton("Pause")
         self.pause_button.setCheckable(True)
         self.pause_button.toggled.connect(self._pause)
@@ -149,6 +150,12 @@ class TraceView(QWidget):
             return {int(x, 16) for x in text.replace(" ", "").split(",") if x}
         except ValueError:
             return None
+
+    def _refilter(self, _text: str) -> None:
+        """A filter applies to the rows already shown too: they are laid out again from the
+        trace's recent frames (now, or when the view is next shown)."""
+        self._stale = True
+        self.poll()
 
     def poll(self) -> None:
         if self.trace is None:

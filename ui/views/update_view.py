@@ -4,6 +4,7 @@ is safe, and the result per ECU in words."""
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 from PySide6.QtGui import QColor
@@ -77,6 +78,10 @@ class UpdateView(QWidget):
         self.tree.setHeaderLabels(["Check / ECU", "Verdict", "Detail"])
         self.tree.setColumnWidth(0, 220)
         self.tree.setColumnWidth(1, 110)
+        # long details (the step list, a refusal's reason) wrap instead of ending in "…"
+        self.tree.setWordWrap(True)
+        self.tree.setUniformRowHeights(False)
+        self.tree.header().setStretchLastSection(True)
         self.bars = QGridLayout()
         self.overall = QProgressBar()
         self.overall.setFormat("overall %v/%m ECUs")
@@ -182,7 +187,7 @@ class UpdateView(QWidget):
     def show_plan(self, prep: FlashPreparation) -> None:
         self.prep = prep
         self.tree.clear()
-        self.overall.hide()
+        self._clear_bars()
         pkg = QTreeWidgetItem(["Package verification",
                                "passed" if prep.report.ok else "FAILED", str(prep.report.path)])
         for vc in prep.report.checks:
@@ -203,7 +208,9 @@ class UpdateView(QWidget):
                     verdict = ("overridden" if c.overridden else "passed" if c.passed
                                else "FAILED")
                     QTreeWidgetItem(top, [c.name, verdict, c.detail])
-                QTreeWidgetItem(top, ["steps", "", " → ".join(e.steps)])
+                # the whole step list, over several lines rather than cut off with "…"
+                steps = textwrap.fill(" → ".join(e.steps), 100, break_long_words=False)
+                QTreeWidgetItem(top, ["steps", "", steps]).setToolTip(2, " → ".join(e.steps))
                 self.tree.addTopLevelItem(top)
                 top.setExpanded(True)
         _colour(self.tree)
@@ -248,13 +255,19 @@ class UpdateView(QWidget):
                                     on_failed=self._flash_failed)
         self.cancel_button.setEnabled(True)
 
-    def _bars(self, names: list[str]) -> None:
+    def _clear_bars(self) -> None:
+        """No progress of a finished flash stays on screen under a new plan."""
         while self.bars.count():
             taken = self.bars.takeAt(0)
             w = taken.widget() if taken is not None else None
             if w is not None:
                 w.deleteLater()
         self._rows = {}
+        self.overall.hide()
+        self.awake.setText("")
+
+    def _bars(self, names: list[str]) -> None:
+        self._clear_bars()
         for i, name in enumerate(names):
             label, bar = QLabel(f"{name}: waiting"), QProgressBar()
             self.bars.addWidget(label, i, 0)
@@ -266,6 +279,13 @@ class UpdateView(QWidget):
 
     def _event(self, event: Event) -> None:
         if isinstance(event, SleepInhibit):
+            if self.session.simulated and not event.held:
+                # nothing on a desk can be bricked by the laptop sleeping: a note, not a
+                # warning; it goes with this flash's progress
+                self.awake.setText("Keep-awake is not available here; the simulated vehicle "
+                                   "does not need it.")
+                self.awake.setStyleSheet("")
+                return
             self.awake.setText(event.describe()[0].upper() + event.describe()[1:] + ".")
             self.awake.setStyleSheet("" if event.held else
                                      f"color: {VERDICT_COLOURS['failed']}")

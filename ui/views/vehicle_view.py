@@ -19,7 +19,7 @@ from ui.session import Session
 from ui.views.common import VERDICT_COLOURS, find_row, item, setup_table
 from workshop.diagnostics.scan import EcuScan, VehicleScan
 from workshop.foundation.events import CancelToken, EcuFinished, Event
-from workshop.services import baseline_check, trust_policy
+from workshop.services import baseline_check
 
 COLUMNS = ["ECU", "Address", "Part number", "Software", "Hardware", "Baseline", "State"]
 IN_BOOTLOADER = "in its bootloader: a flash was interrupted (Resume finishes it)"
@@ -124,16 +124,12 @@ class VehicleView(QWidget):
             return
 
         def work(_events: Any, _cancel: CancelToken) -> list[Any]:
-            if conn.adapter.is_simulated:
-                baseline_check.ensure_demo_material(conn.vehicle.name)
-            trust = trust_policy.trust_store(conn.adapter)
-            choice = baseline_check.find_baseline(conn.vehicle.name, trust)
-            return baseline_check.check(scan, choice.baseline,
-                                        baseline_check.known_packages(trust))
+            return baseline_check.verdicts_for(scan, conn.adapter, conn.vehicle.name)
 
         self.session.run(work, on_done=lambda verdicts: self._verdicts(scan, verdicts))
 
     def _verdicts(self, scan: VehicleScan, verdicts: list[Any]) -> None:
+        self.session.set_verdicts(verdicts)
         by_name = {v.ecu: v for v in verdicts}
         for e in scan.ecus:
             v = by_name.get(e.name)

@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 
 from workshop.audit import Record, SignerStatus, VerifyResult
+from workshop.audit.wording import describe_record
 from workshop.cli.options import count, folder, input_file, output_file
+from workshop.foundation.text import printable
 from workshop.services import audit_trail
 
 
@@ -101,7 +103,8 @@ def _show(args: argparse.Namespace) -> int:
         return 0
     for r in records:
         print(f"{r.seq:>6} {r.time} {r.technician:<12} {r.vin or '-':<17} {r.ecu or '-':<8} "
-              f"{r.action} {r.details} [{_status(r, result)}]")
+              f"{r.action} {printable(describe_record(r.action, r.details))} "
+              f"[{_status(r, result)}]")
     if not result.ok:
         print(f"warning: the log FAILED verification ({len(result.problems)} problem(s)); "
               "run `workshop audit verify`")

@@ -23,6 +23,7 @@ from workshop.cli.output import (
     raw_stderr,
 )
 from workshop.diagnostics.bootloader import IN_BOOTLOADER, RESUME_COMMAND, in_bootloader
+from workshop.diagnostics.dtc_details import describe, detail_lines, status_words
 from workshop.diagnostics.scan import EcuScan, VehicleScan
 from workshop.foundation.events import (
     CancelToken,
@@ -38,6 +39,7 @@ from workshop.services.audit_trail import open_audit_log
 from workshop.services.connection import VehicleConnection
 from workshop.simulator import reset_vehicle_state
 from workshop.transport.adapters import detect_adapters, interface_names, interface_status
+from workshop.vehicles.data_ids import NO_DESCRIPTIONS, DataDescriptions
 
 
 def register(sub: Any) -> None:
@@ -62,6 +64,8 @@ def register(sub: Any) -> None:
         dest="dtc_command", required=True)
     p = dtc.add_parser("read", help="read DTCs with status, snapshot and extended data")
     p.add_argument("--ecu", help="only this ECU")
+    p.add_argument("--raw", action="store_true",
+                   help="also show the status byte and each value's bytes in hex")
     add_json_flag(p)
     p.set_defaults(func=cmd_dtc_read)
     p = dtc.add_parser("clear", help="clear DTCs on one ECU or on all (functional request)")
@@ -152,7 +156,8 @@ def cmd_adapters(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _print_ecu(e: EcuScan, dtc_only: bool = False) -> None:
+def _print_ecu(e: EcuScan, dtc_only: bool = False,
+               descriptions: DataDescriptions = NO_DESCRIPTIONS, raw: bool = False) -> None:
     print(f"{e.name:<14} {e.address}")
     if e.in_bootloader:
         print(f"  ! IN BOOTLOADER: {e.name} {IN_BOOTLOADER}; no DTCs to read there")
@@ -163,7 +168,10 @@ def _print_ecu(e: EcuScan, dtc_only: bool = False) -> None:
         for key, value in e.identity.by_name().items():
             print(f"  {key:<34} {value}")
     for d in e.dtcs:
-        print(f"  {d.code}  status 0x{d.status:02X}  {d.text}")
+        details = describe(e.name, d, descriptions)
+        print(f"  {d.code}  {printable(d.text)}")
+        for line in detail_lines(details, raw=raw, meanings=dtc_only):
+            print(f"    {printable(line)}")
 
 
 def _scan_state(e: EcuScan) -> str:
@@ -235,12 +243,13 @@ def cmd_dtc_read(args: argparse.Namespace) -> int:
                                     events=event_printer(args), cancel=token)
     if args.json:
         print_json({"vin": result.vin, "in_bootloader": result.in_bootloader, "ecus": [
-            {"name": e.name, "dtcs": [d.to_json() for d in e.dtcs], "error": e.error,
+            {"name": e.name, "error": e.error, "dtcs": [
+                dict(d.to_json(), status_words=status_words(d.status)) for d in e.dtcs],
              "in_bootloader": e.in_bootloader}
             for e in result.ecus]})
     else:
         for e in result.ecus:
-            _print_ecu(e, dtc_only=True)
+            _print_ecu(e, dtc_only=True, descriptions=conn.vehicle.descriptions, raw=args.raw)
         _print_bootloader_footer(result)
     return EXIT_OK if all(e.error is None for e in result.ecus) else EXIT_FAILED
 

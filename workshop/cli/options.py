@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -163,10 +164,11 @@ def vehicle(args: argparse.Namespace) -> VehicleDefinition:
 def confirm(question: str, assume_yes: bool) -> bool:
     if assume_yes:
         return True
-    try:
-        return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
-    except EOFError:
-        return False
+    # the question goes to stderr: stdout is the result (--json), which a prompt would corrupt
+    sys.stderr.write(f"{question} [y/N] ")
+    sys.stderr.flush()
+    answer = sys.stdin.readline()
+    return answer.strip().lower() in ("y", "yes")
 
 
 def signer(args: argparse.Namespace) -> Signer:

@@ -24,6 +24,7 @@ _SHORT = ("technician_name", "technician_id", "theme")  # typed names, not paths
 
 @dataclass(frozen=True)
 class Settings:
+    workshop_name: str = ""  # on the customer report
     technician_name: str = ""
     technician_id: str = ""
     package_dir: str = ""
@@ -33,6 +34,11 @@ class Settings:
     # the central store's libpq connection string (`workshop sync`); "" = no store. Keep the
     # password out of it (~/.pgpass or a client certificate): this file is plain text.
     store: str = ""
+    # the connection panel's last adapter, remembered per user (bitrates as digits)
+    adapter_interface: str = ""
+    adapter_channel: str = ""
+    adapter_bitrate: str = ""
+    adapter_data_bitrate: str = ""
 
     def folder(self, key: str, default: str) -> Path:
         """A configured folder, else the per-user subfolder `default`; created on first use."""

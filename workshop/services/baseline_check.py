@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from workshop.diagnostics.scan import VehicleScan
@@ -24,7 +24,8 @@ from workshop.foundation.paths import file_lock, resources_dir, user_dir, user_h
 from workshop.foundation.settings import load_settings
 from workshop.packages.baseline import Baseline, EcuVerdict, compare, load_baseline, sign_baseline
 from workshop.packages.build import build_package
-from workshop.packages.manifest import Manifest
+from workshop.packages.container import MANIFEST, Container
+from workshop.packages.manifest import MAX_MANIFEST_BYTES, Manifest, parse_manifest
 from workshop.packages.verify import verify_package
 from workshop.services import diagnose, trust_policy
 from workshop.services.connection import VehicleConnection
@@ -88,11 +89,22 @@ def ensure_demo_material(vehicle_model: str) -> None:
             out = baseline_store() / (spec.stem + BASELINE_SUFFIX)
             if not _verifies(out, trust):
                 sign_baseline(spec, out, demo_baseline_signer())
-        stored = sorted(package_store().glob(f"*{PACKAGE_SUFFIX}"))
-        if not any(verify_package(p, trust, store_images=False).ok for p in stored):
-            signer = demo_signer()
-            for spec in sorted((resources_dir() / "packages").glob("*.toml")):
-                build_package(spec, package_store() / (spec.stem + PACKAGE_SUFFIX), signer)
+        specs = sorted((resources_dir() / "packages").glob("*.toml"))
+        outs = [package_store() / (spec.stem + PACKAGE_SUFFIX) for spec in specs]
+        # the common case, cheaply: every demo package is there and one verifies (they are
+        # signed together, so a recreated demo PKI makes them all fail)
+        if outs and all(o.is_file() for o in outs) and verify_package(
+                outs[0], trust, store_images=False).ok:
+            return
+        signer = None
+        for spec, out in zip(specs, outs, strict=True):
+            if out.is_file() and verify_package(out, trust, store_images=False).ok:
+                continue
+            signer = signer or demo_signer()
+            build_package(spec, out, signer)
+            # verified once with its images stored: the factory packages' 1.0.0 images are
+            # what a failed update of a single-bank ECU is rolled back to
+            verify_package(out, trust)
 
 
 def _in_force(baseline: Baseline, path: Path, at: dt.datetime) -> None:
@@ -149,21 +161,51 @@ def check_vehicle(adapter: AdapterConfig, vehicle: VehicleDefinition, *,
         ensure_demo_material(vehicle.name)
     trust = trust_policy.trust_store(adapter, trust_dir)
     choice = find_baseline(vehicle.name, trust, path=baseline_path)
-    packages = known_packages(trust)
+    packages = stored_packages(trust)
     with VehicleConnection(adapter, vehicle) as conn:
         scan = diagnose.scan(conn)
     return BaselineCheckResult(scan, choice, check(scan, choice.baseline, packages),
                                list(choice.warnings))
 
 
-def known_packages(trust: TrustStore) -> list[Manifest]:
-    """Manifests of the stored packages that verify; others are ignored, not trusted."""
-    manifests = []
+def verdicts_for(scan: VehicleScan, adapter: AdapterConfig, vehicle_model: str
+                 ) -> list[EcuVerdict]:
+    """The baseline verdicts of an existing scan (the app's views, after each reading)."""
+    if adapter.is_simulated:
+        ensure_demo_material(vehicle_model)
+    trust = trust_policy.trust_store(adapter)
+    choice = find_baseline(vehicle_model, trust)
+    return check(scan, choice.baseline, stored_packages(trust))
+
+
+def stored_packages(trust: TrustStore) -> dict[str, Manifest]:
+    """The stored packages that verify, by the name `workshop flash NAME` and the Update view
+    know them (the file name without .wspkg); others are ignored, not trusted."""
+    found = {}
     for path in sorted(package_store().glob(f"*{PACKAGE_SUFFIX}")):
         report = verify_package(path, trust, store_images=False)
         if report.package is not None:
-            manifests.append(report.package.manifest)
-    return manifests
+            found[path.stem] = report.package.manifest
+    return found
+
+
+def stored_package_with_id(package_id: str) -> Path | None:
+    """The stored package whose manifest names itself `package_id` (e.g. the baseline's
+    "demo-car-engine-1.1.0" for the store's engine-1.1.0.wspkg). Only finds the file: the
+    caller verifies it before any use."""
+    for path in sorted(package_store().glob(f"*{PACKAGE_SUFFIX}")):
+        try:
+            with Container(path) as c:
+                if parse_manifest(c.read_small(MANIFEST, MAX_MANIFEST_BYTES)).id == package_id:
+                    return path
+        except WorkshopError:
+            continue
+    return None
+
+
+def known_packages(trust: TrustStore) -> list[Manifest]:
+    """Manifests of the stored packages that verify; others are ignored, not trusted."""
+    return list(stored_packages(trust).values())
 
 
 # What a verdict needs from each ECU: the hardware part number, and a software version.
@@ -182,10 +224,22 @@ def _unread(identity: EcuIdentity) -> str:
     return "; ".join(parts)
 
 
-def check(scan: VehicleScan, baseline: Baseline, packages: list[Manifest]) -> list[EcuVerdict]:
+def check(scan: VehicleScan, baseline: Baseline,
+          packages: list[Manifest] | Mapping[str, Manifest]) -> list[EcuVerdict]:
+    """Verdicts per ECU. With `packages` by store name, an outdated ECU's fixing package is
+    named as `workshop flash` and the Update view know it, not by its manifest id."""
     ecus: list[Mapping[str, str]] = [
         {"name": e.name, "part_number": e.identity.hardware_number or "",
          "software_version": e.identity.software_version or "",
          "unread": _unread(e.identity)}
         for e in scan.ecus if e.responded]
-    return compare(baseline, ecus, packages)
+    if not isinstance(packages, Mapping):
+        return compare(baseline, ecus, packages)
+    store_name = {m.id: name for name, m in packages.items()}
+    out = []
+    for v in compare(baseline, ecus, packages.values()):
+        name = store_name.get(v.package or "")
+        if name is not None and v.package is not None:
+            v = replace(v, detail=v.detail.replace(v.package, name), package=name)
+        out.append(v)
+    return out

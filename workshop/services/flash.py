@@ -33,6 +33,7 @@ from workshop.services.baseline_check import (
     ensure_demo_material,
     find_baseline,
     package_store,
+    stored_package_with_id,
 )
 from workshop.services.connection import VehicleConnection
 from workshop.services.flash_records import RollbackImages, close_interrupted, signed_log
@@ -83,6 +84,8 @@ def find_package(name_or_path: str, *, simulated: bool = False, vehicle: str = "
     except UnsafeNameError as exc:
         raise ConfigError(exc.message, hint=exc.hint) from exc
     stored = inside(package_store(), package_store() / f"{name}{PACKAGE_SUFFIX}")
+    if not stored.is_file():  # the manifest id, as a signed baseline or audit record names it
+        stored = stored_package_with_id(name) or stored
     if not stored.is_file():
         known = sorted(p.stem for p in package_store().glob(f"*{PACKAGE_SUFFIX}"))
         raise ConfigError(f"no package {name!r} in the package store",

@@ -104,7 +104,7 @@ def init_identity(*, protect: Literal["auto", "keyring", "passphrase"] = "auto",
     use_keyring = protect == "keyring" or (protect == "auto" and credential_store.available())
     if protect == "keyring" and not credential_store.available():
         raise AuditError("no usable OS credential store (keyring) on this machine",
-                         hint="use `--protect passphrase`")
+                         hint="protect the key with a passphrase instead")
     passphrase = None
     if not use_keyring:
         given = ask("passphrase for the new workstation key", True)

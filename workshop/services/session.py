@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from workshop.foundation.errors import ConfigError
 from workshop.foundation.paths import resources_dir
 from workshop.services.connection import VehicleConnection
-from workshop.transport.adapters import SIM, AdapterConfig, detect_adapters
+from workshop.transport.adapters import SIM, AdapterConfig, detect_adapters, interface_names
 from workshop.vehicles import VehicleDefinition, load_vehicle
 
 
@@ -24,6 +24,16 @@ def available_adapters() -> list[AdapterChoice]:
     return [AdapterChoice(a.interface, a.channel,
                           "Simulated vehicle" if a.interface == SIM
                           else f"{a.interface} {a.channel}") for a in detect_adapters(2.0)]
+
+
+# The bitrates a technician picks from (CiA 301 / SAE J2284 standard values), not steps.
+BITRATES = (125_000, 250_000, 500_000, 1_000_000)
+DATA_BITRATES = (1_000_000, 2_000_000, 4_000_000, 5_000_000, 8_000_000)
+
+
+def adapter_interfaces() -> list[str]:
+    """Every adapter interface that can be named (the simulator first)."""
+    return interface_names()
 
 
 def vehicle_names() -> list[str]:
@@ -50,7 +60,7 @@ def check_bus_options(definition: VehicleDefinition, fd: bool,
         raise ConfigError(
             f"a data bitrate ({data_bitrate} bit/s) is the CAN FD data phase's, but CAN FD is "
             "not on",
-            hint="add --fd for a vehicle that uses CAN FD, or leave --data-bitrate out")
+            hint="turn CAN FD on for a vehicle that uses it, or leave the data bitrate out")
 
 
 def open_connection(vehicle: str, interface: str = SIM, channel: str | None = None,

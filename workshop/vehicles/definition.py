@@ -17,6 +17,7 @@ from workshop.foundation.addressing import ADDRESSING_11BIT, ADDRESSING_29BIT_FI
 from workshop.foundation.errors import ConfigError
 from workshop.foundation.names import is_safe_name, safe_name
 from workshop.foundation.paths import resources_dir
+from workshop.vehicles.data_ids import TableDescriptions, parse_did_description
 from workshop.vehicles.flash_profile import FlashProfile, RoutineSpec, parse_profile, parse_routine
 
 # Bootloader families the simulator implements (workshop.simulator.bootloaders).
@@ -98,6 +99,8 @@ class VehicleDefinition:
     vin: str
     ecus: tuple[EcuDefinition, ...]
     snapshot_did_sizes: dict[int, int] = field(default_factory=dict)
+    # names, scaling and units of snapshot DIDs and extended data records (data_ids)
+    descriptions: TableDescriptions = field(default_factory=TableDescriptions)
     source: Path | None = None
 
     def ecu(self, name: str) -> EcuDefinition:
@@ -406,9 +409,22 @@ def _parse_vehicle(raw: dict[str, Any], path: Path) -> VehicleDefinition:
         raise DefinitionError(f"the file name gives the vehicle name {name!r}; set name = "
                               "\"...\" in the file")
     data_bitrate = _opt(bus, "data_bitrate", int, "bus", None)
-    snapshot_dids = {_hex_key(k, "snapshot_dids"): _ranged(_typed(v, int, f"snapshot_dids.{k}"),
-                                                           0, 0xFFFF, f"snapshot_dids.{k}")
+    try:
+        described = {_hex_key(k, "snapshot_dids"): parse_did_description(v, f"snapshot_dids.{k}")
                      for k, v in _table(raw, "snapshot_dids", "").items()}
+    except ValueError as exc:
+        raise DefinitionError(str(exc)) from None
+    snapshot_dids = {did: d.size for did, d in described.items()}
+    extended = {}
+    for k, v in _table(raw, "extended_records", "").items():
+        try:
+            number = int(k, 0)
+            extended[number] = parse_did_description(v, f"extended_records.{k}")
+        except ValueError as exc:
+            raise DefinitionError(str(exc) if "extended_records" in str(exc) else
+                                  f"extended_records: key {k!r} must be a record number") \
+                from None
+        _ranged(number, 1, 0xEF, f"extended_records.{k}")
     return VehicleDefinition(
         name=safe_name("name", name), model=_opt(raw, "model", str, "", ""),
         bitrate=_ranged(_opt(bus, "bitrate", int, "bus", 500_000), 1, 10_000_000,
@@ -418,5 +434,6 @@ def _parse_vehicle(raw: dict[str, Any], path: Path) -> VehicleDefinition:
                               0x1FFFFFFF, "bus.functional_id"),
         tester_address=_ranged(_opt(bus, "tester_address", int, "bus", 0xF1), 0, 0xFF,
                                "bus.tester_address"),
-        vin=vin, ecus=ecus, snapshot_did_sizes=snapshot_dids, source=path,
+        vin=vin, ecus=ecus, snapshot_did_sizes=snapshot_dids,
+        descriptions=TableDescriptions(described, extended), source=path,
     )
