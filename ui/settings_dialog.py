@@ -46,7 +46,7 @@ class SettingsDialog(QDialog):
         except ConfigError as exc:
             current, problem = Settings(), f"{exc.message}. {exc.hint or ''}"
         self.saved: Settings | None = None
-        self._current = current  # what this dialog does not show (the adapter, the store's DSN) is kept
+        self._current = current  # kept: what this dialog does not show (adapter, store)
         self.workshop = QLineEdit(current.workshop_name)
         self.workshop.setPlaceholderText("name and town, as the customer report shows it")
         self.name = QLineEdit(current.technician_name)
