@@ -4,7 +4,7 @@ simulator implements (VAG-like ECM, PSA-like BSI, 31 03 polling ADAS, all from t
 500 kbit/s classic and the 500k/2M CAN FD bus model, as a ratio of the true ISO-TP ceiling
 for that data.
 
-Run: python benchmarks/families.py [--runs N] [--kib 256] [--buses classic,fd]
+Run: python benchmarks/families.py [--runs N] [--kib 256] [--buses classic,fd] [--families ...]
 
 Per family and bus, each run flashes a --kib random image twice, side by side: once with the
 ECU's declared write time (its bootloader answers each TransferData after writing the block),
