@@ -48,7 +48,8 @@ def synthetic_vehicle(n: int, folder: Path) -> VehicleDefinition:
 
 def one_scan(vehicle: VehicleDefinition, concurrent: bool, run: int
              ) -> tuple[float, float, int, int, int, float]:
-    """(scan s, wall s with discovery, ECUs answered, ECUs, peak threads, longest chain s)."""
+    """(scan s, wall s with discovery, ECUs answered, ECUs, peak threads, longest chain s);
+    prints each ECU that did not answer in full, with what went wrong."""
     adapter = AdapterConfig(channel=f"bench-{vehicle.name}-{run}-{concurrent}",
                             bitrate=vehicle.bitrate, rate_model=True)
     with VehicleConnection(adapter, vehicle) as conn:
@@ -68,6 +69,10 @@ def one_scan(vehicle: VehicleDefinition, concurrent: bool, run: int
         result = diagnose.scan(conn, concurrent=concurrent, discover=True, events=sample)
         wall = time.perf_counter() - t0  # with functional discovery
     answered = sum(1 for e in result.ecus if e.error is None)
+    for e in result.ecus:
+        if e.error is not None:
+            print(f"  {'concurrent' if concurrent else 'sequential'} run {run + 1}: {e.name} "
+                  f"did not answer in full: {e.error}", flush=True)
     return (result.duration_s, wall, answered, len(result.ecus), peak[0],
             max(chains.values(), default=0.0))
 

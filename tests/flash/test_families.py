@@ -281,3 +281,14 @@ def test_power_loss_mid_download_then_resume(van: VehicleConnection, tmp_path: P
     o = run_flash(van, preps[0]).ecus[0]
     assert (o.outcome, o.version_after) == ("success", "1.1.0"), o.detail
     assert sim.ecus[ecu].flash.version() == "1.1.0"
+
+
+def test_erase_by_logical_block_is_timed_for_the_whole_block(van: VehicleConnection,
+                                                             tmp_path: Path) -> None:
+    """ECM erases logical block 1 whole (128 KiB, 32 sectors of 15 ms) however short the
+    image: the erase's time limit follows the block, not the 9000 bytes of the package
+    (with a 4 MiB block and a 32 KiB image the erase outlasted the limit)."""
+    prep = prepare_flash(van, package(tmp_path, "ECM"),
+                         overrides={"baseline": "test", "rollback": "test"})
+    assert prep.plan is not None
+    assert prep.plan.ecu("ECM").transfers[0].erase_s == pytest.approx(32 * 15 / 1000)

@@ -324,6 +324,17 @@ def _baseline_check(plan: EcuPlan, inputs: PlanInputs) -> None:
                 f"{inputs.baseline.integration_level}", overridable=True)
 
 
+def _erased_bytes(plan: EcuPlan, region: Region) -> int:
+    """What the ECU erases for `region`: an erase by logical block or zone number erases the
+    whole [[ecus.memory]] range with that number, however short the image; else the
+    region's erase range. The erase's time limit follows it."""
+    _, memory = codec.memory_range(plan.definition, region.erase_address, region.erase_length)
+    spec = memory.erase if memory is not None and memory.erase else plan.profile.erase
+    if memory is not None and "block" in spec.layout:
+        return max(memory.length, region.erase_length)
+    return region.erase_length
+
+
 def _transfers(plan: EcuPlan, package: VerifiedPackage, inputs: PlanInputs,
                limit: float) -> None:
     profile, state = plan.profile, plan.state
@@ -336,7 +347,7 @@ def _transfers(plan: EcuPlan, package: VerifiedPackage, inputs: PlanInputs,
         if region.data_format is not None:  # the OEM's own encoding, sent as it is
             assert region.payload is not None
             wire = region.payload.size
-            sectors = math.ceil(region.erase_length / profile.sector_size)
+            sectors = math.ceil(_erased_bytes(plan, region) / profile.sector_size)
             plan.transfers.append(RegionTransfer(
                 index, region, "oem", region.data_format, wire,
                 sectors * profile.erase_ms_per_sector / 1000, wire / limit,
@@ -356,7 +367,7 @@ def _transfers(plan: EcuPlan, package: VerifiedPackage, inputs: PlanInputs,
                 mode, wire = "plain", region.length  # incompressible: compression only costs
         else:
             wire = region.length
-        sectors = math.ceil(region.erase_length / profile.sector_size)
+        sectors = math.ceil(_erased_bytes(plan, region) / profile.sector_size)
         plan.transfers.append(RegionTransfer(
             index, region, mode, profile.data_formats[mode], wire,
             sectors * profile.erase_ms_per_sector / 1000, wire / limit,

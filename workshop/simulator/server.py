@@ -117,4 +117,7 @@ class UdsServer:
         for r in replies:
             if len(r.data) > MAX_RESPONSE:
                 r.data = bytes([0x7F, sid, 0x14])
+        # ISO 14229-2: S3 restarts when the final answer has gone out, so a long erase
+        # answered with 0x78 does not end the session under the tester's feet.
+        self.last_activity = self.now() + sum(r.delay_s for r in replies)
         return replies
