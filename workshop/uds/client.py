@@ -28,10 +28,12 @@ from udsoncan.exceptions import (
 )
 
 from workshop.foundation.events import EventSink, LinkProblem, ignore_events
+from workshop.transport.doip import DoipConnection, DoipLink
 from workshop.transport.errors import BusOffError, TransportError
 from workshop.transport.isotp_link import LinkAddress, LinkParams, open_link
 from workshop.transport.router import BusEndpoint, LinkInUseError
 from workshop.uds import seedkey
+from workshop.uds.doip import DoipUdsConnection
 from workshop.uds.dtc import DEFAULT_STATUS_MASK, DTC_FORMAT_ISO14229_1
 from workshop.uds.dtc_records import Dtc, parse_dtc_list, parse_extended, parse_snapshots
 from workshop.uds.errors import (
@@ -80,6 +82,7 @@ class EcuTarget:
     p2_timeout_s: float = 1.0  # lower bound for P2: shorter ECU figures do not shorten it
     snapshot_did_sizes: tuple[tuple[int, int], ...] = ()
     dtc_format: int | None = None  # ISO 14229-1 DTCFormatIdentifier; None: ask the ECU
+    doip_address: int | None = None  # logical address behind a DoIP gateway, if reached so
 
 
 class OperationTimeoutError(EcuTimeoutError):
@@ -99,22 +102,34 @@ class OperationTimeoutError(EcuTimeoutError):
 class EcuClient(ProgrammingServices):
     """Open with `with EcuClient(endpoint, target) as ecu:`; every call is one UDS exchange."""
 
-    def __init__(self, endpoint: BusEndpoint, target: EcuTarget, *,
+    def __init__(self, endpoint: BusEndpoint | DoipConnection, target: EcuTarget, *,
                  events: EventSink | None = None,
                  keepalive_period_s: float = KEEPALIVE_PERIOD_S) -> None:
+        """`endpoint`: the CAN bus, or a DoIP connection to the vehicle's gateway (then
+        `target.doip_address` says which ECU behind it)."""
         self.target = target
         self.events = events or ignore_events
         self.keepalive_period_s = keepalive_period_s
-        try:
-            self._link = open_link(endpoint, target.address, target.params)
-        except LinkInUseError as exc:
-            raise LinkInUseError(f"{target.name} ({target.address.describe()}) already has a "
-                                 "client on this bus", hint=exc.hint) from exc
+        self._link: Any
+        conn: DoipUdsConnection | None = None
+        if isinstance(endpoint, DoipConnection):
+            if target.doip_address is None:
+                raise TransportError(f"{target.name} has no DoIP logical address",
+                                     hint="give the target its address behind the gateway")
+            doip_link: DoipLink = endpoint.link(target.doip_address)
+            self._link, conn = doip_link, DoipUdsConnection(doip_link)
+        else:
+            try:
+                self._link = open_link(endpoint, target.address, target.params)
+            except LinkInUseError as exc:
+                raise LinkInUseError(f"{target.name} ({target.address.describe()}) already "
+                                     "has a client on this bus", hint=exc.hint) from exc
         config = dict(udsoncan.configs.default_client_config)
         config.update(data_identifiers={"default": _RawDid()}, p2_timeout=target.p2_timeout_s,
                       p2_star_timeout=DEFAULT_P2_STAR_S, request_timeout=None,
                       use_server_timing=False, exception_on_unexpected_response=True)
-        self._client = TimedClient(self._link, config, target.p2_timeout_s, self._stale_answer)
+        self._client = TimedClient(self._link, config, target.p2_timeout_s, self._stale_answer,
+                                  conn)
         self._conn = self._client.conn
         self._keepalive: threading.Thread | None = None
         self._keepalive_stop = threading.Event()

@@ -1,0 +1,73 @@
+"""DoIP (ISO 13400-2) on loopback: the simulated vehicle's gateway, routed to its CAN ECUs,
+and the real UDS client over one TCP connection."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+
+import pytest
+
+from workshop.services.connection import VehicleConnection
+from workshop.simulator.doip_gateway import GATEWAY_ADDRESS, DoipGateway
+from workshop.transport.doip import DiagnosticNackError, DoipConnection, DoipError, identify
+from workshop.uds.client import EcuClient
+
+IDENT_DIDS = (0xF188, 0xF19E, 0xF18A)
+
+
+@pytest.fixture
+def gateway(demo: VehicleConnection) -> Iterator[DoipGateway]:
+    assert demo.simulator is not None
+    with DoipGateway(demo.simulator, "127.0.0.1", 0) as gw:
+        yield gw
+
+
+def doip_client(demo: VehicleConnection, conn: DoipConnection, gw: DoipGateway, ecu: str
+                ) -> EcuClient:
+    definition = demo.vehicle.ecu(ecu)
+    target = dataclasses.replace(demo.target(definition),
+                                 doip_address=gw.addresses[definition.name])
+    return EcuClient(conn, target)
+
+
+def test_vehicle_identification_over_udp(demo: VehicleConnection, gateway: DoipGateway) -> None:
+    entity = identify("127.0.0.1", gateway.port)
+    assert entity.vin == demo.vehicle.vin.ljust(17, "0")[:17]
+    assert entity.logical_address == GATEWAY_ADDRESS
+
+
+def test_identification_dids_over_doip_match_can(demo: VehicleConnection,
+                                                 gateway: DoipGateway) -> None:
+    names = [e.name for e in demo.vehicle.ecus][:2]
+    with DoipConnection("127.0.0.1", gateway.port) as conn:
+        assert conn.gateway_address == GATEWAY_ADDRESS
+        # two ECUs behind one TCP connection, each with its own client
+        clients = [doip_client(demo, conn, gateway, name) for name in names]
+        try:
+            for c in clients:
+                c.open()
+            over_ip = [c.read_identity(IDENT_DIDS).values for c in clients]
+        finally:
+            for c in clients:
+                c.close()
+    for name, values in zip(names, over_ip, strict=True):
+        assert values  # the ECU answered
+        with demo.client(name) as can_client:
+            assert can_client.read_identity(IDENT_DIDS).values == values
+
+
+def test_unknown_target_is_a_clear_nack(demo: VehicleConnection, gateway: DoipGateway) -> None:
+    definition = demo.vehicle.ecus[0]
+    target = dataclasses.replace(demo.target(definition), doip_address=0x1FFF)
+    with (DoipConnection("127.0.0.1", gateway.port) as conn, EcuClient(conn, target) as ecu,
+          pytest.raises(DiagnosticNackError) as info):
+        ecu.read_did(0xF190)
+    assert info.value.code == 0x03
+    assert "unknown target address" in str(info.value)
+    assert "0x1FFF" in str(info.value)
+
+
+def test_routing_activation_refused_for_a_non_tester_address(gateway: DoipGateway) -> None:
+    with pytest.raises(DoipError, match="routing activation refused: unknown source"):
+        DoipConnection("127.0.0.1", gateway.port, tester_address=0x1001)

@@ -1,0 +1,217 @@
+"""The simulated vehicle's DoIP edge node (ISO 13400-2) on 127.0.0.1.
+
+A gateway as in a real car: testers connect over TCP, activate routing, and send diagnostic
+messages to an ECU's logical address; the gateway acknowledges each one and forwards its
+UDS payload over its own CAN side (an ISO-TP tester link per ECU on the vehicle's bus), and
+hands every answer from CAN back to the connection as a diagnostic message from that ECU.
+Vehicle identification is answered over UDP on the same port number.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from types import TracebackType
+from typing import Any
+
+from doipclient.client import Parser
+from doipclient.messages import (
+    AliveCheckRequest,
+    AliveCheckResponse,
+    DiagnosticMessage,
+    DiagnosticMessageNegativeAcknowledgement,
+    DiagnosticMessagePositiveAcknowledgement,
+    GenericDoIPNegativeAcknowledge,
+    ReservedMessage,
+    RoutingActivationRequest,
+    RoutingActivationResponse,
+    VehicleIdentificationRequest,
+    VehicleIdentificationResponse,
+)
+
+from workshop.simulator.vehicle import SimulatedVehicle
+from workshop.transport.adapters import open_bus
+from workshop.transport.confirmation import SendNotConfirmedError
+from workshop.transport.doip import ROUTING_SUCCESS, pack, read_messages
+from workshop.transport.isotp_link import LinkParams, RoutedLink, open_link
+from workshop.transport.router import BusEndpoint
+from workshop.uds.targets import doip_address, link_address
+
+GATEWAY_ADDRESS = 0x0010
+NACK_INVALID_SOURCE, NACK_UNKNOWN_TARGET, NACK_TARGET_UNREACHABLE = 0x02, 0x03, 0x06
+ROUTING_UNKNOWN_SOURCE, ROUTING_UNSUPPORTED_TYPE = 0x00, 0x06
+GENERIC_UNKNOWN_PAYLOAD_TYPE = 0x01
+ACTIVATION_TYPES = (0x00, 0x01, 0xE1)  # default, WWH-OBD, central security
+
+
+def is_tester_address(address: int) -> bool:
+    return 0x0E00 <= address <= 0x0FFF  # ISO 13400-2 external test equipment
+
+
+class _Client:
+    """One tester's TCP connection."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.lock = threading.Lock()
+        self.tester: int | None = None  # source address once routing is active
+
+    def send(self, message: Any) -> None:
+        with self.lock, contextlib.suppress(OSError):
+            self.sock.sendall(pack(message))
+
+
+class DoipGateway:
+    """Start with `with DoipGateway(vehicle) as gw:`; testers connect to gw.port."""
+
+    def __init__(self, vehicle: SimulatedVehicle, host: str = "127.0.0.1", port: int = 0
+                 ) -> None:
+        self.vehicle = vehicle
+        definition = vehicle.definition
+        self.addresses = {e.name: doip_address(definition, e) for e in definition.ecus}
+        self._endpoint = BusEndpoint(open_bus(vehicle.adapter))  # the gateway's CAN side
+        self._links: dict[int, RoutedLink] = {
+            doip_address(definition, e): open_link(self._endpoint, link_address(definition, e),
+                                                   LinkParams(fd=e.fd))
+            for e in definition.ecus}
+        self._owner: dict[int, _Client] = {}  # who last sent to an ECU gets its answers
+        self._tcp = socket.create_server((host, port))
+        self.host, self.port = self._tcp.getsockname()[:2]
+        self._udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._udp.bind((host, self.port))
+        self._running = threading.Event()
+        self._clients: list[_Client] = []
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> DoipGateway:
+        self._running.set()
+        for link in self._links.values():
+            link.start()
+        self._spawn(self._accept, "doip-accept")
+        self._spawn(self._identify, "doip-udp")
+        for address in self._links:
+            self._spawn(lambda a=address: self._forward_answers(a), f"doip-{address:04X}")
+        return self
+
+    def _spawn(self, target: Any, name: str) -> None:
+        t = threading.Thread(target=target, name=name, daemon=True)
+        t.start()
+        self._threads.append(t)
+
+    def identity(self) -> VehicleIdentificationResponse:
+        vin = self.vehicle.definition.vin.ljust(17, "0")[:17]
+        return VehicleIdentificationResponse(vin, GATEWAY_ADDRESS, b"\x02\x00\x00\x00\x00\x10",
+                                             b"\x00" * 6, 0x00)
+
+    # -- UDP: vehicle identification ------------------------------------------------------
+
+    def _identify(self) -> None:
+        parser = Parser()
+        while self._running.is_set():
+            try:
+                data, peer = self._udp.recvfrom(4096)
+            except OSError:
+                return
+            for m in read_messages(parser, data):
+                if isinstance(m, VehicleIdentificationRequest):
+                    with contextlib.suppress(OSError):
+                        self._udp.sendto(pack(self.identity()), peer)
+
+    # -- TCP: routing activation and diagnostic messages ----------------------------------
+
+    def _accept(self) -> None:
+        while self._running.is_set():
+            try:
+                sock, _ = self._tcp.accept()
+            except OSError:
+                return
+            client = _Client(sock)
+            self._clients.append(client)
+            self._spawn(lambda c=client: self._serve(c), "doip-client")
+
+    def _serve(self, client: _Client) -> None:
+        parser = Parser()
+        try:
+            while self._running.is_set():
+                data = client.sock.recv(65536)
+                if not data:
+                    return
+                for m in read_messages(parser, data):
+                    self._handle(client, m)
+        except OSError:
+            return
+        finally:
+            client.sock.close()
+            if client in self._clients:
+                self._clients.remove(client)
+
+    def _handle(self, client: _Client, m: Any) -> None:
+        if isinstance(m, RoutingActivationRequest):
+            code = ROUTING_SUCCESS
+            if not is_tester_address(m.source_address):
+                code = ROUTING_UNKNOWN_SOURCE
+            elif m.activation_type not in ACTIVATION_TYPES:
+                code = ROUTING_UNSUPPORTED_TYPE
+            if code == ROUTING_SUCCESS:
+                client.tester = m.source_address
+            client.send(RoutingActivationResponse(m.source_address, GATEWAY_ADDRESS, code))
+        elif isinstance(m, DiagnosticMessage):
+            self._diagnostic(client, m)
+        elif isinstance(m, AliveCheckRequest):
+            client.send(AliveCheckResponse(GATEWAY_ADDRESS))
+        elif isinstance(m, VehicleIdentificationRequest):
+            client.send(self.identity())
+        elif isinstance(m, ReservedMessage):
+            client.send(GenericDoIPNegativeAcknowledge(GENERIC_UNKNOWN_PAYLOAD_TYPE))
+
+    def _diagnostic(self, client: _Client, m: DiagnosticMessage) -> None:
+        source, target = m.source_address, m.target_address
+        if client.tester is None or source != client.tester:
+            client.send(DiagnosticMessageNegativeAcknowledgement(target, source,
+                                                                 NACK_INVALID_SOURCE))
+            return
+        link = self._links.get(target)
+        if link is None:
+            client.send(DiagnosticMessageNegativeAcknowledgement(target, source,
+                                                                 NACK_UNKNOWN_TARGET))
+            return
+        self._owner[target] = client
+        # ACK at reception, as gateways do: the message is accepted for routing to CAN.
+        client.send(DiagnosticMessagePositiveAcknowledgement(target, source, 0x00))
+        with contextlib.suppress(SendNotConfirmedError):
+            link.send_confirmed(bytes(m.user_data))  # no answer then: the tester's P2 ends
+
+    def _forward_answers(self, address: int) -> None:
+        link = self._links[address]
+        while self._running.is_set():
+            data = link.recv(block=True, timeout=0.1)
+            if data is None:
+                continue
+            client = self._owner.get(address)
+            if client is not None and client.tester is not None:
+                client.send(DiagnosticMessage(address, client.tester, bytes(data)))
+
+    def shutdown(self) -> None:
+        if not self._running.is_set():
+            return
+        self._running.clear()
+        for s in (self._tcp, self._udp):
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+            s.close()
+        for client in list(self._clients):
+            with contextlib.suppress(OSError):
+                client.sock.shutdown(socket.SHUT_RDWR)
+        for t in self._threads:
+            t.join(timeout=1.0)
+        for link in self._links.values():
+            link.close()
+        self._endpoint.close()
+
+    def __enter__(self) -> DoipGateway:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.shutdown()

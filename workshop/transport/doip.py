@@ -1,0 +1,285 @@
+"""Diagnostics over IP (ISO 13400-2): one TCP connection to a DoIP gateway, several ECUs.
+
+doipclient (jacobschaer/python-doipclient) is the reference: its message classes and its
+stream parser encode and decode every DoIP message here. What its `DoIPClient` lacks, and
+this module adds:
+
+- several ECUs behind one TCP connection: a reader thread routes each diagnostic message by
+  its source address to that ECU's link (`DoipConnection.link`), instead of one synchronous
+  caller reading whatever comes next;
+- the transmit confirmation a UDS client times P2 from (`ConfirmingLink.send_confirmed`):
+  on DoIP that is the gateway's diagnostic message positive acknowledgement; a negative one
+  is raised as `DiagnosticNackError` with the ISO 13400-2 reason in words.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import socket
+import struct
+import threading
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+from doipclient.client import Parser
+from doipclient.messages import (
+    AliveCheckRequest,
+    AliveCheckResponse,
+    DiagnosticMessage,
+    DiagnosticMessageNegativeAcknowledgement,
+    DiagnosticMessagePositiveAcknowledgement,
+    GenericDoIPNegativeAcknowledge,
+    RoutingActivationRequest,
+    RoutingActivationResponse,
+    VehicleIdentificationRequest,
+    VehicleIdentificationResponse,
+)
+
+from workshop.transport.confirmation import SendNotConfirmedError
+from workshop.transport.errors import TransportError
+
+PROTOCOL_VERSION = 0x02  # ISO 13400-2:2012
+DEFAULT_TESTER_ADDRESS = 0x0E00  # external test equipment range 0x0E00-0x0FFF
+ROUTING_DEFAULT, ROUTING_CENTRAL_SECURITY = 0x00, 0xE1
+ROUTING_SUCCESS = 0x10
+# ISO 13400-2 A_DoIP_Ctrl / A_DoIP_Diagnostic_Message: the gateway's own answer times.
+A_DOIP_CTRL_S = 2.0
+A_DOIP_DIAGNOSTIC_MESSAGE_S = 2.0
+
+DIAGNOSTIC_NACK_REASONS = {
+    0x02: "invalid source address",
+    0x03: "unknown target address",
+    0x04: "diagnostic message too large",
+    0x05: "out of memory",
+    0x06: "target unreachable",
+    0x07: "unknown network",
+    0x08: "transport protocol error",
+}
+GENERIC_NACK_REASONS = {
+    0x00: "incorrect pattern format",
+    0x01: "unknown payload type",
+    0x02: "message too large",
+    0x03: "out of memory",
+    0x04: "invalid payload length",
+}
+ROUTING_REFUSALS = {
+    0x00: "unknown source address",
+    0x01: "all TCP sockets registered and active",
+    0x02: "source address differs from the one registered on this socket",
+    0x03: "source address already registered on another socket",
+    0x04: "missing authentication",
+    0x05: "rejected confirmation",
+    0x06: "unsupported routing activation type",
+    0x07: "TLS required",
+}
+
+
+class DoipError(TransportError):
+    """The DoIP gateway refused, reset or did not answer."""
+
+
+class DiagnosticNackError(DoipError):
+    """The gateway refused a diagnostic message (ISO 13400-2 diagnostic message NACK)."""
+
+    def __init__(self, target: int, code: int) -> None:
+        self.target, self.code = target, code
+        reason = DIAGNOSTIC_NACK_REASONS.get(code, f"reserved code 0x{code:02X}")
+        hint = ("check the ECU's logical address in the vehicle definition; the gateway "
+                "does not route to it") if code == 0x03 else None
+        super().__init__(f"the DoIP gateway refused the message to 0x{target:04X}: {reason} "
+                         f"(NACK 0x{code:02X})", hint=hint)
+
+
+def pack(message: Any) -> bytes:
+    """One DoIP message with its generic header."""
+    body = message.pack()
+    return struct.pack("!BBHL", PROTOCOL_VERSION, 0xFF ^ PROTOCOL_VERSION,
+                       message.payload_type, len(body)) + body
+
+
+def read_messages(parser: Parser, data: bytes) -> list[Any]:
+    """Every complete message in `data` (plus what the parser kept from earlier reads)."""
+    out = []
+    message = parser.read_message(data)
+    while message is not None:
+        out.append(message)
+        message = parser.read_message(b"")
+    return out
+
+
+@dataclass(frozen=True)
+class GatewayIdentity:
+    vin: str
+    logical_address: int
+    eid: bytes
+    gid: bytes
+
+
+def identify(host: str, port: int, timeout_s: float = A_DOIP_CTRL_S) -> GatewayIdentity:
+    """Vehicle identification request (UDP, to one address): who answers at `host`."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(timeout_s)
+        sock.sendto(pack(VehicleIdentificationRequest()), (host, port))
+        parser = Parser()
+        while True:
+            try:
+                data, _ = sock.recvfrom(4096)
+            except TimeoutError as exc:
+                raise DoipError(f"no DoIP entity answered at {host}:{port}") from exc
+            for m in read_messages(parser, data):
+                if isinstance(m, VehicleIdentificationResponse):
+                    return GatewayIdentity(str(m.vin),
+                                           m.logical_address, bytes(m.eid), bytes(m.gid))
+
+
+class DoipLink:
+    """The link to one ECU behind the gateway, as a UDS client uses it (ConfirmingLink)."""
+
+    def __init__(self, conn: DoipConnection, target: int) -> None:
+        self.conn, self.target = conn, target
+        self.rx: queue.SimpleQueue[bytes] = queue.SimpleQueue()
+        self.acks: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.tx_error: Exception | None = None
+
+    def send_confirmed(self, payload: bytes) -> None:
+        """Send; return at the gateway's positive ACK, raise DiagnosticNackError at a NACK."""
+        while not self.acks.empty():
+            self.acks.get_nowait()  # an ACK nobody waited for
+        self.conn.send(DiagnosticMessage(self.conn.tester_address, self.target, payload))
+        try:
+            ack = self.acks.get(timeout=A_DOIP_DIAGNOSTIC_MESSAGE_S)
+        except queue.Empty as exc:
+            raise SendNotConfirmedError(
+                f"request of {len(payload)} bytes to 0x{self.target:04X} not acknowledged "
+                "by the DoIP gateway") from exc
+        if isinstance(ack, DiagnosticMessageNegativeAcknowledgement):
+            raise DiagnosticNackError(self.target, ack.nack_code)
+        if isinstance(ack, Exception):
+            raise ack
+
+    send_single_frame = send_confirmed  # keep-alive: on DoIP every request is one message
+
+    def available(self) -> bool:
+        return not self.rx.empty()
+
+    def recv(self, block: bool = False, timeout: float | None = None) -> bytearray | None:
+        try:
+            return bytearray(self.rx.get(block=block, timeout=timeout if block else None))
+        except queue.Empty:
+            return None
+
+    def close(self) -> None:
+        self.conn.release(self)
+
+
+class DoipConnection:
+    """A TCP connection to a DoIP gateway with routing activated; `link(address)` per ECU."""
+
+    def __init__(self, host: str, port: int, *, tester_address: int = DEFAULT_TESTER_ADDRESS,
+                 activation_type: int = ROUTING_DEFAULT) -> None:
+        self.host, self.port, self.tester_address = host, port, tester_address
+        self._sock = socket.create_connection((host, port), timeout=A_DOIP_CTRL_S)
+        self._sock.settimeout(None)
+        self._send_lock = threading.Lock()
+        self._links: dict[int, DoipLink] = {}
+        self._control: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._closed = threading.Event()
+        self.error: Exception | None = None
+        self._reader = threading.Thread(target=self._read, name=f"doip {host}:{port}",
+                                        daemon=True)
+        self._reader.start()
+        try:
+            self._activate(activation_type)
+        except BaseException:
+            self.close()
+            raise
+
+    def _activate(self, activation_type: int) -> None:
+        self.send(RoutingActivationRequest(self.tester_address, activation_type))
+        try:
+            answer = self._control.get(timeout=A_DOIP_CTRL_S)
+        except queue.Empty as exc:
+            raise DoipError(f"no routing activation answer from {self.host}:{self.port}"
+                            ) from exc
+        if isinstance(answer, Exception):
+            raise answer
+        if answer.response_code != ROUTING_SUCCESS:
+            why = ROUTING_REFUSALS.get(answer.response_code, "reserved or OEM-specific code")
+            raise DoipError(f"routing activation refused: {why} "
+                            f"(0x{answer.response_code:02X})")
+        self.gateway_address = answer.logical_address
+
+    def send(self, message: Any) -> None:
+        with self._send_lock:
+            try:
+                self._sock.sendall(pack(message))
+            except OSError as exc:
+                raise DoipError(f"DoIP connection to {self.host}:{self.port} lost: {exc}"
+                                ) from exc
+
+    def link(self, target: int) -> DoipLink:
+        if target in self._links:
+            raise DoipError(f"0x{target:04X} already has a client on this DoIP connection")
+        link = self._links[target] = DoipLink(self, target)
+        return link
+
+    def release(self, link: DoipLink) -> None:
+        if self._links.get(link.target) is link:
+            del self._links[link.target]
+
+    def _read(self) -> None:
+        parser = Parser()
+        try:
+            while not self._closed.is_set():
+                data = self._sock.recv(65536)
+                if not data:
+                    raise DoipError(f"the DoIP gateway {self.host}:{self.port} closed the "
+                                    "connection")
+                for m in read_messages(parser, data):
+                    self._dispatch(m)
+        except (OSError, DoipError) as exc:
+            if self._closed.is_set():
+                return
+            self.error = exc if isinstance(exc, DoipError) else DoipError(
+                f"DoIP connection to {self.host}:{self.port} lost: {exc}")
+            self._control.put(self.error)
+            for link in list(self._links.values()):
+                link.acks.put(self.error)
+
+    def _dispatch(self, m: Any) -> None:
+        if isinstance(m, DiagnosticMessage):
+            link = self._links.get(m.source_address)
+            if link is not None:
+                link.rx.put(bytes(m.user_data))
+        elif isinstance(m, (DiagnosticMessagePositiveAcknowledgement,
+                            DiagnosticMessageNegativeAcknowledgement)):
+            link = self._links.get(m.source_address)
+            if link is not None:
+                link.acks.put(m)
+        elif isinstance(m, AliveCheckRequest):
+            self.send(AliveCheckResponse(self.tester_address))
+        elif isinstance(m, RoutingActivationResponse):
+            self._control.put(m)
+        elif isinstance(m, GenericDoIPNegativeAcknowledge):
+            reason = GENERIC_NACK_REASONS.get(m.nack_code, f"code 0x{m.nack_code:02X}")
+            error = DoipError(f"the DoIP gateway rejected a message: {reason}")
+            self._control.put(error)
+            for link in list(self._links.values()):
+                link.acks.put(error)
+
+    def close(self) -> None:
+        if not self._closed.is_set():
+            self._closed.set()
+            with contextlib.suppress(OSError):
+                self._sock.shutdown(socket.SHUT_RDWR)
+            self._sock.close()
+            self._reader.join(timeout=1.0)
+
+    def __enter__(self) -> DoipConnection:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
