@@ -71,3 +71,15 @@ def test_unknown_target_is_a_clear_nack(demo: VehicleConnection, gateway: DoipGa
 def test_routing_activation_refused_for_a_non_tester_address(gateway: DoipGateway) -> None:
     with pytest.raises(DoipError, match="routing activation refused: unknown source"):
         DoipConnection("127.0.0.1", gateway.port, tester_address=0x1001)
+
+
+def test_gateway_gone_is_a_doip_error_not_a_timeout(demo: VehicleConnection,
+                                                    gateway: DoipGateway) -> None:
+    name = demo.vehicle.ecus[0].name
+    with (DoipConnection("127.0.0.1", gateway.port) as conn,
+          doip_client(demo, conn, gateway, name) as ecu):
+        ecu.read_did(0xF190)
+        gateway.shutdown()
+        assert conn.lost.wait(5)
+        with pytest.raises(DoipError, match="closed the connection"):
+            ecu.read_did(0xF190)

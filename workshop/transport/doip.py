@@ -145,6 +145,8 @@ class DoipLink:
 
     def send_confirmed(self, payload: bytes) -> None:
         """Send; return at the gateway's positive ACK, raise DiagnosticNackError at a NACK."""
+        if self.conn.error is not None:
+            raise self.conn.error  # the connection is gone: say so, not "no answer"
         while not self.acks.empty():
             self.acks.get_nowait()  # an ACK nobody waited for
         self.conn.send(DiagnosticMessage(self.conn.tester_address, self.target, payload))
@@ -186,7 +188,8 @@ class DoipConnection:
         self._links: dict[int, DoipLink] = {}
         self._control: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._closed = threading.Event()
-        self.error: Exception | None = None
+        self.error: DoipError | None = None
+        self.lost = threading.Event()  # set when the gateway reset or closed the connection
         self._reader = threading.Thread(target=self._read, name=f"doip {host}:{port}",
                                         daemon=True)
         self._reader.start()
@@ -247,6 +250,7 @@ class DoipConnection:
             self._control.put(self.error)
             for link in list(self._links.values()):
                 link.acks.put(self.error)
+            self.lost.set()
 
     def _dispatch(self, m: Any) -> None:
         if isinstance(m, DiagnosticMessage):
