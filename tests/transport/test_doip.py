@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from workshop.diagnostics.scan import scan_vehicle
 from workshop.services.connection import VehicleConnection
 from workshop.simulator.doip_gateway import GATEWAY_ADDRESS, DoipGateway
 from workshop.transport.doip import DiagnosticNackError, DoipConnection, DoipError, identify
@@ -83,3 +84,18 @@ def test_gateway_gone_is_a_doip_error_not_a_timeout(demo: VehicleConnection,
         assert conn.lost.wait(5)
         with pytest.raises(DoipError, match="closed the connection"):
             ecu.read_did(0xF190)
+
+
+def test_scan_over_one_doip_connection_matches_can(demo: VehicleConnection,
+                                                   gateway: DoipGateway) -> None:
+    """The scan service, every ECU of the vehicle at once, over one TCP connection."""
+    targets = [(dataclasses.replace(demo.target(e), doip_address=gateway.addresses[e.name]),
+                "definition") for e in demo.vehicle.ecus]
+    with DoipConnection("127.0.0.1", gateway.port) as conn:
+        over_ip = scan_vehicle(conn, demo.vehicle.name, targets, {})
+    assert demo.endpoint is not None
+    over_can = scan_vehicle(demo.endpoint, demo.vehicle.name,
+                            [(demo.target(e), "definition") for e in demo.vehicle.ecus], {})
+    assert all(e.responded for e in over_ip.ecus), [e.error for e in over_ip.ecus]
+    assert {e.name: (e.identity.values, [d.code for d in e.dtcs]) for e in over_ip.ecus} == {
+        e.name: (e.identity.values, [d.code for d in e.dtcs]) for e in over_can.ecus}

@@ -21,6 +21,7 @@ from workshop.foundation.events import (
     EventSink,
     ignore_events,
 )
+from workshop.transport.doip import DoipConnection
 from workshop.transport.router import BusEndpoint
 from workshop.uds.client import EcuClient, EcuTarget
 from workshop.uds.dtc import DEFAULT_STATUS_MASK
@@ -123,7 +124,7 @@ class _Job:
 
 @dataclass(frozen=True)
 class _ScanRun:
-    endpoint: BusEndpoint
+    endpoint: BusEndpoint | DoipConnection
     texts: dict[str, str]
     mask: int
     events: EventSink
@@ -202,14 +203,16 @@ class _ScanRun:
                 raise
 
 
-def scan_vehicle(endpoint: BusEndpoint, vehicle: str, targets: list[tuple[EcuTarget, str]],
-                 texts: dict[str, str], *, concurrent: bool = True,
+def scan_vehicle(endpoint: BusEndpoint | DoipConnection, vehicle: str,
+                 targets: list[tuple[EcuTarget, str]], texts: dict[str, str], *,
+                 concurrent: bool = True,
                  mask: int = DEFAULT_STATUS_MASK, events: EventSink = ignore_events,
                  cancel: CancelToken | None = None, task: str = "scan",
                  max_workers: int = MAX_SCAN_WORKERS,
                  definitions: Mapping[str, EcuDefinition] | None = None) -> VehicleScan:
-    """Scan `targets` (each with its source label) over the one bus, at most `max_workers`
-    ECUs at a time. Raises CancelledError at the next safe point once `cancel` is set.
+    """Scan `targets` (each with its source label) over the one bus (or the one DoIP
+    connection to the vehicle's gateway, each target with its `doip_address`), at most
+    `max_workers` ECUs at a time. Raises CancelledError at the next safe point once `cancel` is set.
 
     An ECU that timed out (or gave an answer that fits no request) is asked once more
     after the others, RETRY_WORKERS at a time
