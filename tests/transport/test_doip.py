@@ -11,7 +11,13 @@ import pytest
 from workshop.diagnostics.scan import scan_vehicle
 from workshop.services.connection import VehicleConnection
 from workshop.simulator.doip_gateway import GATEWAY_ADDRESS, DoipGateway
-from workshop.transport.doip import DiagnosticNackError, DoipConnection, DoipError, identify
+from workshop.transport.doip import (
+    DiagnosticNackError,
+    DoipConnection,
+    DoipError,
+    entity_status,
+    identify,
+)
 from workshop.uds.client import EcuClient
 
 IDENT_DIDS = (0xF188, 0xF19E, 0xF18A)
@@ -99,3 +105,12 @@ def test_scan_over_one_doip_connection_matches_can(demo: VehicleConnection,
     assert all(e.responded for e in over_ip.ecus), [e.error for e in over_ip.ecus]
     assert {e.name: (e.identity.values, [d.code for d in e.dtcs]) for e in over_ip.ecus} == {
         e.name: (e.identity.values, [d.code for d in e.dtcs]) for e in over_can.ecus}
+
+
+def test_alive_check_and_entity_status(gateway: DoipGateway) -> None:
+    with DoipConnection("127.0.0.1", gateway.port) as conn:
+        assert conn.alive_check() == GATEWAY_ADDRESS
+        status = entity_status("127.0.0.1", gateway.port)
+    assert status.node_type == 0x00  # a gateway
+    assert status.open_sockets == 1
+    assert status.max_sockets >= 1

@@ -22,6 +22,8 @@ from doipclient.messages import (
     DiagnosticMessage,
     DiagnosticMessageNegativeAcknowledgement,
     DiagnosticMessagePositiveAcknowledgement,
+    DoipEntityStatusRequest,
+    EntityStatusResponse,
     GenericDoIPNegativeAcknowledge,
     ReservedMessage,
     RoutingActivationRequest,
@@ -43,6 +45,8 @@ NACK_INVALID_SOURCE, NACK_UNKNOWN_TARGET, NACK_TARGET_UNREACHABLE = 0x02, 0x03, 
 ROUTING_UNKNOWN_SOURCE, ROUTING_UNSUPPORTED_TYPE = 0x00, 0x06
 GENERIC_UNKNOWN_PAYLOAD_TYPE = 0x01
 ACTIVATION_TYPES = (0x00, 0x01, 0xE1)  # default, WWH-OBD, central security
+MAX_SOCKETS = 4
+MAX_DATA_SIZE = 0xFFFF  # the largest diagnostic message it takes (ISO-TP FD limit behind it)
 
 
 def is_tester_address(address: int) -> bool:
@@ -114,9 +118,15 @@ class DoipGateway:
             except OSError:
                 return
             for m in read_messages(parser, data):
+                answer: Any = None
                 if isinstance(m, VehicleIdentificationRequest):
+                    answer = self.identity()
+                elif isinstance(m, DoipEntityStatusRequest):
+                    answer = EntityStatusResponse(0x00, MAX_SOCKETS, len(self._clients),
+                                                  MAX_DATA_SIZE)
+                if answer is not None:
                     with contextlib.suppress(OSError):
-                        self._udp.sendto(pack(self.identity()), peer)
+                        self._udp.sendto(pack(answer), peer)
 
     # -- TCP: routing activation and diagnostic messages ----------------------------------
 

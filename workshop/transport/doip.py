@@ -30,6 +30,8 @@ from doipclient.messages import (
     DiagnosticMessage,
     DiagnosticMessageNegativeAcknowledgement,
     DiagnosticMessagePositiveAcknowledgement,
+    DoipEntityStatusRequest,
+    EntityStatusResponse,
     GenericDoIPNegativeAcknowledge,
     RoutingActivationRequest,
     RoutingActivationResponse,
@@ -117,11 +119,11 @@ class GatewayIdentity:
     gid: bytes
 
 
-def identify(host: str, port: int, timeout_s: float = A_DOIP_CTRL_S) -> GatewayIdentity:
-    """Vehicle identification request (UDP, to one address): who answers at `host`."""
+def _udp_request(host: str, port: int, request: Any, answer: type, timeout_s: float) -> Any:
+    """Send one UDP request to `host` (one address, never a broadcast); its first answer."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.settimeout(timeout_s)
-        sock.sendto(pack(VehicleIdentificationRequest()), (host, port))
+        sock.sendto(pack(request), (host, port))
         parser = Parser()
         while True:
             try:
@@ -129,9 +131,30 @@ def identify(host: str, port: int, timeout_s: float = A_DOIP_CTRL_S) -> GatewayI
             except TimeoutError as exc:
                 raise DoipError(f"no DoIP entity answered at {host}:{port}") from exc
             for m in read_messages(parser, data):
-                if isinstance(m, VehicleIdentificationResponse):
-                    return GatewayIdentity(str(m.vin),
-                                           m.logical_address, bytes(m.eid), bytes(m.gid))
+                if isinstance(m, answer):
+                    return m
+
+
+def identify(host: str, port: int, timeout_s: float = A_DOIP_CTRL_S) -> GatewayIdentity:
+    """Vehicle identification request (UDP, to one address): who answers at `host`."""
+    m = _udp_request(host, port, VehicleIdentificationRequest(),
+                     VehicleIdentificationResponse, timeout_s)
+    return GatewayIdentity(str(m.vin), m.logical_address, bytes(m.eid), bytes(m.gid))
+
+
+@dataclass(frozen=True)
+class EntityStatus:
+    node_type: int  # 0x00 gateway, 0x01 node
+    max_sockets: int
+    open_sockets: int
+    max_data_size: int | None  # the largest diagnostic message it takes, if it says
+
+
+def entity_status(host: str, port: int, timeout_s: float = A_DOIP_CTRL_S) -> EntityStatus:
+    """DoIP entity status request (UDP): how many TCP sockets it takes and has open."""
+    m = _udp_request(host, port, DoipEntityStatusRequest(), EntityStatusResponse, timeout_s)
+    return EntityStatus(m.node_type, m.max_concurrent_sockets, m.currently_open_sockets,
+                        m.max_data_size)
 
 
 class DoipLink:
@@ -222,6 +245,17 @@ class DoipConnection:
                 raise DoipError(f"DoIP connection to {self.host}:{self.port} lost: {exc}"
                                 ) from exc
 
+    def alive_check(self) -> int:
+        """Alive check request over this connection; the gateway's logical address."""
+        self.send(AliveCheckRequest())
+        try:
+            answer = self._control.get(timeout=A_DOIP_CTRL_S)
+        except queue.Empty as exc:
+            raise DoipError(f"no alive check answer from {self.host}:{self.port}") from exc
+        if isinstance(answer, Exception):
+            raise answer
+        return int(answer.source_address)
+
     def link(self, target: int) -> DoipLink:
         if target in self._links:
             raise DoipError(f"0x{target:04X} already has a client on this DoIP connection")
@@ -264,7 +298,7 @@ class DoipConnection:
                 link.acks.put(m)
         elif isinstance(m, AliveCheckRequest):
             self.send(AliveCheckResponse(self.tester_address))
-        elif isinstance(m, RoutingActivationResponse):
+        elif isinstance(m, (RoutingActivationResponse, AliveCheckResponse)):
             self._control.put(m)
         elif isinstance(m, GenericDoIPNegativeAcknowledge):
             reason = GENERIC_NACK_REASONS.get(m.nack_code, f"code 0x{m.nack_code:02X}")
