@@ -114,3 +114,20 @@ def test_alive_check_and_entity_status(gateway: DoipGateway) -> None:
     assert status.node_type == 0x00  # a gateway
     assert status.open_sockets == 1
     assert status.max_sockets >= 1
+
+
+class _Reserved:
+    """A message of a payload type ISO 13400-2 reserves."""
+
+    payload_type = 0x7777
+
+    def pack(self) -> bytes:
+        return b""
+
+
+def test_unknown_payload_type_is_a_generic_nack(gateway: DoipGateway) -> None:
+    with DoipConnection("127.0.0.1", gateway.port) as conn:
+        conn.send(_Reserved())
+        error = conn.rejections.get(timeout=5)
+        assert "unknown payload type" in str(error)
+        assert conn.alive_check() == GATEWAY_ADDRESS  # the connection is still usable

@@ -213,6 +213,8 @@ class DoipConnection:
         self._closed = threading.Event()
         self.error: DoipError | None = None
         self.lost = threading.Event()  # set when the gateway reset or closed the connection
+        # Generic header NACKs (ISO 13400-2 table 19), as DoipErrors, for whoever asks.
+        self.rejections: queue.SimpleQueue[DoipError] = queue.SimpleQueue()
         self._reader = threading.Thread(target=self._read, name=f"doip {host}:{port}",
                                         daemon=True)
         self._reader.start()
@@ -302,10 +304,11 @@ class DoipConnection:
             self._control.put(m)
         elif isinstance(m, GenericDoIPNegativeAcknowledge):
             reason = GENERIC_NACK_REASONS.get(m.nack_code, f"code 0x{m.nack_code:02X}")
-            error = DoipError(f"the DoIP gateway rejected a message: {reason}")
-            self._control.put(error)
+            error = DoipError(f"the DoIP gateway rejected a message: {reason} "
+                              f"(generic header NACK 0x{m.nack_code:02X})")
+            self.rejections.put(error)
             for link in list(self._links.values()):
-                link.acks.put(error)
+                link.acks.put(error)  # a send waiting for its ACK gets it instead
 
     def close(self) -> None:
         if not self._closed.is_set():
