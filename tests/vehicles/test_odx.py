@@ -1,0 +1,107 @@
+"""Issue 19 (first steps): an ODX/PDX description read with odxtools, and `workshop describe`,
+on the real odxtools example (tests/data/odxtools_somersault.pdx) and on broken copies of it."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from workshop.cli import main
+from workshop.foundation.errors import ConfigError
+from workshop.vehicles.odx import load_description
+
+PDX = Path(__file__).parent.parent / "data" / "odxtools_somersault.pdx"
+
+
+def test_variants_and_communication_parameters() -> None:
+    d = load_description(PDX)
+    assert d.variants[:2] == ["somersault_lazy", "somersault_assiduous"]  # ECU variants first
+    assert set(d.variants[2:]) == {"somersault_base_variant", "somersault_protocol"}
+    s = d.summary()
+    assert s.name == "somersault_lazy" and s.kind == "ECU-VARIANT"
+    assert (s.can_request_id, s.can_response_id) == (123, 456)
+    assert s.comparams["CP_Baudrate"] == "500000"
+    assert s.comparams["CP_BlockSize"] == "4"
+    assert s.comparams["CP_TesterPresentMessage"] == "3e00"
+    assert set(s.state_charts) == {"annoyed", "angry"}
+
+
+def test_services_sorted_by_kind_with_types_units_and_texts() -> None:
+    s = load_description(PDX).summary("somersault_assiduous")
+    assert [x.name for x in s.sessions] == ["session_start", "session_stop"]
+    assert s.sessions[0].request_prefix == "1000"
+    assert [x.name for x in s.routines] == ["schroedinger"]
+    assert s.security == [] and s.dtcs == []  # the example has neither
+    assert "headstand" in [x.name for x in s.services]  # only the assiduous one does those
+    flips = {x.name: x for x in s.services}["do_forward_flips"]
+    sault = {v.name: v for v in flips.response}["sault_time"]
+    assert (sault.unit, sault.compu, sault.coded_type) == ("s", "IDENTICAL", "A_UINT32")
+    backward = {v.name: v for v in s.sessions[0].response}["can_do_backward_flips"]
+    assert backward.compu == "TEXTTABLE" and backward.texts == {"0": "false", "1": "true"}
+
+
+def test_unknown_variant_is_refused_with_the_choices() -> None:
+    with pytest.raises(ConfigError) as e:
+        load_description(PDX).summary("somersault_young")
+    assert "somersault_young" in e.value.message and "somersault_lazy" in (e.value.hint or "")
+
+
+def _truncated(tmp_path: Path) -> Path:
+    bad = tmp_path / "truncated.pdx"
+    bad.write_bytes(PDX.read_bytes()[: len(PDX.read_bytes()) // 2])
+    return bad
+
+
+def _broken_xml(tmp_path: Path) -> Path:
+    bad = tmp_path / "broken_xml.pdx"
+    with zipfile.ZipFile(PDX) as src, zipfile.ZipFile(bad, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename.endswith(".odx-d"):
+                data = data[: len(data) // 2]  # cut mid-element
+            dst.writestr(item, data)
+    return bad
+
+
+@pytest.mark.parametrize("make", [_truncated, _broken_xml])
+def test_unreadable_description_is_refused_with_reason_and_name(
+        make: object, tmp_path: Path) -> None:
+    bad = make(tmp_path)  # type: ignore[operator]
+    with pytest.raises(ConfigError) as e:
+        load_description(bad)
+    assert bad.name in e.value.message and "odxtools cannot read it" in e.value.message
+    assert e.value.hint
+
+
+def test_not_an_odx_file_is_refused(tmp_path: Path) -> None:
+    other = tmp_path / "car.toml"
+    other.write_text("x = 1\n")
+    with pytest.raises(ConfigError, match="not an ODX/PDX file"):
+        load_description(other)
+
+
+def test_describe_text_and_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["describe", str(PDX)]) == 0
+    out = capsys.readouterr().out
+    assert "variant somersault_lazy (ECU-VARIANT)" in out
+    assert "CAN ids: request 0x7B, response 0x1C8" in out
+    assert "session_start [1000]" in out and "schroedinger" in out
+    assert main(["describe", str(PDX), "--variant", "somersault_assiduous", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["variants"][0] == "somersault_lazy"
+    assert doc["variant"]["name"] == "somersault_assiduous"
+    assert doc["variant"]["comparams"]["CP_Baudrate"] == "500000"
+
+
+def test_describe_refuses_a_corrupt_file_in_words(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = _truncated(tmp_path)
+    assert main(["describe", str(bad)]) == 4
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "truncated.pdx" in err and "->" in err
+    assert main(["describe", str(bad), "--json"]) == 4
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["error"] == "ConfigError" and "truncated.pdx" in doc["message"]

@@ -1,0 +1,262 @@
+"""The OEM's descriptions (ODX, ISO 22901, in PDX containers) as a source beside the TOML
+definition: read with odxtools, reduced to plain data the tool uses.
+
+`load_description(path)` reads a .pdx or .odx* file whole; a file odxtools cannot read is
+refused as a ConfigError naming the file and odxtools' reason (nothing half-loaded is kept).
+`Description.summary(variant)` gives what `workshop describe` shows for one variant: its
+communication parameters, DIDs (ReadDataByIdentifier services) with data types, units and
+scaling, DTCs with texts, routines, sessions and security levels.
+
+Data only: no transport, nothing is sent to an ECU here.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from workshop.foundation.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+ODX_SUFFIXES = (".pdx", ".odx", ".odx-d", ".odx-c", ".odx-cs", ".odx-f")
+
+# UDS service ids this summary sorts services by (ISO 14229-1)
+_SID_SESSION = 0x10
+_SID_SECURITY = 0x27
+_SID_READ_DID = 0x22
+_SID_ROUTINE = 0x31
+
+
+@dataclass(frozen=True)
+class Value:
+    """One parameter of a request or response: what its bytes are and how to scale them."""
+
+    name: str
+    coded_type: str = ""        # A_UINT32, A_ASCIISTRING, ...
+    bit_length: int | None = None
+    physical_type: str = ""     # A_FLOAT64, A_UNICODE2STRING, ...
+    compu: str = ""             # IDENTICAL, LINEAR, TEXTTABLE, ...
+    factor: float | None = None  # LINEAR: physical = (offset + factor * raw) / denominator
+    offset: float | None = None
+    denominator: float | None = None
+    unit: str = ""
+    texts: dict[str, str] = field(default_factory=dict)  # TEXTTABLE: raw -> text
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    semantic: str
+    request_prefix: str          # the request's constant bytes (hex), e.g. "2200f1" or "1003"
+    request: list[Value] = field(default_factory=list)
+    response: list[Value] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Did:
+    did: int
+    service: str
+    values: list[Value]
+
+
+@dataclass(frozen=True)
+class Dtc:
+    code: int
+    display: str
+    name: str
+    text: str
+
+
+@dataclass(frozen=True)
+class VariantSummary:
+    """What the tool takes from one diagnostic layer (ECU variant, base variant, ...)."""
+
+    name: str
+    kind: str                             # ECU-VARIANT, BASE-VARIANT, PROTOCOL, ...
+    comparams: dict[str, Any]
+    can_request_id: int | None
+    can_response_id: int | None
+    dids: list[Did]
+    dtcs: list[Dtc]
+    routines: list[Service]
+    sessions: list[Service]
+    security: list[Service]
+    services: list[Service]               # every service, the above included
+    state_charts: dict[str, list[str]]    # semantic/name -> states (e.g. SESSION, SECURITY)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Description:
+    """A loaded ODX/PDX description. `variants` names its diagnostic layers; the ECU
+    variants come first (they are what a vehicle's ECU is)."""
+
+    path: Path
+    database: Any = field(repr=False)   # odxtools.database.Database
+    variants: list[str]
+
+    def summary(self, variant: str | None = None) -> VariantSummary:
+        """The summary of `variant` (default: the only ECU variant, else the first one).
+        Raises ConfigError for a variant the description does not have."""
+        layers = {dl.short_name: dl for dl in self.database.diag_layers}
+        if variant is None:
+            if not self.variants:
+                raise ConfigError(f"{self.path.name}: the description has no diagnostic layers",
+                                  hint="check that this is the ECU's ODX/PDX file")
+            variant = self.variants[0]
+        if variant not in layers:
+            raise ConfigError(f"{self.path.name}: no variant {variant!r}",
+                              hint=f"choose one of: {', '.join(self.variants)}")
+        try:
+            return _summarise(layers[variant])
+        except ConfigError:
+            raise
+        except Exception as exc:  # odxtools raises many kinds on inconsistent data
+            raise ConfigError(f"{self.path.name}: variant {variant!r} cannot be read: "
+                              f"{type(exc).__name__}: {exc}"[:500],
+                              hint="the description is inconsistent; ask its author for a "
+                              "corrected file") from exc
+
+
+def load_description(path: str | Path) -> Description:
+    """Read an ODX/PDX file whole with odxtools. Raises ConfigError naming the file and
+    odxtools' reason when it cannot be read."""
+    path = Path(path)
+    if path.suffix.lower() not in ODX_SUFFIXES:
+        raise ConfigError(f"{path.name}: not an ODX/PDX file (suffix {path.suffix or 'none'})",
+                          hint=f"give a file ending in {', '.join(ODX_SUFFIXES)}")
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such file", hint="check the path")
+    try:
+        import odxtools
+    except ImportError as exc:  # pragma: no cover - odxtools is a dependency
+        raise ConfigError("reading ODX/PDX needs odxtools, which is not installed",
+                          hint="pip install odxtools") from exc
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            database = odxtools.load_file(str(path))
+            layers = list(database.diag_layers)
+    except Exception as exc:  # zip, XML, link resolution: odxtools' reason, in words
+        raise ConfigError(f"{path.name}: odxtools cannot read it: "
+                          f"{type(exc).__name__}: {exc}"[:500],
+                          hint="check that the file is a complete, unmodified ODX/PDX "
+                          "description from the ECU's supplier") from exc
+    for w in caught:
+        log.warning("%s: odxtools: %s", path.name, w.message)
+    order = {"ECU-VARIANT": 0, "BASE-VARIANT": 1, "ECU-SHARED-DATA": 2, "FUNCTIONAL-GROUP": 3,
+             "PROTOCOL": 4}
+    names = [dl.short_name for dl in sorted(
+        layers, key=lambda dl: order.get(_kind(dl), 5))]
+    return Description(path=path, database=database, variants=names)
+
+
+def _kind(layer: Any) -> str:
+    return str(getattr(layer.variant_type, "value", layer.variant_type))
+
+
+def _summarise(layer: Any) -> VariantSummary:
+    services = [_service(s) for s in layer.services]
+    by_name = {s.name: s for s in services}
+    sids = {s.name: _sid(s) for s in services}
+    dids = []
+    for s in services:
+        if sids[s.name] == _SID_READ_DID and len(s.request_prefix) >= 6:
+            dids.append(Did(int(s.request_prefix[2:6], 16), s.name, s.response))
+    dids.sort(key=lambda d: d.did)
+
+    def pick(sid: int, *semantics: str) -> list[Service]:
+        return [by_name[n] for n, x in sids.items()
+                if x == sid or by_name[n].semantic in semantics]
+
+    charts = {}
+    for chart in layer.state_charts:
+        charts[chart.semantic or chart.short_name] = [st.short_name for st in chart.states]
+    comparams: dict[str, Any] = {}
+    for cp in layer.comparam_refs:
+        comparams[cp.short_name] = cp.value
+    return VariantSummary(
+        name=layer.short_name, kind=_kind(layer), comparams=comparams,
+        can_request_id=_optional(layer.get_can_receive_id),
+        can_response_id=_optional(layer.get_can_send_id),
+        dids=dids, dtcs=_dtcs(layer),
+        routines=pick(_SID_ROUTINE, "ROUTINE"), sessions=pick(_SID_SESSION, "SESSION"),
+        security=pick(_SID_SECURITY, "SECURITY"), services=services, state_charts=charts)
+
+
+def _optional(getter: Any) -> int | None:
+    # odxtools answers None, or raises, when a layer has no CAN comparams (e.g. DoIP)
+    try:
+        value = getter()
+    except Exception:
+        return None
+    return value if isinstance(value, int) else None
+
+
+def _sid(service: Service) -> int | None:
+    return int(service.request_prefix[:2], 16) if len(service.request_prefix) >= 2 else None
+
+
+def _service(s: Any) -> Service:
+    request: list[Value] = []
+    prefix = ""
+    if s.request is not None:
+        prefix = bytes(s.request.coded_const_prefix()).hex()
+        request = [_value(p) for p in s.request.parameters]
+    response: list[Value] = []
+    for r in s.positive_responses[:1]:
+        response = [_value(p) for p in r.parameters]
+    return Service(name=s.short_name, semantic=s.semantic or "", request_prefix=prefix,
+                   request=request, response=response)
+
+
+def _value(param: Any) -> Value:
+    dop = getattr(param, "dop", None) if hasattr(param, "dop_ref") or hasattr(
+        param, "dop_snref") else None
+    if dop is None or not hasattr(dop, "compu_method"):
+        coded = getattr(param, "diag_coded_type", None)
+        return Value(name=param.short_name,
+                     coded_type=_enum(getattr(coded, "base_data_type", "")),
+                     bit_length=getattr(coded, "bit_length", None))
+    cm = dop.compu_method
+    category = _enum(cm.category)
+    factor = offset = denominator = None
+    texts: dict[str, str] = {}
+    if category == "LINEAR":
+        seg = cm.segment
+        factor, offset, denominator = float(seg.factor), float(seg.offset), float(
+            seg.denominator)
+    elif category == "TEXTTABLE":
+        citp = getattr(cm, "compu_internal_to_phys", None)
+        for scale in citp.compu_scales if citp is not None else []:
+            if scale.lower_limit is not None and scale.compu_const is not None:
+                texts[str(scale.lower_limit.value)] = str(scale.compu_const.value)
+    unit = dop.unit
+    return Value(name=param.short_name,
+                 coded_type=_enum(dop.diag_coded_type.base_data_type),
+                 bit_length=getattr(dop.diag_coded_type, "bit_length", None),
+                 physical_type=_enum(dop.physical_type.base_data_type), compu=category,
+                 factor=factor, offset=offset, denominator=denominator,
+                 unit=(unit.display_name or unit.short_name) if unit is not None else "",
+                 texts=texts)
+
+
+def _enum(x: Any) -> str:
+    return str(getattr(x, "value", x) or "")
+
+
+def _dtcs(layer: Any) -> list[Dtc]:
+    out: dict[int, Dtc] = {}
+    for dop in layer.diag_data_dictionary_spec.dtc_dops:
+        for dtc in dop.dtcs:
+            text = dtc.text.text if hasattr(dtc.text, "text") else (dtc.text or "")
+            out[dtc.trouble_code] = Dtc(code=dtc.trouble_code,
+                                        display=dtc.display_trouble_code or "",
+                                        name=dtc.short_name, text=str(text))
+    return [out[c] for c in sorted(out)]
