@@ -27,6 +27,7 @@ def test_variants_and_communication_parameters() -> None:
     assert s.comparams["CP_BlockSize"] == "4"
     assert s.comparams["CP_TesterPresentMessage"] == "3e00"
     assert set(s.state_charts) == {"annoyed", "angry"}
+    assert s.timing == {"bitrate": 500000, "block_size": 4, "rc21_timeout_ms": 1000}
 
 
 def test_services_sorted_by_kind_with_types_units_and_texts() -> None:
@@ -66,7 +67,20 @@ def _broken_xml(tmp_path: Path) -> Path:
     return bad
 
 
-@pytest.mark.parametrize("make", [_truncated, _broken_xml])
+def _dangling_reference(tmp_path: Path) -> Path:
+    # well-formed XML, but a data object the services use is referenced by a wrong id
+    bad = tmp_path / "dangling.pdx"
+    with zipfile.ZipFile(PDX) as src, zipfile.ZipFile(bad, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "somersault.odx-d":
+                data = data.replace(b'ID-REF="somersault.DOP.duration"', b'ID-REF="nowhere"', 1)
+                assert b'"nowhere"' in data
+            dst.writestr(item, data)
+    return bad
+
+
+@pytest.mark.parametrize("make", [_truncated, _broken_xml, _dangling_reference])
 def test_unreadable_description_is_refused_with_reason_and_name(
         make: object, tmp_path: Path) -> None:
     bad = make(tmp_path)  # type: ignore[operator]
@@ -105,3 +119,34 @@ def test_describe_refuses_a_corrupt_file_in_words(
     assert main(["describe", str(bad), "--json"]) == 4
     doc = json.loads(capsys.readouterr().out)
     assert doc["error"] == "ConfigError" and "truncated.pdx" in doc["message"]
+
+
+def test_member_names_with_dotdot_write_nothing_outside(tmp_path: Path) -> None:
+    # odxtools reads the members in memory: a `../` name is read or refused, never written
+    work = tmp_path / "work"
+    work.mkdir()
+    evil = work / "evil.pdx"
+    with zipfile.ZipFile(PDX) as src, zipfile.ZipFile(evil, "w") as dst:
+        for item in src.infolist():
+            dst.writestr(item, src.read(item))
+        dst.writestr("../../escaped.txt", b"x")
+    try:
+        load_description(evil)
+    except ConfigError as e:
+        assert "evil.pdx" in e.message
+    assert not (tmp_path / "escaped.txt").exists() and sorted(work.iterdir()) == [evil]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_a_damaged_copy_is_refused_in_words_or_read_whole(seed: int, tmp_path: Path) -> None:
+    data = bytearray(PDX.read_bytes())
+    for i in range(4):  # a few bytes flipped somewhere: zip headers, deflate data, CRCs
+        data[(seed * 7919 + i * 104729) % len(data)] ^= 0x5A
+    bad = tmp_path / f"damaged{seed}.pdx"
+    bad.write_bytes(bytes(data))
+    try:
+        d = load_description(bad)
+    except ConfigError as e:
+        assert bad.name in e.message and e.hint
+    else:
+        assert set(d.summaries) == set(d.variants)

@@ -35,6 +35,8 @@ def _describe(args: argparse.Namespace) -> int:
            if x is not None]
     if ids:
         print(f"  CAN ids: {', '.join(ids)}")
+    if summary.timing:
+        print("  timing: " + ", ".join(f"{k} {v:g}" for k, v in summary.timing.items()))
     print("  communication parameters:")
     for name, value in summary.comparams.items():
         shown = ", ".join(map(str, value)) if isinstance(value, list) else value

@@ -30,6 +30,19 @@ _SID_SECURITY = 0x27
 _SID_READ_DID = 0x22
 _SID_ROUTINE = 0x31
 
+# ISO 22900-2 communication parameters the tool has a setting for: name -> (our name, factor
+# from the ODX unit; times in ODX are microseconds)
+TIMING_COMPARAMS = {
+    "CP_Baudrate": ("bitrate", 1),
+    "CP_P2Max": ("p2_ms", 0.001),
+    "CP_P2Star": ("p2_star_ms", 0.001),
+    "CP_BlockSize": ("block_size", 1),
+    "CP_STmin": ("stmin_us", 1),
+    "CP_TesterPresentTime": ("tester_present_ms", 0.001),
+    "CP_RC21CompletionTimeout": ("rc21_timeout_ms", 0.001),
+    "CP_RC78CompletionTimeout": ("rc78_timeout_ms", 0.001),
+}
+
 
 @dataclass(frozen=True)
 class Value:
@@ -77,7 +90,8 @@ class VariantSummary:
 
     name: str
     kind: str                             # ECU-VARIANT, BASE-VARIANT, PROTOCOL, ...
-    comparams: dict[str, Any]
+    comparams: dict[str, Any]           # every one, as the description gives it
+    timing: dict[str, float]              # the TIMING_COMPARAMS present, in our units
     can_request_id: int | None
     can_response_id: int | None
     dids: list[Did]
@@ -94,34 +108,27 @@ class VariantSummary:
 
 @dataclass(frozen=True)
 class Description:
-    """A loaded ODX/PDX description. `variants` names its diagnostic layers; the ECU
+    """A loaded ODX/PDX description, every layer already summarised (a layer that cannot
+    be summarised refuses the whole file). `variants` names its diagnostic layers; the ECU
     variants come first (they are what a vehicle's ECU is)."""
 
     path: Path
-    database: Any = field(repr=False)   # odxtools.database.Database
+    database: Any = field(repr=False)   # odxtools.database.Database (for decoding, later)
     variants: list[str]
+    summaries: dict[str, VariantSummary] = field(repr=False)
 
     def summary(self, variant: str | None = None) -> VariantSummary:
-        """The summary of `variant` (default: the only ECU variant, else the first one).
+        """The summary of `variant` (default: the first ECU variant, else the first layer).
         Raises ConfigError for a variant the description does not have."""
-        layers = {dl.short_name: dl for dl in self.database.diag_layers}
         if variant is None:
             if not self.variants:
                 raise ConfigError(f"{self.path.name}: the description has no diagnostic layers",
                                   hint="check that this is the ECU's ODX/PDX file")
             variant = self.variants[0]
-        if variant not in layers:
+        if variant not in self.summaries:
             raise ConfigError(f"{self.path.name}: no variant {variant!r}",
                               hint=f"choose one of: {', '.join(self.variants)}")
-        try:
-            return _summarise(layers[variant])
-        except ConfigError:
-            raise
-        except Exception as exc:  # odxtools raises many kinds on inconsistent data
-            raise ConfigError(f"{self.path.name}: variant {variant!r} cannot be read: "
-                              f"{type(exc).__name__}: {exc}"[:500],
-                              hint="the description is inconsistent; ask its author for a "
-                              "corrected file") from exc
+        return self.summaries[variant]
 
 
 def load_description(path: str | Path) -> Description:
@@ -148,13 +155,25 @@ def load_description(path: str | Path) -> Description:
                           f"{type(exc).__name__}: {exc}"[:500],
                           hint="check that the file is a complete, unmodified ODX/PDX "
                           "description from the ECU's supplier") from exc
-    for w in caught:
-        log.warning("%s: odxtools: %s", path.name, w.message)
     order = {"ECU-VARIANT": 0, "BASE-VARIANT": 1, "ECU-SHARED-DATA": 2, "FUNCTIONAL-GROUP": 3,
              "PROTOCOL": 4}
-    names = [dl.short_name for dl in sorted(
-        layers, key=lambda dl: order.get(_kind(dl), 5))]
-    return Description(path=path, database=database, variants=names)
+    layers.sort(key=lambda dl: order.get(_kind(dl), 5))
+    summaries: dict[str, VariantSummary] = {}
+    for layer in layers:
+        try:
+            with warnings.catch_warnings(record=True) as more:
+                warnings.simplefilter("always")
+                summaries[layer.short_name] = _summarise(layer)
+        except Exception as exc:  # odxtools raises many kinds on inconsistent data
+            raise ConfigError(f"{path.name}: odxtools cannot read layer {layer.short_name!r}: "
+                              f"{type(exc).__name__}: {exc}"[:500],
+                              hint="the description is inconsistent; ask its author for a "
+                              "corrected file") from exc
+        caught.extend(more)
+    for w in caught:
+        log.warning("%s: odxtools: %s", path.name, w.message)
+    return Description(path=path, database=database, variants=list(summaries),
+                       summaries=summaries)
 
 
 def _kind(layer: Any) -> str:
@@ -183,11 +202,22 @@ def _summarise(layer: Any) -> VariantSummary:
         comparams[cp.short_name] = cp.value
     return VariantSummary(
         name=layer.short_name, kind=_kind(layer), comparams=comparams,
+        timing=_timing(comparams),
         can_request_id=_optional(layer.get_can_receive_id),
         can_response_id=_optional(layer.get_can_send_id),
         dids=dids, dtcs=_dtcs(layer),
         routines=pick(_SID_ROUTINE, "ROUTINE"), sessions=pick(_SID_SESSION, "SESSION"),
         security=pick(_SID_SECURITY, "SECURITY"), services=services, state_charts=charts)
+
+
+def _timing(comparams: dict[str, Any]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for cp, (name, factor) in TIMING_COMPARAMS.items():
+        try:
+            out[name] = float(comparams[cp]) * factor
+        except (KeyError, TypeError, ValueError):  # absent, or complex/non-numeric
+            continue
+    return out
 
 
 def _optional(getter: Any) -> int | None:
