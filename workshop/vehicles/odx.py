@@ -12,6 +12,7 @@ Data only: no transport, nothing is sent to an ECU here.
 
 from __future__ import annotations
 
+import io
 import logging
 import warnings
 from dataclasses import asdict, dataclass, field
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from workshop.foundation.errors import ConfigError
+from workshop.vehicles.data_ids import DataDescription, TableDescriptions
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +132,34 @@ class Description:
                               hint=f"choose one of: {', '.join(self.variants)}")
         return self.summaries[variant]
 
+    def data_descriptions(self, variant: str | None = None) -> TableDescriptions:
+        """The variant's DIDs as the `DataDescriptions` that DTC details and identification
+        decode with: each DID whose answer is one whole-byte integer, scaled identically or
+        linearly. Other DIDs (several values, texts, floats) are left out for now."""
+        dids: dict[int, DataDescription] = {}
+        for d in self.summary(variant).dids:
+            one = _data_description(d)
+            if one is not None:
+                dids[d.did] = one
+        return TableDescriptions(dids=dids)
+
+
+def _data_description(did: Did) -> DataDescription | None:
+    values = [v for v in did.values if v.compu]  # constants (SID, DID) have no compu method
+    if len(values) != 1:
+        return None
+    v = values[0]
+    if v.compu not in ("IDENTICAL", "LINEAR") or v.coded_type not in ("A_UINT32", "A_INT32"):
+        return None
+    if v.bit_length is None or v.bit_length % 8 or not 8 <= v.bit_length <= 64:
+        return None
+    scale, offset = 1.0, 0.0
+    if v.compu == "LINEAR":
+        denominator = v.denominator or 1.0
+        scale, offset = (v.factor or 0.0) / denominator, (v.offset or 0.0) / denominator
+    return DataDescription(size=v.bit_length // 8, name=v.name, unit=v.unit, scale=scale,
+                           offset=offset, signed=v.coded_type == "A_INT32")
+
 
 def load_description(path: str | Path) -> Description:
     """Read an ODX/PDX file whole with odxtools. Raises ConfigError naming the file and
@@ -142,13 +172,21 @@ def load_description(path: str | Path) -> Description:
         raise ConfigError(f"{path}: no such file", hint="check the path")
     try:
         import odxtools
+        import odxtools.database
     except ImportError as exc:  # pragma: no cover - odxtools is a dependency
         raise ConfigError("reading ODX/PDX needs odxtools, which is not installed",
                           hint="pip install odxtools") from exc
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            database = odxtools.load_file(str(path))
+            if path.suffix.lower() == ".pdx":
+                # the container read whole into memory: one snapshot of the file, and no
+                # file left open by the members odxtools keeps (flash data, job code)
+                database = odxtools.database.Database()
+                database.add_pdx_file(io.BytesIO(path.read_bytes()))
+                database.refresh()
+            else:
+                database = odxtools.load_odx_file(path)
             layers = list(database.diag_layers)
     except Exception as exc:  # zip, XML, link resolution: odxtools' reason, in words
         raise ConfigError(f"{path.name}: odxtools cannot read it: "
@@ -171,6 +209,8 @@ def load_description(path: str | Path) -> Description:
                               "corrected file") from exc
         caught.extend(more)
     for w in caught:
+        if issubclass(w.category, ResourceWarning):  # the garbage collector's, not odxtools'
+            continue
         log.warning("%s: odxtools: %s", path.name, w.message)
     return Description(path=path, database=database, variants=list(summaries),
                        summaries=summaries)
