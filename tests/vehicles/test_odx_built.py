@@ -37,7 +37,8 @@ from workshop.vehicles.odx import load_description
 PDX = Path(__file__).parent.parent / "data" / "odxtools_somersault.pdx"
 
 
-def build(source: Path, out: Path) -> None:
+def build(source: Path, out: Path, *,
+          dtc_text: str = "Crankshaft position sensor circuit") -> None:
     """somersault + DID 0xF40C engine_speed (16 bit, x0.25, unit s) + DTC P0335."""
     db = odxtools.load_pdx_file(str(source))
     base = db.diag_layers.somersault_base_variant
@@ -74,7 +75,7 @@ def build(source: Path, out: Path) -> None:
                                           physical_type=DataType.A_UINT32),
         dtcs_raw=[DiagnosticTroubleCode(short_name="crank_sensor", odx_id=oid("DTC.crank"),
                                         trouble_code=0x033500, display_trouble_code="P0335",
-                                        text=Text(text="Crankshaft position sensor circuit"))])
+                                        text=Text(text=dtc_text))])
     spec = raw.diag_data_dictionary_spec
     spec.data_object_props.append(speed)
     spec.dtc_dops.append(dtc_dop)
@@ -132,3 +133,13 @@ def test_describe_shows_them(built: Path, capsys: pytest.CaptureFixture[str]) ->
     doc = json.loads(capsys.readouterr().out)
     assert doc["variant"]["dids"][0]["did"] == 0xF40C
     assert doc["variant"]["dtcs"][0]["display"] == "P0335"
+
+
+def test_description_text_is_shown_without_control_characters(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # an OEM text with a right-to-left override (XML allows it; a terminal obeys it)
+    out = tmp_path / "bidi.pdx"
+    build(PDX, out, dtc_text="Crank \u202eevil\u202c sensor")
+    assert main(["describe", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "\u202e" not in text and "Crank \\u202eevil\\u202c sensor" in text
