@@ -150,3 +150,21 @@ def test_a_damaged_copy_is_refused_in_words_or_read_whole(seed: int, tmp_path: P
         assert bad.name in e.message and e.hint
     else:
         assert set(d.summaries) == set(d.variants)
+
+
+def test_a_pdx_too_large_or_unpacking_too_large_is_refused_before_odxtools(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from workshop.vehicles import odx
+
+    monkeypatch.setattr(odx, "MAX_PDX_BYTES", PDX.stat().st_size - 1)
+    with pytest.raises(ConfigError, match="a PDX may have here"):
+        load_description(PDX)
+    monkeypatch.setattr(odx, "MAX_PDX_BYTES", 1 << 30)
+    bomb = tmp_path / "bomb.pdx"
+    with zipfile.ZipFile(PDX) as src, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            dst.writestr(item, src.read(item))
+        dst.writestr("filler.bin", bytes(2_000_000))  # 2 MB of zeros: a few KB packed
+    monkeypatch.setattr(odx, "MAX_UNPACKED_BYTES", 1_000_000)
+    with pytest.raises(ConfigError, match=r"bomb\.pdx: unpacks to"):
+        load_description(bomb)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import logging
 import warnings
+import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,12 @@ from workshop.vehicles.data_ids import DataDescription, TableDescriptions
 log = logging.getLogger(__name__)
 
 ODX_SUFFIXES = (".pdx", ".odx", ".odx-d", ".odx-c", ".odx-cs", ".odx-f")
+
+# A PDX is read whole into memory, its XML parsed whole: beyond these sizes (on disk, and
+# unpacked as its zip directory declares, which zipfile holds each member to) it is refused
+# before odxtools starts, so a zip bomb costs nothing. OEM PDX with flash data reach 100s of MB.
+MAX_PDX_BYTES = 1 << 30
+MAX_UNPACKED_BYTES = 4 << 30
 
 # UDS service ids this summary sorts services by (ISO 14229-1)
 _SID_SESSION = 0x10
@@ -182,12 +189,16 @@ def load_description(path: str | Path) -> Description:
             if path.suffix.lower() == ".pdx":
                 # the container read whole into memory: one snapshot of the file, and no
                 # file left open by the members odxtools keeps (flash data, job code)
+                container = zipfile.ZipFile(io.BytesIO(_read_limited(path)))
+                _check_unpacked_size(path, container)
                 database = odxtools.database.Database()
-                database.add_pdx_file(io.BytesIO(path.read_bytes()))
+                database.add_pdx_file(container)
                 database.refresh()
             else:
                 database = odxtools.load_odx_file(path)
             layers = list(database.diag_layers)
+    except ConfigError:
+        raise
     except Exception as exc:  # zip, XML, link resolution: odxtools' reason, in words
         raise ConfigError(f"{path.name}: odxtools cannot read it: "
                           f"{type(exc).__name__}: {exc}"[:500],
@@ -214,6 +225,22 @@ def load_description(path: str | Path) -> Description:
         log.warning("%s: odxtools: %s", path.name, w.message)
     return Description(path=path, database=database, variants=list(summaries),
                        summaries=summaries)
+
+
+def _read_limited(path: Path) -> bytes:
+    size = path.stat().st_size
+    if size > MAX_PDX_BYTES:
+        raise ConfigError(f"{path.name}: {size} bytes, more than the {MAX_PDX_BYTES} a PDX may "
+                          "have here", hint="check that this is the ECU's description")
+    return path.read_bytes()
+
+
+def _check_unpacked_size(path: Path, container: zipfile.ZipFile) -> None:
+    unpacked = sum(item.file_size for item in container.infolist())
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise ConfigError(f"{path.name}: unpacks to {unpacked} bytes, more than the "
+                          f"{MAX_UNPACKED_BYTES} a PDX may have here",
+                          hint="check that this is the ECU's description")
 
 
 def _kind(layer: Any) -> str:
