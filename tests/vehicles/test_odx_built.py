@@ -15,18 +15,31 @@ from odxtools.compumethods.compurationalcoeffs import CompuRationalCoeffs
 from odxtools.compumethods.compuscale import CompuScale
 from odxtools.compumethods.identicalcompumethod import IdenticalCompuMethod
 from odxtools.compumethods.linearcompumethod import LinearCompuMethod
+from odxtools.datablock import Datablock
+from odxtools.dataformat import Dataformat
+from odxtools.dataformatselection import DataformatSelection
 from odxtools.dataobjectproperty import DataObjectProperty
 from odxtools.diagnostictroublecode import DiagnosticTroubleCode
 from odxtools.diagservice import DiagService
 from odxtools.dtcdop import DtcDop
+from odxtools.ecumem import EcuMem
+from odxtools.expectedident import ExpectedIdent
+from odxtools.flash import Flash
+from odxtools.identvalue import IdentValue
+from odxtools.identvaluetype import IdentValueType
+from odxtools.internflashdata import InternFlashdata
+from odxtools.mem import Mem
 from odxtools.nameditemlist import NamedItemList
-from odxtools.odxlink import OdxLinkId, OdxLinkRef
+from odxtools.odxlink import DocType, OdxDocFragment, OdxLinkId, OdxLinkRef
 from odxtools.odxtypes import DataType
+from odxtools.ownident import OwnIdent
 from odxtools.parameters.codedconstparameter import CodedConstParameter
 from odxtools.parameters.valueparameter import ValueParameter
 from odxtools.physicaltype import PhysicalType
 from odxtools.request import Request
 from odxtools.response import Response, ResponseType
+from odxtools.segment import Segment
+from odxtools.session import Session
 from odxtools.standardlengthtype import StandardLengthType
 from odxtools.text import Text
 from odxtools.writepdxfile import write_pdx_file
@@ -38,7 +51,7 @@ PDX = Path(__file__).parent.parent / "data" / "odxtools_somersault.pdx"
 
 
 def build(source: Path, out: Path, *,
-          dtc_text: str = "Crankshaft position sensor circuit") -> None:
+          dtc_text: str = "Crankshaft position sensor circuit", flash: bool = False) -> None:
     """somersault + DID 0xF40C engine_speed (16 bit, x0.25, unit s) + DTC P0335."""
     db = odxtools.load_pdx_file(str(source))
     base = db.diag_layers.somersault_base_variant
@@ -93,8 +106,42 @@ def build(source: Path, out: Path, *,
         short_name="read_engine_speed", odx_id=oid("DS.speed"), semantic="DATA",
         request_ref=OdxLinkRef.from_id(req.odx_id),
         pos_response_refs=[OdxLinkRef.from_id(resp.odx_id)]))
+    if flash:
+        add_flash(db)
     db.refresh()
     write_pdx_file(str(out), db)
+
+
+def add_flash(db: odxtools.database.Database) -> None:
+    """ODX-F: session update_app expects HW-A, writes block application (0x8000, 16 bytes)
+    and makes the version 1.1.0."""
+    docs = (OdxDocFragment(doc_name="test_flash", doc_type=DocType.FLASH),)
+
+    def oid(n: str) -> OdxLinkId:
+        return OdxLinkId(f"flash.{n}", docs)
+
+    data = InternFlashdata(short_name="app_data", odx_id=oid("FD.app"),
+                           dataformat=Dataformat(selection=DataformatSelection.BINARY),
+                           data="00112233" * 4)
+    ascii_ = IdentValueType.A_ASCIISTRING
+    segment = Segment(short_name="seg0", odx_id=oid("SEG.0"), source_start_address=0x8000,
+                      uncompressed_size=16)
+    own = OwnIdent(short_name="new_version", odx_id=oid("OI.v"),
+                   ident_value=IdentValue(value_raw="1.1.0", value_type=ascii_))
+    block = Datablock(short_name="application", odx_id=oid("DB.app"), data_type="CODE",
+                      logical_block_index=1, flashdata_ref=OdxLinkRef.from_id(data.odx_id),
+                      segments=NamedItemList([segment]), own_idents=NamedItemList([own]))
+    expected = ExpectedIdent(short_name="hw", odx_id=oid("EI.hw"),
+                             ident_values=[IdentValue(value_raw="HW-A", value_type=ascii_)])
+    session = Session(short_name="update_app", odx_id=oid("S.app"),
+                      datablock_refs=[OdxLinkRef.from_id(block.odx_id)],
+                      expected_idents=NamedItemList([expected]))
+    mem = Mem(sessions=NamedItemList([session]), datablocks=NamedItemList([block]),
+              flashdatas=NamedItemList([data]))
+    ecu_mem = EcuMem(short_name="somersault_mem", odx_id=oid("EM"), mem=mem)
+    flash = Flash(short_name="test_flash", odx_id=oid("FLASH"),
+                  ecu_mems=NamedItemList([ecu_mem]))
+    db._flashs.append(flash)
 
 
 @pytest.fixture(scope="module")
@@ -143,3 +190,20 @@ def test_description_text_is_shown_without_control_characters(
     assert main(["describe", str(out)]) == 0
     text = capsys.readouterr().out
     assert "\u202e" not in text and "Crank \\u202eevil\\u202c sensor" in text
+
+
+def test_flash_sessions_from_odx_f(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "flash.pdx"
+    build(PDX, out, flash=True)
+    (session,) = load_description(out).flash_sessions
+    assert (session.name, session.ecu_mem) == ("update_app", "somersault_mem")
+    assert session.expected_idents == {"hw": ["HW-A"]}
+    (block,) = session.blocks
+    assert (block.name, block.data_type, block.logical_block_index, block.flashdata) == (
+        "application", "CODE", 1, "app_data")
+    assert [(x.start, x.size) for x in block.segments] == [(0x8000, 16)]
+    assert block.own_idents == {"new_version": "1.1.0"}
+    assert main(["describe", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "update_app (somersault_mem) expects hw HW-A" in text
+    assert "block application (CODE) from app_data: 0x8000+16; becomes new_version 1.1.0" in text

@@ -26,7 +26,8 @@ def _describe(args: argparse.Namespace) -> int:
     summary = description.summary(args.variant)
     if args.json:
         cli.print_json({"file": str(args.file), "variants": description.variants,
-                        "variant": summary.as_dict()})
+                        "variant": summary.as_dict(),
+                        "flash_sessions": [f.as_dict() for f in description.flash_sessions]})
         return cli.EXIT_OK
     print(f"{args.file.name}: variants {', '.join(description.variants)}")
     print(f"variant {summary.name} ({summary.kind})")
@@ -53,6 +54,18 @@ def _describe(args: argparse.Namespace) -> int:
                               for name, states in summary.state_charts.items()])
     _section("services", [f"{s.name} ({s.semantic or '-'}) [{s.request_prefix or '-'}]"
                           for s in summary.services])
+    print("flash sessions (ODX-F):" + ("" if description.flash_sessions else " none"))
+    for f in description.flash_sessions:
+        expected = "; ".join(f"{k} {', '.join(v)}" for k, v in f.expected_idents.items())
+        print(f"  {f.name} ({f.ecu_mem})" + (f" expects {expected}" if expected else ""))
+        for b in f.blocks:
+            own = ", ".join(f"{k} {v}" for k, v in b.own_idents.items())
+            segments = ", ".join(f"0x{x.start:X}" + (f"+{x.size}" if x.size is not None else "")
+                                 for x in b.segments)
+            print(f"    block {b.name} ({b.data_type}) from {b.flashdata or '-'}: {segments}"
+                  + (f"; becomes {own}" if own else ""))
+        for line in f.checksums + f.securities:
+            print(f"    {line}")
     return cli.EXIT_OK
 
 

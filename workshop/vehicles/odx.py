@@ -116,6 +116,38 @@ class VariantSummary:
 
 
 @dataclass(frozen=True)
+class FlashSegment:
+    start: int
+    size: int | None         # uncompressed, where the description gives it
+    compressed_size: int | None
+
+
+@dataclass(frozen=True)
+class FlashBlock:
+    name: str
+    data_type: str           # CODE, DATA, ...
+    logical_block_index: int | None
+    flashdata: str           # the FLASHDATA it takes its bytes from ("" when none)
+    segments: list[FlashSegment]
+    own_idents: dict[str, str]
+
+
+@dataclass(frozen=True)
+class FlashSession:
+    """An ODX-F session: the blocks one flash writes, what the ECU must identify as first."""
+
+    name: str
+    ecu_mem: str
+    expected_idents: dict[str, list[str]]
+    blocks: list[FlashBlock]
+    checksums: list[str]
+    securities: list[str]
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class Description:
     """A loaded ODX/PDX description, every layer already summarised (a layer that cannot
     be summarised refuses the whole file). `variants` names its diagnostic layers; the ECU
@@ -125,6 +157,7 @@ class Description:
     database: Any = field(repr=False)   # odxtools.database.Database (for decoding, later)
     variants: list[str]
     summaries: dict[str, VariantSummary] = field(repr=False)
+    flash_sessions: list[FlashSession] = field(default_factory=list)  # ODX-F, all ECU-MEMs
 
     def summary(self, variant: str | None = None) -> VariantSummary:
         """The summary of `variant` (default: the first ECU variant, else the first layer).
@@ -219,12 +252,19 @@ def load_description(path: str | Path) -> Description:
                               hint="the description is inconsistent; ask its author for a "
                               "corrected file") from exc
         caught.extend(more)
+    try:
+        flash = _flash_sessions(database)
+    except Exception as exc:
+        raise ConfigError(f"{path.name}: odxtools cannot read its flash data: "
+                          f"{type(exc).__name__}: {exc}"[:500],
+                          hint="the description is inconsistent; ask its author for a "
+                          "corrected file") from exc
     for w in caught:
         if issubclass(w.category, ResourceWarning):  # the garbage collector's, not odxtools'
             continue
         log.warning("%s: odxtools: %s", path.name, w.message)
     return Description(path=path, database=database, variants=list(summaries),
-                       summaries=summaries)
+                       summaries=summaries, flash_sessions=flash)
 
 
 def _read_limited(path: Path) -> bytes:
@@ -357,3 +397,31 @@ def _dtcs(layer: Any) -> list[Dtc]:
                                         display=dtc.display_trouble_code or "",
                                         name=dtc.short_name, text=str(text))
     return [out[c] for c in sorted(out)]
+
+
+def _flash_sessions(database: Any) -> list[FlashSession]:
+    out = []
+    for flash in database.flashs:
+        for ecu_mem in flash.ecu_mems:
+            for session in ecu_mem.mem.sessions:
+                out.append(FlashSession(
+                    name=session.short_name, ecu_mem=ecu_mem.short_name,
+                    expected_idents={e.short_name: [str(v.value) for v in e.ident_values]
+                                     for e in session.expected_idents},
+                    blocks=[_flash_block(b) for b in session.datablocks],
+                    checksums=[f"{c.short_name} ({c.checksum_alg or '?'})"
+                               for c in session.checksums],
+                    securities=[f"security method {getattr(x.security_method, 'value_raw', '')}"
+                                for x in session.securities]))
+    return out
+
+
+def _flash_block(block: Any) -> FlashBlock:
+    data = block.flashdata
+    return FlashBlock(
+        name=block.short_name, data_type=str(block.data_type),
+        logical_block_index=block.logical_block_index,
+        flashdata=data.short_name if data is not None else "",
+        segments=[FlashSegment(x.source_start_address, x.uncompressed_size, x.compressed_size)
+                  for x in block.segments],
+        own_idents={o.short_name: str(o.ident_value.value) for o in block.own_idents})
