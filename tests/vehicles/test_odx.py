@@ -44,6 +44,15 @@ def test_services_sorted_by_kind_with_types_units_and_texts() -> None:
     assert backward.compu == "TEXTTABLE" and backward.texts == {"0": "false", "1": "true"}
 
 
+def test_the_modified_example_has_a_third_variant() -> None:
+    d = load_description(PDX.with_name("odxtools_somersault_modified.pdx"))
+    assert d.variants[:3] == ["somersault_lazy", "somersault_assiduous", "somersault_young"]
+    young = d.summary("somersault_young")
+    assert "flic_flac" in [s.name for s in young.services]
+    assert [s.name for s in young.sessions] == ["start_session", "stop_session"]
+    assert young.can_request_id is not None
+
+
 def test_unknown_variant_is_refused_with_the_choices() -> None:
     with pytest.raises(ConfigError) as e:
         load_description(PDX).summary("somersault_young")

@@ -1,5 +1,6 @@
 """`workshop describe FILE [--variant V] [--json]`: what the tool takes from an ODX/PDX
-description (variants, communication parameters, DIDs, DTCs, routines, sessions, security)."""
+description (variants, communication parameters, DIDs, DTCs, routines, sessions, security,
+ODX-F flash sessions)."""
 
 from __future__ import annotations
 

@@ -5,7 +5,9 @@ definition: read with odxtools, reduced to plain data the tool uses.
 refused as a ConfigError naming the file and odxtools' reason (nothing half-loaded is kept).
 `Description.summary(variant)` gives what `workshop describe` shows for one variant: its
 communication parameters, DIDs (ReadDataByIdentifier services) with data types, units and
-scaling, DTCs with texts, routines, sessions and security levels.
+scaling, DTCs with texts, routines, sessions and security levels; `Description.flash_sessions`
+the ODX-F sessions with their blocks and segments; `Description.data_descriptions(variant)`
+the DIDs as the `DataDescriptions` DTC details decode with.
 
 Data only: no transport, nothing is sent to an ECU here.
 """
