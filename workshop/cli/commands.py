@@ -10,6 +10,7 @@ from types import ModuleType
 from workshop.cli import (
     audit_cmd,
     baseline_cmd,
+    describe_cmd,
     diag_cmd,
     flash_cmd,
     identity_cmd,
@@ -20,4 +21,4 @@ from workshop.cli import (
 )
 
 ALL: list[ModuleType] = [diag_cmd, pki_cmd, package_cmd, baseline_cmd, audit_cmd, identity_cmd,
-                         flash_cmd, settings_cmd, store_cmd]
+                         flash_cmd, settings_cmd, store_cmd, describe_cmd]
