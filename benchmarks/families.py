@@ -44,15 +44,14 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.flash import package as generic_package  # noqa: E402
 from benchmarks.flash import vehicle_toml  # noqa: E402
+from tests.flash.test_families import package as van_test_package  # noqa: E402
 from workshop.flash import ecu_flash, readout  # noqa: E402
 from workshop.packages import images  # noqa: E402
-from workshop.packages.build import build_package  # noqa: E402
 from workshop.services.connection import VehicleConnection  # noqa: E402
 from workshop.services.flash import prepare_flash, run_flash  # noqa: E402
 from workshop.simulator.state import reset_state  # noqa: E402
 from workshop.transport.adapters import AdapterConfig  # noqa: E402
 from workshop.transport.busrate import BusRateModel, isotp_ceiling_bps  # noqa: E402
-from workshop.trust.demo import demo_signer  # noqa: E402
 from workshop.vehicles import load_vehicle  # noqa: E402
 
 # family -> (ECU, logical address, hardware part number, region address)
@@ -148,31 +147,10 @@ def van_toml(folder: Path, *, fd: bool, size: int) -> Path:
 
 
 def van_package(folder: Path, family: str, size: int) -> Path:
-    ecu, address, hw, start = VAN[family]
-    check = "sha256" if ecu == "ADAS" else "crc32"
-    spec = folder / f"spec-{uuid.uuid4().hex[:8]}.toml"
-    spec.write_text(f"""
-[package]
-id = "van-{ecu.lower()}-{uuid.uuid4().hex[:6]}"
-version = "1.1.0"
-vehicle_models = ["van"]
-
-[[ecu]]
-name = "{ecu}"
-address = 0x{address:X}
-hardware_part_numbers = ["{hw}"]
-from_versions = ["1.0.0"]
-new_version = "1.1.0"
-security_version = 2
-check_memory = "{check}"
-
-[[ecu.region]]
-address = 0x{start:X}
-generate_size = {size}
-""")
-    out = folder / f"{spec.stem}.wspkg"
-    build_package(spec, out, demo_signer())
-    return out
+    ecu = VAN[family][0]
+    own = folder / f"pkg-{uuid.uuid4().hex[:8]}"  # one package per folder: same file names
+    own.mkdir()
+    return van_test_package(own, ecu, "sha256" if ecu == "ADAS" else "crc32", size)
 
 
 def ceiling_bps(model: BusRateModel, t: Transfer, *, fd: bool, extended: bool,

@@ -29,7 +29,8 @@ VAN = {"ECM": (0x01, "VN-ECM-HW-100", 0x00020000), "BSI": (0x40, "VN-BSI-HW-100"
 SIZE = 9000
 
 
-def package(folder: Path, ecu: str, check: str = "crc32") -> Path:
+def package(folder: Path, ecu: str, check: str = "crc32", size: int = SIZE) -> Path:
+    """A signed package updating the van's `ecu` from 1.0.0 (also benchmarks/families.py)."""
     address, hw, start = VAN[ecu]
     spec = folder / f"{ecu}.toml"
     spec.write_text(f"""
@@ -49,7 +50,7 @@ check_memory = "{check}"
 
 [[ecu.region]]
 address = 0x{start:X}
-generate_size = {SIZE}
+generate_size = {size}
 """)
     out = folder / f"{ecu}.wspkg"
     build_package(spec, out, demo_signer())
