@@ -8,14 +8,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from workshop.simulator.protocol import PROGRAMMING, Nrc, ServiceSpec
-from workshop.simulator.services import data
 
 if TYPE_CHECKING:
     from workshop.simulator.server import UdsServer
 
 DEFAULT_BLOCK_LENGTH = 4095  # what one classic ISO-TP message carries
 FD_BLOCK_LENGTH = 16386  # a 16 KiB buffer, with SID and counter
-APPLICATION_VERSION_DIDS = (0xF189, 0xF195)
 
 
 @dataclass(frozen=True)
@@ -75,16 +73,9 @@ def read_data(ecu: UdsServer, req: bytes, *, boot_dids: frozenset[int],
         did = int.from_bytes(req[1:3], "big")
         if did not in boot_dids and did not in flash.fingerprints:
             raise Nrc(boot_nrc)
-    else:
-        version = flash.version()
-        if version is not None:
-            for did in APPLICATION_VERSION_DIDS:
-                overlay[did] = version.encode("ascii")
-    saved, ecu.dids = ecu.dids, overlay
-    try:
-        return data.read_data(ecu, req)
-    finally:
-        ecu.dids = saved
+    from workshop.simulator.services.programming import read_overlaid
+
+    return read_overlaid(ecu, req, overlay)
 
 
 def checks_passed(ecu: UdsServer) -> bool:

@@ -299,7 +299,14 @@ def read_data(ecu: UdsServer, req: bytes) -> bytes:
     if flash.in_boot_mode:
         keep = BOOT_DIDS | {p.fingerprint_did, p.anti_rollback_did}
         overlay = {k: v for k, v in overlay.items() if k in keep}
-    else:
+    return read_overlaid(ecu, req, overlay)
+
+
+def read_overlaid(ecu: UdsServer, req: bytes, overlay: dict[int, bytes]) -> bytes:
+    """0x22 answered from `overlay` in place of the ECU's own DIDs; in the application, the
+    running image's version stands in its version DIDs (every bootloader convention)."""
+    flash = _flash(ecu)
+    if not flash.in_boot_mode:
         version = flash.version()
         if version is not None:
             for did in APPLICATION_VERSION_DIDS:
