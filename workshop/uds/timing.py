@@ -6,6 +6,7 @@ taken for the answer to the request in progress."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -91,8 +92,10 @@ class TimedClient(Client):  # type: ignore[misc]
         try:
             # ISO 14229-2: P2 runs from the transmit confirmation, not from the queueing.
             # udsoncan's connection logs what it sends; this path bypasses it, so say it here
-            # (a --log-file bug report must carry the bytes)
-            self.conn.logger.debug("Sending %d bytes : [%s]", len(payload), payload.hex())
+            # (a --log-file bug report must carry the bytes); hex only when someone logs it:
+            # every TransferData block passes here
+            if self.conn.logger.isEnabledFor(logging.DEBUG):
+                self.conn.logger.debug("Sending %d bytes : [%s]", len(payload), payload.hex())
             self.link.send_confirmed(payload)
         except SendNotConfirmedError as exc:
             raise TimeoutException(str(exc)) from exc
