@@ -12,7 +12,7 @@ from pathlib import Path
 import filelock
 import platformdirs
 
-from workshop.foundation.errors import LockTimeoutError
+from workshop.foundation.errors import LockTimeoutError, WorkshopError
 
 
 def user_home() -> Path:
@@ -88,7 +88,16 @@ def file_lock(path: Path, timeout_s: float = LOCK_TIMEOUT_S) -> Iterator[None]:
 
     An OS lock, not the lock file's existence, is what counts, so a holder killed with
     kill -9 never leaves a stale lock behind; the lock file itself stays, empty."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # filelock retries an unwritable lock file until its timeout and then reports it
+        # as held by another process; an unwritable folder must be said as such.
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0),
+                         0o644))
+    except OSError as exc:
+        raise WorkshopError(f"cannot create the lock file {path}: "
+                            f"{exc.strerror or exc}",
+                            hint="choose a folder this user may write to") from exc
     try:
         with filelock.FileLock(str(path), timeout=timeout_s):
             yield
