@@ -59,11 +59,18 @@ def one_scan(vehicle: VehicleDefinition, concurrent: bool, run: int
         chains: dict[str, float] = {}
 
         def sample(event: Event) -> None:
+            # A chain is the ECU's first try alone on the bus (sequential run): it ends at
+            # its EcuFinished or when the next ECU starts. An ECU retried after the others
+            # finishes at the end of the scan, which is not its own chain.
             peak[0] = max(peak[0], threading.active_count() - base)
+            now = time.perf_counter()
+            if isinstance(event, EcuStarted | EcuFinished):
+                for ecu, t in list(started.items()):
+                    if ecu == event.ecu or isinstance(event, EcuStarted):
+                        chains[ecu] = max(chains.get(ecu, 0.0), now - t)
+                        del started[ecu]
             if isinstance(event, EcuStarted):
-                started[event.ecu] = time.perf_counter()
-            elif isinstance(event, EcuFinished) and event.ecu in started:
-                chains[event.ecu] = time.perf_counter() - started[event.ecu]
+                started[event.ecu] = now
 
         t0 = time.perf_counter()
         result = diagnose.scan(conn, concurrent=concurrent, discover=True, events=sample)
