@@ -22,6 +22,7 @@ from workshop.cli.output import (
     print_json,
     raw_stderr,
 )
+from workshop.cli.sim_serve_cmd import register_serve
 from workshop.diagnostics.bootloader import IN_BOOTLOADER, RESUME_COMMAND, in_bootloader
 from workshop.diagnostics.dtc_details import describe, detail_lines, status_words
 from workshop.diagnostics.scan import EcuScan, VehicleScan
@@ -82,6 +83,7 @@ def register(sub: Any) -> None:
     p.add_argument("name", nargs="?", help="vehicle (default: --vehicle)")
     add_json_flag(p)
     p.set_defaults(func=cmd_sim_reset)
+    register_serve(sim)
 
 
 def connect(args: argparse.Namespace) -> VehicleConnection:

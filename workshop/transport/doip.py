@@ -19,8 +19,8 @@ import queue
 import socket
 import struct
 import threading
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 

@@ -77,10 +77,12 @@ def default_ecu_address(request_id: int, logical_address: int, extended: bool) -
 
 
 class _Ecu(Protocol):  # definition.EcuDefinition, which imports this module
-    name: str
-    request_id: int
-    addressing: str
-
+    @property
+    def name(self) -> str: ...
+    @property
+    def request_id(self) -> int: ...
+    @property
+    def addressing(self) -> str: ...
     @property
     def logical_address(self) -> int: ...
 
