@@ -11,8 +11,13 @@ import pytest
 
 from tests.flash.helpers import Update, build
 from tests.integration.doip_helpers import GatewayFault, gateway_faults
+from tests.integration.test_scan_results import HIDDEN_ECU
+from tests.integration.vehicles import demo_variant
 from workshop.cli import main
-from workshop.services import audit_trail
+from workshop.services import audit_trail, diagnose
+from workshop.services.connection import VehicleConnection
+from workshop.transport.adapters import SIM_DOIP, AdapterConfig
+from workshop.vehicles import load_vehicle
 
 DOIP = ["--adapter", "sim-doip"]
 __all__ = ["gateway_faults"]  # the fixture
@@ -44,6 +49,19 @@ def test_scan_finds_every_ecu_through_the_gateway(capsys: pytest.CaptureFixture[
     # every ECU also answered the functional TesterPresent sent to 0xE400
     assert {e["source"] for e in ecus} == {"definition+discovered"}
     assert {e["name"]: len(e["dtcs"]) for e in ecus}["ENGINE"] == 2
+
+
+def test_discovery_finds_an_ecu_missing_from_the_definition(tmp_path: Path) -> None:
+    """Its answer comes from a logical address the definition does not list (after 0x78):
+    it is scanned at that address."""
+    simulated = load_vehicle(demo_variant(tmp_path, "demo-plus", HIDDEN_ECU))
+    with VehicleConnection(AdapterConfig(interface=SIM_DOIP, channel=str(tmp_path)),
+                           load_vehicle("demo-car"), simulated=simulated) as conn:
+        result = diagnose.scan(conn)
+    hidden = next(e for e in result.ecus if e.source == "discovered")
+    assert hidden.name == "ECU@17E7" and hidden.responded, hidden.error
+    assert hidden.address == "DoIP logical address 0x17E7"
+    assert hidden.identity.part_number == "HID-900-1"
 
 
 def test_ecu_info_dtc_read_and_clear(capsys: pytest.CaptureFixture[str]) -> None:
