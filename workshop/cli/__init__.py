@@ -41,7 +41,14 @@ def build_parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"workshop {__version__}")
     bus = parser.add_argument_group("bus")
-    bus.add_argument("--adapter", default="sim", help="python-can interface name, or 'sim'")
+    bus.add_argument("--adapter", default="sim",
+                     help="python-can interface name, 'sim', or over Ethernet 'doip' (a "
+                          "gateway at --host) or 'sim-doip' (the simulated gateway)")
+    bus.add_argument("--host", type=options.doip_host, default=None,
+                     help="doip: the DoIP gateway's IP address or host name")
+    bus.add_argument("--port", type=options.tcp_port, default=None,
+                     help="doip: the gateway's TCP port (default: the vehicle definition's, "
+                          "13400)")
     bus.add_argument("--channel", default=None, help="adapter channel (e.g. can0, PCAN_USBBUS1)")
     bus.add_argument("--bitrate", type=options.bitrate("bitrate", *options.NOMINAL_BITRATES),
                      default=None, help="nominal bitrate in bit/s")

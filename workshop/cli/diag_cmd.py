@@ -22,6 +22,7 @@ from workshop.cli.output import (
     print_json,
     raw_stderr,
 )
+from workshop.cli.sim_serve_cmd import register_serve
 from workshop.diagnostics.bootloader import IN_BOOTLOADER, RESUME_COMMAND, in_bootloader
 from workshop.diagnostics.dtc_details import describe, detail_lines, status_words
 from workshop.diagnostics.scan import EcuScan, VehicleScan
@@ -38,7 +39,13 @@ from workshop.services import diagnose
 from workshop.services.audit_trail import open_audit_log
 from workshop.services.connection import VehicleConnection
 from workshop.simulator import reset_vehicle_state
-from workshop.transport.adapters import detect_adapters, interface_names, interface_status
+from workshop.transport.adapters import (
+    DOIP,
+    SIM_DOIP,
+    detect_adapters,
+    interface_names,
+    interface_status,
+)
 from workshop.vehicles.data_ids import NO_DESCRIPTIONS, DataDescriptions
 
 
@@ -82,6 +89,7 @@ def register(sub: Any) -> None:
     p.add_argument("name", nargs="?", help="vehicle (default: --vehicle)")
     add_json_flag(p)
     p.set_defaults(func=cmd_sim_reset)
+    register_serve(sim)
 
 
 def connect(args: argparse.Namespace) -> VehicleConnection:
@@ -142,7 +150,7 @@ def cmd_adapters(args: argparse.Namespace) -> int:
     detected = detect_adapters()
     status = interface_status()
     if args.json:
-        print_json({"interfaces": interface_names(),
+        print_json({"interfaces": interface_names(), "ethernet": [DOIP, SIM_DOIP],
                     "modules": [vars(s) for s in status],
                     "detected": [vars(d) for d in detected]})
         return EXIT_OK
@@ -150,6 +158,8 @@ def cmd_adapters(args: argparse.Namespace) -> int:
     for d in detected:
         print(f"  {d.interface:<12} {d.channel}")
     print("adapter names: " + ", ".join(interface_names()))
+    print(f"over Ethernet (DoIP): {DOIP} (--host ADDRESS [--port N]), {SIM_DOIP} (the "
+          "simulated vehicle's gateway)")
     print("python-can interface modules:")
     for s in status:
         print(f"  {s.name:<14} {'loads' if s.loads else 'needs: ' + s.problem}")

@@ -11,7 +11,7 @@ from pathlib import Path
 from workshop.foundation.errors import ConfigError
 from workshop.foundation.text import printable
 from workshop.services.session import check_bus_options
-from workshop.transport.adapters import AdapterConfig
+from workshop.transport.adapters import DOIP, AdapterConfig
 from workshop.trust.demo import Signer, demo_signer
 from workshop.vehicles import VehicleDefinition, load_vehicle
 from workshop.vehicles.definition import builtin_vehicles
@@ -140,11 +140,41 @@ def bitrate(what: str, low: int, high: int) -> Callable[[str], int]:
     return convert
 
 
+def tcp_port(text: str) -> int:
+    """A TCP port number, 1-65535."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (e.g. 13400)"
+                                         ) from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a TCP port (1-65535; DoIP: 13400)")
+    return value
+
+
+def doip_host(text: str) -> str:
+    """An IP address or host name: printable, no spaces, a sane length."""
+    value = text.strip()
+    if not value or len(value) > 253 or printable(value) != value or " " in value:
+        raise argparse.ArgumentTypeError(
+            f"{printable(text)!r} is not an IP address or host name (e.g. 169.254.10.1)")
+    return value
+
+
 def adapter_config(args: argparse.Namespace, vehicle: VehicleDefinition) -> AdapterConfig:
     check_bus_options(vehicle, args.fd, args.data_bitrate)
+    host, port = getattr(args, "host", None), getattr(args, "port", None)
+    if args.adapter != DOIP and (host is not None or port is not None):
+        raise ConfigError(f"--host and --port are for the doip adapter, not {args.adapter!r}",
+                          hint="use --adapter doip --host ADDRESS [--port N]")
+    if args.adapter == DOIP and host is None:
+        raise ConfigError("the doip adapter needs the gateway's address",
+                          hint="give --host (e.g. --host 169.254.10.1) and, if it is not "
+                               "13400, --port")
     return AdapterConfig(interface=args.adapter, channel=args.channel,
                          bitrate=args.bitrate or vehicle.bitrate, fd=args.fd or vehicle.fd,
-                         data_bitrate=args.data_bitrate or vehicle.data_bitrate)
+                         data_bitrate=args.data_bitrate or vehicle.data_bitrate,
+                         host=host, port=port)
 
 
 def vehicle(args: argparse.Namespace) -> VehicleDefinition:

@@ -203,6 +203,13 @@ class _ScanRun:
                 raise
 
 
+def _where(target: EcuTarget) -> str:
+    """The address the ECU was reached at, as the technician reads it."""
+    if target.doip_address is not None:
+        return f"DoIP logical address 0x{target.doip_address:04X}"
+    return target.address.describe()
+
+
 def scan_vehicle(endpoint: BusEndpoint | DoipConnection, vehicle: str,
                  targets: list[tuple[EcuTarget, str]], texts: dict[str, str], *,
                  concurrent: bool = True,
@@ -226,7 +233,7 @@ def scan_vehicle(endpoint: BusEndpoint | DoipConnection, vehicle: str,
                    definitions or {})
     started = datetime.now(UTC).isoformat(timespec="seconds")
     t0 = time.perf_counter()
-    jobs = [_Job(t, EcuScan(t.name, t.address.describe(), source)) for t, source in targets]
+    jobs = [_Job(t, EcuScan(t.name, _where(t), source)) for t, source in targets]
     workers = max(1, min(len(jobs), max_workers)) if concurrent else 1
     run.run(jobs, workers, first_try=True, last_try=False)
     late = [j for j in jobs if j.try_again]

@@ -1,12 +1,17 @@
-"""A connection to a vehicle: the adapter's bus, and the simulated vehicle when it is `sim`."""
+"""A connection to a vehicle: the adapter's bus, and the simulated vehicle when it is `sim`;
+or a DoIP gateway (`doip`), and the simulated vehicle behind its own gateway (`sim-doip`)."""
 
 from __future__ import annotations
 
 from types import TracebackType
 
 from workshop.diagnostics.discovery import FunctionalAnswer, FunctionalRequest
+from workshop.foundation.errors import ConfigError
 from workshop.simulator import SimulatedVehicle
-from workshop.transport.adapters import AdapterConfig, open_bus
+from workshop.simulator.doip_gateway import DoipGateway
+from workshop.transport.adapters import SIM_DOIP, AdapterConfig, open_bus
+from workshop.transport.doip import DoipConnection
+from workshop.transport.doip_functional import functional_request
 from workshop.transport.isotp_link import ADDRESSING_29BIT_FIXED, LinkAddress, LinkParams
 from workshop.transport.router import BusEndpoint
 from workshop.uds.client import EcuClient, EcuTarget
@@ -30,19 +35,50 @@ class VehicleConnection:
         self.simulated = simulated or vehicle
         self.simulator: SimulatedVehicle | None = None
         self.endpoint: BusEndpoint | None = None
+        self.gateway: DoipGateway | None = None  # sim-doip: the simulated vehicle's gateway
+        self.doip: DoipConnection | None = None  # doip, sim-doip: the tester's connection
 
     def open(self) -> VehicleConnection:
         if self.adapter.is_simulated:
             # The one place the simulator is chosen: the `sim` adapter brings its vehicle.
             self.simulator = SimulatedVehicle(self.simulated, self.adapter).start()
         try:
-            self.endpoint = BusEndpoint(open_bus(self.adapter))
+            if self.adapter.is_doip:
+                self.doip = self._open_doip()
+            else:
+                self.endpoint = BusEndpoint(open_bus(self.adapter))
         except Exception:
             self.close()
             raise
         return self
 
+    def _open_doip(self) -> DoipConnection:
+        if self.adapter.interface == SIM_DOIP:
+            assert self.simulator is not None
+            self.gateway = DoipGateway(self.simulator, "127.0.0.1", 0).start()
+            host, port = self.gateway.host, self.gateway.port
+        else:
+            if not self.adapter.host:
+                raise ConfigError("the doip adapter needs the gateway's address",
+                                  hint="give --host (e.g. --host 169.254.10.1) and, if it "
+                                       "is not 13400, --port")
+            host, port = self.adapter.host, self.adapter.port or self.vehicle.doip.port
+        return DoipConnection(host, port, tester_address=self.vehicle.doip.tester_address)
+
+    @property
+    def transport(self) -> BusEndpoint | DoipConnection:
+        """What ECU clients run over: the CAN bus endpoint or the DoIP connection."""
+        if self.doip is not None:
+            return self.doip
+        return self._endpoint()
+
     def close(self) -> None:
+        if self.doip is not None:
+            self.doip.close()
+            self.doip = None
+        if self.gateway is not None:
+            self.gateway.shutdown()
+            self.gateway = None
         if self.endpoint is not None:
             self.endpoint.close()
             self.endpoint = None
@@ -69,15 +105,20 @@ class VehicleConnection:
     # -- ECUs ------------------------------------------------------------------------------
 
     def target(self, ecu: EcuDefinition | LinkAddress, name: str | None = None) -> EcuTarget:
+        doip = self.doip is not None
         if isinstance(ecu, EcuDefinition):
             return EcuTarget(ecu.name, link_address(self.vehicle, ecu), LinkParams(fd=ecu.fd),
                              ecu.seed_key, snapshot_did_sizes=tuple(
                                  self.vehicle.snapshot_did_sizes.items()),
-                             dtc_format=ecu.dtc_format)
-        return EcuTarget(name or ecu.describe(), ecu, LinkParams(fd=self.vehicle.fd))
+                             dtc_format=ecu.dtc_format,
+                             doip_address=self.vehicle.doip.address(ecu.name) if doip else None)
+        # Over DoIP an ECU the definition does not list is known by its logical address,
+        # which functional() gives as its "response ID".
+        return EcuTarget(name or ecu.describe(), ecu, LinkParams(fd=self.vehicle.fd),
+                         doip_address=ecu.response_id if doip else None)
 
     def client(self, ecu_name: str) -> EcuClient:
-        return EcuClient(self._endpoint(), self.target(self.vehicle.ecu(ecu_name)))
+        return EcuClient(self.transport, self.target(self.vehicle.ecu(ecu_name)))
 
     def is_response_id(self, arbitration_id: int) -> bool:
         if self.extended_ids:
@@ -90,10 +131,28 @@ class VehicleConnection:
                    until_listed_answered: bool = False) -> list[FunctionalAnswer]:
         """Answers to a functional request within the window (extended while ECUs send 0x78);
         `until_listed_answered` stops early once every ECU of the definition answered."""
+        if self.doip is not None:
+            return self._doip_functional(payload, window_s, until_listed_answered)
         request = FunctionalRequest(self._endpoint(), self.vehicle.functional_id,
                                     self.extended_ids, self.is_response_id)
         listed = {e.response_id for e in self.vehicle.ecus} if until_listed_answered else None
         return request.run(payload, window_s, listed)
+
+    def _doip_functional(self, payload: bytes, window_s: float, until_listed_answered: bool
+                         ) -> list[FunctionalAnswer]:
+        """Through the gateway's functional address. An ECU of the definition answers as its
+        CAN response ID (what callers match on), any other one as its logical address."""
+        assert self.doip is not None
+        doip = self.vehicle.doip
+        listed = set(doip.ecu_addresses.values()) if until_listed_answered else None
+        answers = functional_request(self.doip, doip.functional_address, payload, window_s,
+                                     listed)
+        out = []
+        for address, data in answers.items():
+            name = doip.ecu_at(address)
+            out.append(FunctionalAnswer(
+                self.vehicle.ecu(name).response_id if name else address, data))
+        return out
 
     def discover(self) -> list[int]:
         """Response IDs of every ECU that answers a functional TesterPresent, listed in the
@@ -101,6 +160,9 @@ class VehicleConnection:
         return [a.response_id for a in self.functional(b"\x3e\x00") if a.payload[0] == 0x7E]
 
     def address_for_response(self, response_id: int) -> LinkAddress:
+        if self.doip is not None:  # a logical address (see target()): no CAN IDs to pair
+            return LinkAddress(self.vehicle.addressing, response_id, response_id,
+                               self.vehicle.functional_id)
         if self.extended_ids:
             ecu = response_id & 0xFF
             request_id = 0x18DA0000 | ecu << 8 | self.vehicle.tester_address

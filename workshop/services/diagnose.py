@@ -68,8 +68,7 @@ def scan(conn: VehicleConnection, *, only: list[str] | None = None, discover: bo
     if only:
         wanted = {conn.vehicle.ecu(n).name for n in only}
         targets = [t for t in targets if t[0].name in wanted]
-    assert conn.endpoint is not None
-    result = scan_vehicle(conn.endpoint, conn.vehicle.name, targets, dtc_texts(conn),
+    result = scan_vehicle(conn.transport, conn.vehicle.name, targets, dtc_texts(conn),
                           concurrent=concurrent, mask=mask, events=events, cancel=cancel,
                           task=task, definitions={e.name: e for e in conn.vehicle.ecus})
     if result.ecus and not any(e.responded for e in result.ecus):

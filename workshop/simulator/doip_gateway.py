@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import struct
 import threading
+import time
 from types import TracebackType
 from typing import Any
 
@@ -32,16 +34,24 @@ from doipclient.messages import (
     VehicleIdentificationResponse,
 )
 
+from workshop.simulator.doip_faults import GatewayFaults
 from workshop.simulator.vehicle import SimulatedVehicle
 from workshop.transport.adapters import open_bus
 from workshop.transport.confirmation import SendNotConfirmedError
 from workshop.transport.doip import ROUTING_SUCCESS, pack, read_messages
-from workshop.transport.isotp_link import LinkParams, RoutedLink, open_link
+from workshop.transport.isotp_link import (
+    ADDRESSING_29BIT_FIXED,
+    LinkParams,
+    RoutedLink,
+    functional_message,
+    open_link,
+)
 from workshop.transport.router import BusEndpoint
 from workshop.uds.targets import doip_address, link_address
 
 GATEWAY_ADDRESS = 0x0010
 NACK_INVALID_SOURCE, NACK_UNKNOWN_TARGET, NACK_TARGET_UNREACHABLE = 0x02, 0x03, 0x06
+NACK_TOO_LARGE = 0x04
 ROUTING_UNKNOWN_SOURCE, ROUTING_UNSUPPORTED_TYPE = 0x00, 0x06
 GENERIC_UNKNOWN_PAYLOAD_TYPE = 0x01
 ACTIVATION_TYPES = (0x00, 0x01, 0xE1)  # default, WWH-OBD, central security
@@ -74,6 +84,9 @@ class DoipGateway:
         self.vehicle = vehicle
         definition = vehicle.definition
         self.addresses = {e.name: doip_address(definition, e) for e in definition.ecus}
+        self.address = definition.doip.gateway_address
+        self.functional_address = definition.doip.functional_address
+        self.faults = GatewayFaults()
         self._endpoint = BusEndpoint(open_bus(vehicle.adapter))  # the gateway's CAN side
         self._links: dict[int, RoutedLink] = {
             doip_address(definition, e): open_link(self._endpoint, link_address(definition, e),
@@ -105,7 +118,7 @@ class DoipGateway:
 
     def identity(self) -> VehicleIdentificationResponse:
         vin = self.vehicle.definition.vin.ljust(17, "0")[:17]
-        return VehicleIdentificationResponse(vin, GATEWAY_ADDRESS, b"\x02\x00\x00\x00\x00\x10",
+        return VehicleIdentificationResponse(vin, self.address, b"\x02\x00\x00\x00\x00\x10",
                                              b"\x00" * 6, 0x00)
 
     # -- UDP: vehicle identification ------------------------------------------------------
@@ -163,13 +176,15 @@ class DoipGateway:
                 code = ROUTING_UNKNOWN_SOURCE
             elif m.activation_type not in ACTIVATION_TYPES:
                 code = ROUTING_UNSUPPORTED_TYPE
+            elif self.faults.routing_refusal is not None:
+                code = self.faults.routing_refusal
             if code == ROUTING_SUCCESS:
                 client.tester = m.source_address
-            client.send(RoutingActivationResponse(m.source_address, GATEWAY_ADDRESS, code))
+            client.send(RoutingActivationResponse(m.source_address, self.address, code))
         elif isinstance(m, DiagnosticMessage):
             self._diagnostic(client, m)
         elif isinstance(m, AliveCheckRequest):
-            client.send(AliveCheckResponse(GATEWAY_ADDRESS))
+            client.send(AliveCheckResponse(self.address))
         elif isinstance(m, VehicleIdentificationRequest):
             client.send(self.identity())
         elif isinstance(m, ReservedMessage):
@@ -181,8 +196,14 @@ class DoipGateway:
             client.send(DiagnosticMessageNegativeAcknowledgement(target, source,
                                                                  NACK_INVALID_SOURCE))
             return
+        if self.faults.should_reset(bytes(m.user_data)):
+            _reset(client.sock)
+            raise ConnectionResetError("simulated gateway fault: TCP reset")
+        if target == self.functional_address:
+            self._functional(client, m)
+            return
         link = self._links.get(target)
-        if link is None:
+        if link is None or target in self.faults.unknown_targets:
             client.send(DiagnosticMessageNegativeAcknowledgement(target, source,
                                                                  NACK_UNKNOWN_TARGET))
             return
@@ -192,12 +213,39 @@ class DoipGateway:
         with contextlib.suppress(SendNotConfirmedError):
             link.send_confirmed(bytes(m.user_data))  # no answer then: the tester's P2 ends
 
+    def _functional(self, client: _Client, m: DiagnosticMessage) -> None:
+        """To every ECU at once: one functional single frame on the CAN side; each ECU's
+        answer comes back from its own address."""
+        payload, source = bytes(m.user_data), m.source_address
+        definition = self.vehicle.definition
+        fd = definition.fd
+        if len(payload) > (62 if fd else 7):  # a functional request is one single frame
+            client.send(DiagnosticMessageNegativeAcknowledgement(m.target_address, source,
+                                                                 NACK_TOO_LARGE))
+            return
+        for address in self._links:
+            self._owner[address] = client
+        client.send(DiagnosticMessagePositiveAcknowledgement(m.target_address, source, 0x00))
+        extended = definition.addressing == ADDRESSING_29BIT_FIXED
+        with contextlib.suppress(Exception):  # a bus fault: no ECU answers, the tester says so
+            self._endpoint.bus.send(functional_message(definition.functional_id, extended,
+                                                       payload, fd))
+
+    def restart(self) -> None:
+        """A gateway reboot: every tester's connection is closed; new ones are taken."""
+        self._owner.clear()
+        for client in list(self._clients):
+            with contextlib.suppress(OSError):
+                client.sock.shutdown(socket.SHUT_RDWR)
+
     def _forward_answers(self, address: int) -> None:
         link = self._links[address]
         while self._running.is_set():
             data = link.recv(block=True, timeout=0.1)
             if data is None:
                 continue
+            if self.faults.answer_delay_s:
+                time.sleep(self.faults.answer_delay_s)
             client = self._owner.get(address)
             if client is not None and client.tester is not None:
                 client.send(DiagnosticMessage(address, client.tester, bytes(data)))
@@ -225,3 +273,10 @@ class DoipGateway:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.shutdown()
+
+
+def _reset(sock: socket.socket) -> None:
+    """Close with an RST, not a FIN: what a tester sees when the gateway reboots."""
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()

@@ -15,6 +15,8 @@ from workshop.transport.errors import AdapterNotAvailableError
 from workshop.transport.simbus import SimulatedBus
 
 SIM = "sim"
+SIM_DOIP = "sim-doip"  # the simulated vehicle behind its DoIP gateway on 127.0.0.1
+DOIP = "doip"  # any DoIP gateway, at `host` (`port`, else the vehicle definition's)
 
 
 @dataclass(frozen=True)
@@ -25,10 +27,16 @@ class AdapterConfig:
     fd: bool = False
     data_bitrate: int | None = None
     rate_model: bool = False  # sim only: delay frames by their on-wire time
+    host: str | None = None  # doip: the gateway's address
+    port: int | None = None  # doip: its TCP port
 
     @property
     def is_simulated(self) -> bool:
-        return self.interface == SIM
+        return self.interface in (SIM, SIM_DOIP)
+
+    @property
+    def is_doip(self) -> bool:
+        return self.interface in (SIM_DOIP, DOIP)
 
     @property
     def sim_channel(self) -> str:

@@ -19,6 +19,7 @@ import queue
 import socket
 import struct
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -157,12 +158,35 @@ def entity_status(host: str, port: int, timeout_s: float = A_DOIP_CTRL_S) -> Ent
                         m.max_data_size)
 
 
+def _connect(host: str, port: int) -> socket.socket:
+    """The TCP connection, or a DoipError saying in words why there is none."""
+    where = f"{host}:{port}"
+    try:
+        return socket.create_connection((host, port), timeout=A_DOIP_CTRL_S)
+    except socket.gaierror as exc:
+        raise DoipError(f"cannot find the DoIP gateway {host!r}: no such host name or address",
+                        hint="give the gateway's IP address (--host), e.g. 169.254.x.x or "
+                             "the vehicle's DHCP address") from exc
+    except ConnectionRefusedError as exc:
+        raise DoipError(f"the DoIP gateway {where} refused the connection: nothing listens "
+                        "on that port", hint="check the port (ISO 13400-2: 13400) and that "
+                                             "the ignition is on") from exc
+    except TimeoutError as exc:
+        raise DoipError(f"no DoIP gateway answered at {where} within {A_DOIP_CTRL_S:g} s",
+                        hint="check the Ethernet cable, the activation line and the address"
+                        ) from exc
+    except OSError as exc:
+        raise DoipError(f"cannot connect to the DoIP gateway {where}: "
+                        f"{exc.strerror or exc}",
+                        hint="check the Ethernet cable and the address") from exc
+
+
 class DoipLink:
     """The link to one ECU behind the gateway, as a UDS client uses it (ConfirmingLink)."""
 
     def __init__(self, conn: DoipConnection, target: int) -> None:
         self.conn, self.target = conn, target
-        self.rx: queue.SimpleQueue[bytes] = queue.SimpleQueue()
+        self.rx: queue.SimpleQueue[bytes | DoipError] = queue.SimpleQueue()
         self.acks: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self.tx_error: Exception | None = None
 
@@ -191,9 +215,12 @@ class DoipLink:
 
     def recv(self, block: bool = False, timeout: float | None = None) -> bytearray | None:
         try:
-            return bytearray(self.rx.get(block=block, timeout=timeout if block else None))
+            item = self.rx.get(block=block, timeout=timeout if block else None)
         except queue.Empty:
             return None
+        if isinstance(item, DoipError):
+            raise item
+        return bytearray(item)
 
     def close(self) -> None:
         self.conn.release(self)
@@ -205,7 +232,7 @@ class DoipConnection:
     def __init__(self, host: str, port: int, *, tester_address: int = DEFAULT_TESTER_ADDRESS,
                  activation_type: int = ROUTING_DEFAULT) -> None:
         self.host, self.port, self.tester_address = host, port, tester_address
-        self._sock = socket.create_connection((host, port), timeout=A_DOIP_CTRL_S)
+        self._sock = _connect(host, port)
         self._sock.settimeout(None)
         self._send_lock = threading.Lock()
         self._links: dict[int, DoipLink] = {}
@@ -215,6 +242,8 @@ class DoipConnection:
         self.lost = threading.Event()  # set when the gateway reset or closed the connection
         # Generic header NACKs (ISO 13400-2 table 19), as DoipErrors, for whoever asks.
         self.rejections: queue.SimpleQueue[DoipError] = queue.SimpleQueue()
+        # Called with every diagnostic message from the gateway (functional answers, trace).
+        self.taps: list[Callable[[Any], None]] = []
         self._reader = threading.Thread(target=self._read, name=f"doip {host}:{port}",
                                         daemon=True)
         self._reader.start()
@@ -282,14 +311,22 @@ class DoipConnection:
             if self._closed.is_set():
                 return
             self.error = exc if isinstance(exc, DoipError) else DoipError(
-                f"DoIP connection to {self.host}:{self.port} lost: {exc}")
+                f"the DoIP gateway {self.host}:{self.port} reset the connection (it "
+                "restarted, or the Ethernet link went down)"
+                if isinstance(exc, ConnectionResetError) else
+                f"DoIP connection to {self.host}:{self.port} lost: {exc}",
+                hint="check the cable and the gateway; an interrupted flash is finished "
+                     "with 'workshop flash resume'")
             self._control.put(self.error)
             for link in list(self._links.values()):
                 link.acks.put(self.error)
+                link.rx.put(self.error)  # a client waiting for an answer hears why none comes
             self.lost.set()
 
     def _dispatch(self, m: Any) -> None:
         if isinstance(m, DiagnosticMessage):
+            for tap in list(self.taps):
+                tap(m)
             link = self._links.get(m.source_address)
             if link is not None:
                 link.rx.put(bytes(m.user_data))

@@ -10,11 +10,7 @@ def link_address(vehicle: VehicleDefinition, ecu: EcuDefinition) -> LinkAddress:
     return LinkAddress(ecu.addressing, ecu.request_id, ecu.response_id, vehicle.functional_id)
 
 
-DOIP_FIRST_ECU_ADDRESS = 0x1001
-
-
 def doip_address(vehicle: VehicleDefinition, ecu: EcuDefinition) -> int:
-    """The ECU's DoIP logical address behind the vehicle's gateway: 0x1001 for the first ECU
-    of the definition, then one up per ECU (until definitions carry their own)."""
-    names = [e.name for e in vehicle.ecus]
-    return DOIP_FIRST_ECU_ADDRESS + names.index(ecu.name)
+    """The ECU's DoIP logical address behind the vehicle's gateway (its definition's
+    `doip_address`, or the default rule of workshop.vehicles.doip_addressing)."""
+    return vehicle.doip.address(ecu.name)

@@ -18,6 +18,7 @@ from workshop.foundation.errors import ConfigError
 from workshop.foundation.names import is_safe_name, safe_name
 from workshop.foundation.paths import resources_dir
 from workshop.vehicles.data_ids import TableDescriptions, parse_did_description
+from workshop.vehicles.doip_addressing import DoipAddressing, DoipAddressingError, parse_doip
 from workshop.vehicles.flash_profile import FlashProfile, RoutineSpec, parse_profile, parse_routine
 
 # Bootloader families the simulator implements (workshop.simulator.bootloaders).
@@ -102,6 +103,7 @@ class VehicleDefinition:
     # names, scaling and units of snapshot DIDs and extended data records (data_ids)
     descriptions: TableDescriptions = field(default_factory=TableDescriptions)
     source: Path | None = None
+    doip: DoipAddressing = field(default_factory=DoipAddressing)  # over an Ethernet gateway
 
     def ecu(self, name: str) -> EcuDefinition:
         for ecu in self.ecus:
@@ -152,7 +154,7 @@ def load_vehicle(name_or_path: str | Path) -> VehicleDefinition:
                           hint=hint) from exc
     try:
         return _parse_vehicle(raw, path)
-    except DefinitionError as exc:
+    except (DefinitionError, DoipAddressingError) as exc:
         raise ConfigError(f"vehicle definition {path}: {exc}", hint=hint) from exc
     except ConfigError as exc:  # an unsafe name: keep its own hint (the allowed pattern)
         raise ConfigError(f"vehicle definition {path}: {exc.message}", hint=exc.hint) from exc
@@ -395,8 +397,8 @@ def _parse_vehicle(raw: dict[str, Any], path: Path) -> VehicleDefinition:
     if not vin.isascii():
         raise DefinitionError("vin must be ASCII text")
     flash = parse_profile(_table(raw, "flash", ""), None, "flash")
-    ecus = tuple(_parse_ecu(e, bus, vin, at, flash) for at, e in _tables(raw, "ecus", "",
-                                                                          required=True))
+    tables = _tables(raw, "ecus", "", required=True)
+    ecus = tuple(_parse_ecu(e, bus, vin, at, flash) for at, e in tables)
     seen: dict[str, int] = {}
     for i, e in enumerate(ecus):
         if e.name.lower() in seen:
@@ -436,4 +438,5 @@ def _parse_vehicle(raw: dict[str, Any], path: Path) -> VehicleDefinition:
                                "bus.tester_address"),
         vin=vin, ecus=ecus, snapshot_did_sizes=snapshot_dids,
         descriptions=TableDescriptions(described, extended), source=path,
+        doip=parse_doip(raw, ecus, [t for _, t in tables]),
     )
