@@ -22,8 +22,9 @@ from workshop.cli.output import (
     print_json,
     raw_stderr,
 )
+from workshop.diagnostics import described
 from workshop.diagnostics.bootloader import IN_BOOTLOADER, RESUME_COMMAND, in_bootloader
-from workshop.diagnostics.dtc_details import describe, detail_lines, status_words
+from workshop.diagnostics.dtc_details import describe, detail_lines, details_json, status_words
 from workshop.diagnostics.scan import EcuScan, VehicleScan
 from workshop.foundation.events import (
     CancelToken,
@@ -217,21 +218,30 @@ def _print_bootloader_footer(result: VehicleScan) -> None:
 
 def cmd_ecu_info(args: argparse.Namespace) -> int:
     with connect(args) as conn, conn.client(args.ecu) as ecu:
-        identity = ecu.read_identity()
         name = ecu.target.name
         definition = next((e for e in conn.vehicle.ecus if e.name == name), None)
+        identity, variant = described.read_identity(ecu, definition, conn.vehicle.descriptions)
         boot = identity.software_version is None and in_bootloader(ecu, definition)
+    odx = definition.odx if definition is not None else None
     if args.json:
         print_json({"name": name, "identification": identity.by_name(),
                     "identification_failed": identity.failed_by_name(),
-                    "in_bootloader": boot})
+                    "in_bootloader": boot,
+                    "description": None if odx is None else {
+                        "file": odx.file.name, "variant": variant,
+                        "identified": odx.variant is None, "conflicts": list(odx.conflicts)}})
     else:
         print(name)
+        if odx is not None:
+            how = "identified from its answers" if odx.variant is None else "named"
+            print(printable(f"  description {odx.file.name}, variant {variant} ({how})"))
+            for text in odx.conflicts:
+                print(printable(f"  ! the definition and {odx.file.name} disagree: {text}"))
         if boot:
             print(f"  IN BOOTLOADER: {name} {IN_BOOTLOADER}")
             print(f"  -> run '{RESUME_COMMAND}' to finish the flash")
         for key, value in identity.by_name().items():
-            print(f"  {key:<34} {value}")
+            print(printable(f"  {key:<34} {value}"))
         for key, why in identity.failed_by_name().items():
             print(f"  {key:<34} not read: {why}")
     return EXIT_OK
@@ -243,15 +253,22 @@ def cmd_dtc_read(args: argparse.Namespace) -> int:
                                     events=event_printer(args), cancel=token)
     if args.json:
         print_json({"vin": result.vin, "in_bootloader": result.in_bootloader, "ecus": [
-            {"name": e.name, "error": e.error, "dtcs": [
-                dict(d.to_json(), status_words=status_words(d.status)) for d in e.dtcs],
+            {"name": e.name, "error": e.error, "variant": e.variant, "dtcs": [
+                dict(d.to_json(), status_words=status_words(d.status),
+                     **details_json(describe(e.name, d, _descriptions(conn, e))))
+                for d in e.dtcs],
              "in_bootloader": e.in_bootloader}
             for e in result.ecus]})
     else:
         for e in result.ecus:
-            _print_ecu(e, dtc_only=True, descriptions=conn.vehicle.descriptions, raw=args.raw)
+            _print_ecu(e, dtc_only=True, descriptions=_descriptions(conn, e), raw=args.raw)
         _print_bootloader_footer(result)
     return EXIT_OK if all(e.error is None for e in result.ecus) else EXIT_FAILED
+
+
+def _descriptions(conn: VehicleConnection, e: EcuScan) -> DataDescriptions:
+    definition = next((x for x in conn.vehicle.ecus if x.name == e.name), None)
+    return described.descriptions(conn.vehicle.descriptions, definition, e.variant)
 
 
 def cmd_dtc_clear(args: argparse.Namespace) -> int:

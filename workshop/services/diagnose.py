@@ -71,7 +71,8 @@ def scan(conn: VehicleConnection, *, only: list[str] | None = None, discover: bo
     assert conn.endpoint is not None
     result = scan_vehicle(conn.endpoint, conn.vehicle.name, targets, dtc_texts(conn),
                           concurrent=concurrent, mask=mask, events=events, cancel=cancel,
-                          task=task, definitions={e.name: e for e in conn.vehicle.ecus})
+                          task=task, definitions={e.name: e for e in conn.vehicle.ecus},
+                          descriptions=conn.vehicle.descriptions)
     if result.ecus and not any(e.responded for e in result.ecus):
         tried = ", ".join(e.name for e in result.ecus[:5]) + (
             ", ..." if len(result.ecus) > 5 else "")

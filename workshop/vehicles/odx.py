@@ -18,6 +18,7 @@ import io
 import logging
 import warnings
 import zipfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -177,7 +178,8 @@ class Description:
     def data_descriptions(self, variant: str | None = None) -> TableDescriptions:
         """The variant's DIDs as the `DataDescriptions` that DTC details and identification
         decode with: each DID whose answer is one whole-byte integer, scaled identically or
-        linearly. Other DIDs (several values, texts, floats) are left out for now."""
+        linearly or named by a text table, or one ASCII text. Other DIDs (several values,
+        floats) are left out for now."""
         dids: dict[int, DataDescription] = {}
         for d in self.summary(variant).dids:
             one = _data_description(d)
@@ -185,22 +187,51 @@ class Description:
                 dids[d.did] = one
         return TableDescriptions(dids=dids)
 
+    def identify(self, ask: Callable[[bytes], bytes]) -> str | None:
+        """The ECU variant whose ECU-VARIANT-PATTERNs the ECU's answers match, by odxtools'
+        VariantMatcher (ISO 22901-1); `ask(request)` sends one request as the description
+        encodes it and returns the ECU's whole answer (a negative one included). None: no
+        variant's pattern matches."""
+        from odxtools.diaglayers.ecuvariant import EcuVariant
+        from odxtools.variantmatcher import VariantMatcher
+
+        candidates = [dl for dl in self.database.diag_layers if isinstance(dl, EcuVariant)]
+        # without its cache: odxtools 11.7 looks a bytearray up in it (unhashable)
+        matcher = VariantMatcher(candidates, use_cache=False)
+        with warnings.catch_warnings():  # a pattern not matching is no news
+            warnings.simplefilter("ignore")
+            for _physical, request in matcher.request_loop():
+                matcher.evaluate(ask(request))
+        found = matcher.matching_variant if matcher.has_match() else None
+        return None if found is None else str(found.short_name)
+
 
 def _data_description(did: Did) -> DataDescription | None:
     values = [v for v in did.values if v.compu]  # constants (SID, DID) have no compu method
     if len(values) != 1:
         return None
     v = values[0]
-    if v.compu not in ("IDENTICAL", "LINEAR") or v.coded_type not in ("A_UINT32", "A_INT32"):
+    whole = v.bit_length is not None and not v.bit_length % 8 and 8 <= v.bit_length <= 64
+    size = (v.bit_length or 0) // 8 if whole else 0
+    if v.coded_type == "A_ASCIISTRING" and v.compu == "IDENTICAL":
+        return DataDescription(size=size, name=v.name, encoding="ascii")
+    if v.coded_type not in ("A_UINT32", "A_INT32") or not whole:
         return None
-    if v.bit_length is None or v.bit_length % 8 or not 8 <= v.bit_length <= 64:
+    signed = v.coded_type == "A_INT32"
+    if v.compu == "TEXTTABLE" and v.texts:
+        try:
+            texts = tuple(sorted((int(float(k)), t) for k, t in v.texts.items()))
+        except ValueError:
+            return None
+        return DataDescription(size=size, name=v.name, signed=signed, texts=texts)
+    if v.compu not in ("IDENTICAL", "LINEAR"):
         return None
     scale, offset = 1.0, 0.0
     if v.compu == "LINEAR":
         denominator = v.denominator or 1.0
         scale, offset = (v.factor or 0.0) / denominator, (v.offset or 0.0) / denominator
-    return DataDescription(size=v.bit_length // 8, name=v.name, unit=v.unit, scale=scale,
-                           offset=offset, signed=v.coded_type == "A_INT32")
+    return DataDescription(size=size, name=v.name, unit=v.unit, scale=scale,
+                           offset=offset, signed=signed)
 
 
 def load_description(path: str | Path) -> Description:
