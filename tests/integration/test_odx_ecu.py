@@ -136,7 +136,7 @@ def test_what_the_toml_says_wins_and_a_conflict_is_reported_once(
     assert "P033500  Crank sensor (our words)" in out
     assert "Engine speed (0xF40C): 3000 rpm" in out
     code, out, _ = cli(capsys, vehicle, "ecu", "info", "SAULT")
-    assert out.count("! the definition and sault.pdx disagree:") == 2
+    assert code == 0 and out.count("! the definition and sault.pdx disagree:") == 2
 
 
 def test_a_did_nothing_describes_is_marked(

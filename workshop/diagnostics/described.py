@@ -7,12 +7,15 @@ client they already hold.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
 from workshop.foundation.errors import ConfigError
 from workshop.uds.client import EcuClient
 from workshop.uds.dtc_records import Dtc
 from workshop.uds.identity import SCAN_DIDS, EcuIdentity
 from workshop.vehicles import EcuDefinition
-from workshop.vehicles.data_ids import DataDescriptions, LayeredDescriptions
+from workshop.vehicles.data_ids import NO_DESCRIPTIONS, DataDescriptions, LayeredDescriptions
 
 
 def ecu_variant(client: EcuClient, ecu: EcuDefinition | None) -> str | None:
@@ -62,3 +65,15 @@ def add_texts(dtcs: list[Dtc], ecu: EcuDefinition | None, variant: str | None) -
     for dtc in dtcs:
         if not dtc.text and dtc.dtc in texts:
             dtc.text = texts[dtc.dtc]
+
+
+@dataclass(frozen=True)
+class VehicleDescriptions:
+    """What each ECU's DTC details decode with, by ECU name (the app's panel, the report)."""
+
+    tables: DataDescriptions = NO_DESCRIPTIONS
+    ecus: Mapping[str, EcuDefinition] = field(default_factory=dict)
+    variants: Mapping[str, str | None] = field(default_factory=dict)
+
+    def for_ecu(self, name: str) -> DataDescriptions:
+        return descriptions(self.tables, self.ecus.get(name), self.variants.get(name))

@@ -12,6 +12,7 @@ from typing import Any
 
 from workshop.audit import AuditLog, intent_and_outcome
 from workshop.diagnostics.bootloader import IN_BOOTLOADER, RESUME_COMMAND, in_bootloader
+from workshop.diagnostics.described import VehicleDescriptions
 from workshop.diagnostics.errors import ClearNotVerifiedError, NoEcuAnsweredError
 from workshop.diagnostics.scan import VehicleScan, scan_vehicle
 from workshop.foundation.errors import WorkshopError
@@ -50,6 +51,18 @@ def scan_targets(conn: VehicleConnection, discover: bool = True) -> list[tuple[E
         addr = conn.address_for_response(response_id)
         targets.append((conn.target(addr, f"ECU@{response_id:X}"), "discovered"))
     return targets
+
+
+def vehicle_descriptions(conn: VehicleConnection | None,
+                         scans: list[VehicleScan] | tuple[VehicleScan, ...] = ()
+                         ) -> VehicleDescriptions:
+    """Names and units for each ECU's DTC details: the definition's tables, then the ECU's
+    ODX description in the variant the latest of `scans` found."""
+    if conn is None:
+        return VehicleDescriptions()
+    variants = {e.name: e.variant for scan in scans for e in scan.ecus}
+    return VehicleDescriptions(conn.vehicle.descriptions,
+                               {e.name: e for e in conn.vehicle.ecus}, variants)
 
 
 def dtc_texts(conn: VehicleConnection) -> dict[str, str]:
