@@ -87,6 +87,8 @@ class ConnectionPanel(QWidget):
         self.channel.setMinimumWidth(140)
         self.vehicle = QComboBox()
         self.vehicle.addItems(vehicle_names())
+        if self.vehicle.findText(vehicle) < 0:  # a definition file (e.g. one naming a PDX)
+            self.vehicle.addItem(vehicle)
         self.vehicle.setCurrentText(vehicle)
         self.bitrate = QComboBox()
         self.bitrate.addItem("vehicle's bitrate", None)

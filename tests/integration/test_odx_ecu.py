@@ -54,7 +54,7 @@ def pdx(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def definition(folder: Path, pdx: Path, *, odx: str = "sault.pdx", extra: str = "",
                mode: str = "02", dtc_text: str = "", tables: str = "") -> Path:
-    if pdx.parent != folder:
+    if pdx != folder / "sault.pdx":
         (folder / "sault.pdx").write_bytes(pdx.read_bytes())
     path = folder / "odx-car.toml"
     path.write_text(TOML.format(odx=odx, extra=extra, mode=mode, dtc_text=dtc_text,
@@ -92,7 +92,7 @@ def test_dtc_read_shows_texts_and_snapshot_from_the_pdx(
     code, out, _ = cli(capsys, vehicle, "dtc", "read", "--ecu", "SAULT")
     assert code == 0, out
     assert "P033500  Crankshaft position sensor circuit" in out
-    assert "engine_speed (0xF40C): 750 s" in out
+    assert "engine_speed (0xF40C): 750 rpm" in out
     assert "coolant_temperature (0xF1B0): 50 °C" in out
     assert "(undescribed)" not in out
     code, out, _ = cli(capsys, vehicle, "dtc", "read", "--ecu", "SAULT", "--json")
@@ -101,7 +101,7 @@ def test_dtc_read_shows_texts_and_snapshot_from_the_pdx(
     assert ecu["variant"] == "somersault_lazy"
     assert dtc["text"] == "Crankshaft position sensor circuit"
     values = {v["label"]: v["value"] for v in dtc["snapshot_values"][0]["values"]}
-    assert values == {"engine_speed (0xF40C)": "750 s", "coolant_temperature (0xF1B0)": "50 °C"}
+    assert values == {"engine_speed (0xF40C)": "750 rpm", "coolant_temperature (0xF1B0)": "50 °C"}
 
 
 def test_a_named_variant_is_used_and_an_unidentified_ecu_is_said_so(
@@ -132,7 +132,7 @@ def test_what_the_toml_says_wins_and_a_conflict_is_reported_once(
     assert any("DTC P033500 text: the definition says 'Crank sensor (our words)'" in w
                for w in warnings)
     assert any("DID 0xF40C: the definition says 'Engine speed' rpm, the description "
-               "'engine_speed' x0.25 s; using the definition's" in w for w in warnings)
+               "'engine_speed' x0.25 rpm; using the definition's" in w for w in warnings)
     assert "P033500  Crank sensor (our words)" in out
     assert "Engine speed (0xF40C): 3000 rpm" in out
     code, out, _ = cli(capsys, vehicle, "ecu", "info", "SAULT")

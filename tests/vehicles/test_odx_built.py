@@ -47,6 +47,7 @@ from odxtools.segment import Segment
 from odxtools.session import Session
 from odxtools.standardlengthtype import StandardLengthType
 from odxtools.text import Text
+from odxtools.unit import Unit
 from odxtools.writepdxfile import write_pdx_file
 
 from workshop.cli import main
@@ -59,7 +60,7 @@ def build(source: Path, out: Path, *,
           dtc_text: str = "Crankshaft position sensor circuit", flash: bool = False,
           ecu: bool = False) -> None:
     """somersault + DID 0xF40C engine_speed (16 bit, x0.25, unit s) + DTC P0335; with `ecu`
-    also identification DIDs 0xF1B0 coolant_temperature (8 bit, raw - 40, unit °C) and 0xF1B1
+    engine_speed in rpm and identification DIDs 0xF1B0 coolant_temperature (8 bit, raw - 40, unit °C) and 0xF1B1
     operating_mode (text table parked/idle/running), and ECU-VARIANT-PATTERNs on 0xF1B1:
     somersault_lazy answers "running", somersault_assiduous "parked"."""
     db = odxtools.load_pdx_file(str(source))
@@ -89,6 +90,11 @@ def build(source: Path, out: Path, *,
                     value_type=DataType.A_FLOAT64, numerators=[0, 0.25], denominators=[1]),
                 domain_type=DataType.A_UINT32, range_type=DataType.A_FLOAT64)])),
         unit_ref=OdxLinkRef("somersault.unit.second", docs))
+    spec = raw.diag_data_dictionary_spec
+    if ecu:  # an engine speed in rpm (somersault has seconds, minutes and °C only)
+        rpm = Unit(short_name="rpm", odx_id=oid("UNIT.rpm"), display_name="rpm")
+        spec.unit_spec.units.append(rpm)
+        speed.unit_ref = OdxLinkRef.from_id(rpm.odx_id)
     dtc_dop = DtcDop(
         short_name="test_dtcs", odx_id=oid("DOP.dtcs"), diag_coded_type=u(24),
         physical_type=PhysicalType(base_data_type=DataType.A_UINT32),
@@ -98,7 +104,6 @@ def build(source: Path, out: Path, *,
         dtcs_raw=[DiagnosticTroubleCode(short_name="crank_sensor", odx_id=oid("DTC.crank"),
                                         trouble_code=0x033500, display_trouble_code="P0335",
                                         text=Text(text=dtc_text))])
-    spec = raw.diag_data_dictionary_spec
     spec.data_object_props.append(speed)
     spec.dtc_dops.append(dtc_dop)
     req = Request(short_name="read_engine_speed_req", odx_id=oid("RQ.speed"),
