@@ -60,9 +60,10 @@ def build(source: Path, out: Path, *,
           dtc_text: str = "Crankshaft position sensor circuit", flash: bool = False,
           ecu: bool = False) -> None:
     """somersault + DID 0xF40C engine_speed (16 bit, x0.25, unit s) + DTC P0335; with `ecu`
-    engine_speed in rpm and identification DIDs 0xF1B0 coolant_temperature (8 bit, raw - 40, unit °C) and 0xF1B1
-    operating_mode (text table parked/idle/running), and ECU-VARIANT-PATTERNs on 0xF1B1:
-    somersault_lazy answers "running", somersault_assiduous "parked"."""
+    engine_speed in rpm and identification DIDs 0xF1B0 coolant_temperature (8 bit, raw - 40,
+    unit °C) and 0xF1B1 operating_mode (text table parked/idle/running), and
+    ECU-VARIANT-PATTERNs on 0xF1B1: somersault_lazy answers "running", somersault_assiduous
+    "parked"."""
     db = odxtools.load_pdx_file(str(source))
     base = db.diag_layers.somersault_base_variant
     raw = base.diag_layer_raw
