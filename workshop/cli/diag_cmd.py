@@ -41,6 +41,7 @@ from workshop.services.connection import VehicleConnection
 from workshop.simulator import reset_vehicle_state
 from workshop.transport.adapters import detect_adapters, interface_names, interface_status
 from workshop.vehicles.data_ids import NO_DESCRIPTIONS, DataDescriptions
+from workshop.vehicles.odx import Service, VariantSummary
 
 
 def register(sub: Any) -> None:
@@ -229,7 +230,8 @@ def cmd_ecu_info(args: argparse.Namespace) -> int:
                     "in_bootloader": boot,
                     "description": None if odx is None else {
                         "file": odx.file.name, "variant": variant,
-                        "identified": odx.variant is None, "conflicts": list(odx.conflicts)}})
+                        "identified": odx.variant is None, "conflicts": list(odx.conflicts),
+                        **_services(odx.summary(variant))}})
     else:
         print(name)
         if odx is not None:
@@ -237,6 +239,9 @@ def cmd_ecu_info(args: argparse.Namespace) -> int:
             print(printable(f"  description {odx.file.name}, variant {variant} ({how})"))
             for text in odx.conflicts:
                 print(printable(f"  ! the definition and {odx.file.name} disagree: {text}"))
+            for kind, names in _services(odx.summary(variant)).items():
+                if names:
+                    print(printable(f"  {kind}: {', '.join(names)}"))
         if boot:
             print(f"  IN BOOTLOADER: {name} {IN_BOOTLOADER}")
             print(f"  -> run '{RESUME_COMMAND}' to finish the flash")
@@ -264,6 +269,15 @@ def cmd_dtc_read(args: argparse.Namespace) -> int:
             _print_ecu(e, dtc_only=True, descriptions=_descriptions(conn, e), raw=args.raw)
         _print_bootloader_footer(result)
     return EXIT_OK if all(e.error is None for e in result.ecus) else EXIT_FAILED
+
+
+def _services(summary: VariantSummary) -> dict[str, list[str]]:
+    """The description's sessions, security levels and routines, each with its request."""
+    def named(services: list[Service]) -> list[str]:
+        return [s.name + (f" ({s.request_prefix.upper()})" if s.request_prefix else "")
+                for s in services]
+    return {"sessions": named(summary.sessions), "security": named(summary.security),
+            "routines": named(summary.routines)}
 
 
 def _descriptions(conn: VehicleConnection, e: EcuScan) -> DataDescriptions:
