@@ -8,6 +8,8 @@ import threading
 import uuid
 from pathlib import Path
 
+from pypdf import PdfReader
+
 from tests.integration.test_odx_ecu import definition
 from tests.ui.conftest import scan
 from tests.vehicles.test_odx_built import PDX, build
@@ -37,6 +39,18 @@ def test_faults_panel_words_the_dtc_from_the_pdx(qtbot, tmp_path: Path) -> None:
         assert "engine_speed (0xF40C)" in text and "750 rpm" in text
         assert "coolant_temperature (0xF1B0)" in text and "50 °C" in text
         assert "(undescribed)" not in text
+        # the PDF report words it the same way, from the same description
+        pdf = tmp_path / "report.pdf"
+        with qtbot.waitSignal(w.report_written, timeout=30000):
+            w.export_report(pdf)
+        pages = " ".join("".join(p.extract_text() for p in PdfReader(str(pdf)).pages).split())
+        assert "Crankshaft position sensor circuit" in pages
+        assert "engine_speed (0xF40C): 750 rpm" in pages and "50 °C" in pages
+        # the Vehicle view's ECU cell lists the identification in words
+        vehicle_view = w.views["VehicleView"]
+        tip = vehicle_view.table.item(0, 0).toolTip()
+        assert "variant somersault_lazy" in tip and "coolant_temperature (0xF1B0): 50 °C" in tip
+        assert "operating_mode (0xF1B1): running" in tip
         out = Path(os.environ.get("WORKSHOP_SCREENSHOT", tmp_path / "faults-odx.png"))
         assert w.grab().save(str(out))
         assert out.stat().st_size > 10_000
