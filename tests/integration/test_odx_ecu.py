@@ -82,8 +82,10 @@ def test_ecu_info_decodes_identification_from_the_pdx(
     doc = json.loads(out)
     assert doc["identification"]["coolant_temperature (0xF1B0)"] == "50 °C"
     assert doc["identification"]["operating_mode (0xF1B1)"] == "running"
-    assert doc["description"] == {"file": "sault.pdx", "variant": "somersault_lazy",
-                                  "identified": True, "conflicts": []}
+    assert doc["description"] == {
+        "file": "sault.pdx", "variant": "somersault_lazy", "identified": True,
+        "conflicts": [], "sessions": ["session_start (1000)", "session_stop (1001)"],
+        "security": [], "routines": ["schroedinger"]}
 
 
 def test_dtc_read_shows_texts_and_snapshot_from_the_pdx(
@@ -149,6 +151,18 @@ def test_a_did_nothing_describes_is_marked(
     identity = EcuIdentity(values={0xF1B2: "0102"}, raw={0xF1B2: b"\x01\x02"})
     identity.describe(NO_DESCRIPTIONS)
     assert identity.by_name() == {"0xF1B2": "(undescribed) 0102"}
+
+
+def test_variants_without_patterns_must_be_named(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    plain = tmp_path / "plain" / "sault.pdx"
+    plain.parent.mkdir()
+    build(PDX, plain)  # somersault_lazy and somersault_assiduous, no patterns
+    vehicle = definition(tmp_path, plain)
+    code, _, err = cli(capsys, vehicle, "ecu", "info", "SAULT")
+    assert code != 0
+    assert "SAULT: sault.pdx has 2 variants and no patterns to tell them apart" in err
+    assert "somersault_lazy" in err
 
 
 @pytest.mark.parametrize(("odx", "why"), [

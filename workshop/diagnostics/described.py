@@ -25,7 +25,16 @@ def ecu_variant(client: EcuClient, ecu: EcuDefinition | None) -> str | None:
         return None
     if ecu.odx.variant is not None:
         return ecu.odx.variant
-    found = ecu.odx.description.identify(client.request)
+    description = ecu.odx.description
+    if not description.patterned():
+        variants = [n for n, s in description.summaries.items() if s.kind == "ECU-VARIANT"]
+        if len(variants) <= 1:  # one ECU variant, or only a base variant: nothing to choose
+            return variants[0] if variants else ecu.odx.summary().name
+        raise ConfigError(f"{ecu.name}: {ecu.odx.file.name} has {len(variants)} variants and "
+                          "no patterns to tell them apart",
+                          hint=f"name the variant in the vehicle definition (variant = one of "
+                               f"{', '.join(variants)})")
+    found = description.identify(client.request)
     if found is None:
         raise ConfigError(f"{ecu.name}: its answers match no variant of {ecu.odx.file.name}",
                           hint="name the variant in the vehicle definition (variant = \"...\"; "

@@ -187,6 +187,13 @@ class Description:
                 dids[d.did] = one
         return TableDescriptions(dids=dids)
 
+    def patterned(self) -> list[str]:
+        """The ECU variants that say how to recognise them (ECU-VARIANT-PATTERNs)."""
+        from odxtools.diaglayers.ecuvariant import EcuVariant
+
+        return [dl.short_name for dl in self.database.diag_layers
+                if isinstance(dl, EcuVariant) and dl.ecu_variant_patterns]
+
     def identify(self, ask: Callable[[bytes], bytes]) -> str | None:
         """The ECU variant whose ECU-VARIANT-PATTERNs the ECU's answers match, by odxtools'
         VariantMatcher (ISO 22901-1); `ask(request)` sends one request as the description
