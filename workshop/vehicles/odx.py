@@ -25,6 +25,7 @@ from typing import Any
 
 from workshop.foundation.errors import ConfigError
 from workshop.vehicles.data_ids import DataDescription, TableDescriptions
+from workshop.vehicles.odx_flash import FlashSession, flash_sessions
 
 log = logging.getLogger(__name__)
 
@@ -113,38 +114,6 @@ class VariantSummary:
     security: list[Service]
     services: list[Service]               # every service, the above included
     state_charts: dict[str, list[str]]    # semantic/name -> states (e.g. SESSION, SECURITY)
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class FlashSegment:
-    start: int
-    size: int | None         # uncompressed, where the description gives it
-    compressed_size: int | None
-
-
-@dataclass(frozen=True)
-class FlashBlock:
-    name: str
-    data_type: str           # CODE, DATA, ...
-    logical_block_index: int | None
-    flashdata: str           # the FLASHDATA it takes its bytes from ("" when none)
-    segments: list[FlashSegment]
-    own_idents: dict[str, str]
-
-
-@dataclass(frozen=True)
-class FlashSession:
-    """An ODX-F session: the blocks one flash writes, what the ECU must identify as first."""
-
-    name: str
-    ecu_mem: str
-    expected_idents: dict[str, list[str]]
-    blocks: list[FlashBlock]
-    checksums: list[str]
-    securities: list[str]
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -293,7 +262,7 @@ def load_description(path: str | Path) -> Description:
                               "corrected file") from exc
         caught.extend(more)
     try:
-        flash = _flash_sessions(database)
+        flash = flash_sessions(database)
     except Exception as exc:
         raise ConfigError(f"{path.name}: odxtools cannot read its flash data: "
                           f"{type(exc).__name__}: {exc}"[:500],
@@ -437,31 +406,3 @@ def _dtcs(layer: Any) -> list[Dtc]:
                                         display=dtc.display_trouble_code or "",
                                         name=dtc.short_name, text=str(text))
     return [out[c] for c in sorted(out)]
-
-
-def _flash_sessions(database: Any) -> list[FlashSession]:
-    out = []
-    for flash in database.flashs:
-        for ecu_mem in flash.ecu_mems:
-            for session in ecu_mem.mem.sessions:
-                out.append(FlashSession(
-                    name=session.short_name, ecu_mem=ecu_mem.short_name,
-                    expected_idents={e.short_name: [str(v.value) for v in e.ident_values]
-                                     for e in session.expected_idents},
-                    blocks=[_flash_block(b) for b in session.datablocks],
-                    checksums=[f"{c.short_name} ({c.checksum_alg or '?'})"
-                               for c in session.checksums],
-                    securities=[f"security method {getattr(x.security_method, 'value_raw', '')}"
-                                for x in session.securities]))
-    return out
-
-
-def _flash_block(block: Any) -> FlashBlock:
-    data = block.flashdata
-    return FlashBlock(
-        name=block.short_name, data_type=str(block.data_type),
-        logical_block_index=block.logical_block_index,
-        flashdata=data.short_name if data is not None else "",
-        segments=[FlashSegment(x.source_start_address, x.uncompressed_size, x.compressed_size)
-                  for x in block.segments],
-        own_idents={o.short_name: str(o.ident_value.value) for o in block.own_idents})
