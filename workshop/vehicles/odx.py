@@ -285,6 +285,15 @@ def _read_limited(path: Path) -> bytes:
 
 
 def _check_unpacked_size(path: Path, container: zipfile.ZipFile) -> None:
+    for item in container.infolist():
+        # odxtools reads members in memory (nothing is written), but a name that climbs out
+        # of the container is no supplier's: refuse the file rather than guess
+        name = item.filename.replace("\\", "/")
+        if name.startswith("/") or ".." in name.split("/") or ":" in name.split("/")[0]:
+            raise ConfigError(f"{path.name}: member {item.filename!r} names a path outside "
+                              "the container"[:300],
+                              hint="a PDX from the ECU's supplier has plain member names; "
+                              "ask for an unmodified copy")
     unpacked = sum(item.file_size for item in container.infolist())
     if unpacked > MAX_UNPACKED_BYTES:
         raise ConfigError(f"{path.name}: unpacks to {unpacked} bytes, more than the "
