@@ -42,6 +42,7 @@ from ui.views.vehicle_view import VehicleView
 from workshop.foundation.errors import WorkshopError
 from workshop.foundation.events import CancelToken
 from workshop.foundation.settings import Settings, load_settings, save_settings
+from workshop.services import diagnose
 from workshop.services.identity import key_protection
 from workshop.services.session import (
     BITRATES,
@@ -52,7 +53,6 @@ from workshop.services.session import (
     vehicle_names,
 )
 from workshop.services.session_report import AuditFacts, audit_facts
-from workshop.vehicles.data_ids import NO_DESCRIPTIONS
 
 
 def _rate(bits: int) -> str:
@@ -87,6 +87,8 @@ class ConnectionPanel(QWidget):
         self.channel.setMinimumWidth(140)
         self.vehicle = QComboBox()
         self.vehicle.addItems(vehicle_names())
+        if self.vehicle.findText(vehicle) < 0:  # a definition file (e.g. one naming a PDX)
+            self.vehicle.addItem(vehicle)
         self.vehicle.setCurrentText(vehicle)
         self.bitrate = QComboBox()
         self.bitrate.addItem("vehicle's bitrate", None)
@@ -326,8 +328,8 @@ class MainWindow(QMainWindow):
         `report_written` says when it is on disk."""
         conn = self.session.conn
         name, model = (conn.vehicle.name, conn.vehicle.model) if conn else ("", "")
-        source = conn.vehicle.descriptions if conn else NO_DESCRIPTIONS
         history = self.session.history
+        source = diagnose.vehicle_descriptions(conn, history.scans)
 
         def work(_events: Any, _cancel: CancelToken) -> AuditFacts:
             return audit_facts(history.started, history.readings.vin)

@@ -16,6 +16,7 @@ from pathlib import Path
 from PySide6.QtGui import QPageSize, QPdfWriter, QTextDocument
 
 from ui.session import History
+from workshop.diagnostics.described import VehicleDescriptions
 from workshop.diagnostics.dtc_details import describe, detail_lines
 from workshop.foundation.settings import load_settings
 from workshop.services.audit_trail import technician
@@ -30,12 +31,13 @@ def _at(t: dt.datetime | None) -> str:
     return f"{t:%Y-%m-%d %H:%M:%S} UTC" if t is not None else "not read"
 
 
-def _dtc_cell(ecu: str, dtcs: list, source: DataDescriptions) -> str:  # type: ignore[type-arg]
+def _dtc_cell(ecu: str, dtcs: list, source: VehicleDescriptions  # type: ignore[type-arg]
+              ) -> str:
     if not dtcs:
         return "none stored"
     parts = []
     for d in dtcs:
-        details = describe(ecu, d, source)
+        details = describe(ecu, d, source.for_ecu(ecu))
         values = [line.strip() for line in detail_lines(details, meanings=False)[1:]
                   if line.startswith("  ")]
         parts.append(f"<b>{e(d.code)}</b> {e(d.text)}<br><i>{e(details.status_words)}</i>"
@@ -43,7 +45,7 @@ def _dtc_cell(ecu: str, dtcs: list, source: DataDescriptions) -> str:  # type: i
     return "<br>".join(parts)
 
 
-def _dtcs(readings: list[EcuReading], source: DataDescriptions) -> str:
+def _dtcs(readings: list[EcuReading], source: VehicleDescriptions) -> str:
     rows = []
     for r in readings:
         before = r.first_dtcs if r.first_dtcs is not None else []
@@ -104,7 +106,10 @@ def _audit(facts: AuditFacts) -> str:
 
 
 def report_html(vehicle: str, model: str, history: History, facts: AuditFacts,
-                source: DataDescriptions = NO_DESCRIPTIONS) -> str:
+                source: DataDescriptions | VehicleDescriptions = NO_DESCRIPTIONS) -> str:
+    """`source`: names and units per ECU (one table for all: the vehicle definition's)."""
+    if not isinstance(source, VehicleDescriptions):
+        source = VehicleDescriptions(tables=source)
     settings = load_settings()
     readings = history.readings.sorted()
     vin = history.readings.vin or "not read"
@@ -133,7 +138,7 @@ def report_html(vehicle: str, model: str, history: History, facts: AuditFacts,
 
 
 def write_pdf(path: Path, vehicle: str, model: str, history: History, facts: AuditFacts,
-              source: DataDescriptions = NO_DESCRIPTIONS) -> None:
+              source: DataDescriptions | VehicleDescriptions = NO_DESCRIPTIONS) -> None:
     writer = QPdfWriter(str(path))
     writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
     writer.setTitle(f"Vehicle service report {history.readings.vin or vehicle}")

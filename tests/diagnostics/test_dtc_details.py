@@ -50,9 +50,10 @@ def test_without_a_description_the_bytes_stay_hex() -> None:
                                {1: DataDescription(1, "Occurrence counter")})
     d = describe("X", dtc, source)
     assert [(v.label, v.text) for v in d.snapshots[0].values] == [
-        ("DID 0x9002", "0x0102"), ("undecoded rest of the record", "0x9003FF")]
+        ("DID 0x9002", "(undescribed) 0102"),
+        ("undecoded rest of the record", "(undescribed) 9003FF")]
     assert [(v.label, v.text) for v in d.extended] == [
-        ("Occurrence counter (record 1)", "3"), ("undecoded records (0xFF)", "0x0999")]
+        ("Occurrence counter (record 1)", "3"), ("undecoded records (0xFF)", "(undescribed) 0999")]
 
 
 def test_scaling_and_signed_values() -> None:

@@ -10,11 +10,14 @@ from pathlib import Path
 import odxtools
 import pytest
 from odxtools.compumethods.compucategory import CompuCategory
+from odxtools.compumethods.compuconst import CompuConst
 from odxtools.compumethods.compuinternaltophys import CompuInternalToPhys
 from odxtools.compumethods.compurationalcoeffs import CompuRationalCoeffs
 from odxtools.compumethods.compuscale import CompuScale
 from odxtools.compumethods.identicalcompumethod import IdenticalCompuMethod
+from odxtools.compumethods.limit import Limit
 from odxtools.compumethods.linearcompumethod import LinearCompuMethod
+from odxtools.compumethods.texttablecompumethod import TexttableCompuMethod
 from odxtools.datablock import Datablock
 from odxtools.dataformat import Dataformat
 from odxtools.dataformatselection import DataformatSelection
@@ -23,11 +26,13 @@ from odxtools.diagnostictroublecode import DiagnosticTroubleCode
 from odxtools.diagservice import DiagService
 from odxtools.dtcdop import DtcDop
 from odxtools.ecumem import EcuMem
+from odxtools.ecuvariantpattern import EcuVariantPattern
 from odxtools.expectedident import ExpectedIdent
 from odxtools.flash import Flash
 from odxtools.identvalue import IdentValue
 from odxtools.identvaluetype import IdentValueType
 from odxtools.internflashdata import InternFlashdata
+from odxtools.matchingparameter import MatchingParameter
 from odxtools.mem import Mem
 from odxtools.nameditemlist import NamedItemList
 from odxtools.odxlink import DocType, OdxDocFragment, OdxLinkId, OdxLinkRef
@@ -42,6 +47,7 @@ from odxtools.segment import Segment
 from odxtools.session import Session
 from odxtools.standardlengthtype import StandardLengthType
 from odxtools.text import Text
+from odxtools.unit import Unit
 from odxtools.writepdxfile import write_pdx_file
 
 from workshop.cli import main
@@ -51,8 +57,13 @@ PDX = Path(__file__).parent.parent / "data" / "odxtools_somersault.pdx"
 
 
 def build(source: Path, out: Path, *,
-          dtc_text: str = "Crankshaft position sensor circuit", flash: bool = False) -> None:
-    """somersault + DID 0xF40C engine_speed (16 bit, x0.25, unit s) + DTC P0335."""
+          dtc_text: str = "Crankshaft position sensor circuit", flash: bool = False,
+          ecu: bool = False) -> None:
+    """somersault + DID 0xF40C engine_speed (16 bit, x0.25, unit s) + DTC P0335; with `ecu`
+    engine_speed in rpm and identification DIDs 0xF1B0 coolant_temperature (8 bit, raw - 40,
+    unit °C) and 0xF1B1 operating_mode (text table parked/idle/running), and
+    ECU-VARIANT-PATTERNs on 0xF1B1: somersault_lazy answers "running", somersault_assiduous
+    "parked"."""
     db = odxtools.load_pdx_file(str(source))
     base = db.diag_layers.somersault_base_variant
     raw = base.diag_layer_raw
@@ -80,6 +91,11 @@ def build(source: Path, out: Path, *,
                     value_type=DataType.A_FLOAT64, numerators=[0, 0.25], denominators=[1]),
                 domain_type=DataType.A_UINT32, range_type=DataType.A_FLOAT64)])),
         unit_ref=OdxLinkRef("somersault.unit.second", docs))
+    spec = raw.diag_data_dictionary_spec
+    if ecu:  # an engine speed in rpm (somersault has seconds, minutes and °C only)
+        rpm = Unit(short_name="rpm", odx_id=oid("UNIT.rpm"), display_name="rpm")
+        spec.unit_spec.units.append(rpm)
+        speed.unit_ref = OdxLinkRef.from_id(rpm.odx_id)
     dtc_dop = DtcDop(
         short_name="test_dtcs", odx_id=oid("DOP.dtcs"), diag_coded_type=u(24),
         physical_type=PhysicalType(base_data_type=DataType.A_UINT32),
@@ -89,7 +105,6 @@ def build(source: Path, out: Path, *,
         dtcs_raw=[DiagnosticTroubleCode(short_name="crank_sensor", odx_id=oid("DTC.crank"),
                                         trouble_code=0x033500, display_trouble_code="P0335",
                                         text=Text(text=dtc_text))])
-    spec = raw.diag_data_dictionary_spec
     spec.data_object_props.append(speed)
     spec.dtc_dops.append(dtc_dop)
     req = Request(short_name="read_engine_speed_req", odx_id=oid("RQ.speed"),
@@ -106,6 +121,55 @@ def build(source: Path, out: Path, *,
         short_name="read_engine_speed", odx_id=oid("DS.speed"), semantic="DATA",
         request_ref=OdxLinkRef.from_id(req.odx_id),
         pos_response_refs=[OdxLinkRef.from_id(resp.odx_id)]))
+
+    def read_service(did: int, name: str, dop: DataObjectProperty) -> None:
+        spec.data_object_props.append(dop)
+        rq = Request(short_name=f"read_{name}_req", odx_id=oid(f"RQ.{name}"),
+                     parameters=NamedItemList([const("sid", 0x22, 8, 0),
+                                               const("did", did, 16, 1)]))
+        pr = Response(short_name=f"read_{name}_resp", odx_id=oid(f"PR.{name}"),
+                      response_type=ResponseType.POSITIVE,
+                      parameters=NamedItemList([
+                          const("sid", 0x62, 8, 0), const("did", did, 16, 1),
+                          ValueParameter(short_name=name, byte_position=3,
+                                         dop_ref=OdxLinkRef.from_id(dop.odx_id))]))
+        raw.requests.append(rq)
+        raw.positive_responses.append(pr)
+        raw.diag_comms_raw.append(DiagService(
+            short_name=f"read_{name}", odx_id=oid(f"DS.{name}"), semantic="IDENTIFICATION",
+            request_ref=OdxLinkRef.from_id(rq.odx_id),
+            pos_response_refs=[OdxLinkRef.from_id(pr.odx_id)]))
+
+    if ecu:
+        read_service(0xF1B0, "coolant_temperature", DataObjectProperty(
+            short_name="coolant_dop", odx_id=oid("DOP.coolant"), diag_coded_type=u(8),
+            physical_type=PhysicalType(base_data_type=DataType.A_FLOAT64),
+            compu_method=LinearCompuMethod(
+                category=CompuCategory.LINEAR, internal_type=DataType.A_UINT32,
+                physical_type=DataType.A_FLOAT64,
+                compu_internal_to_phys=CompuInternalToPhys(compu_scales=[CompuScale(
+                    compu_rational_coeffs=CompuRationalCoeffs(
+                        value_type=DataType.A_FLOAT64, numerators=[-40, 1], denominators=[1]),
+                    domain_type=DataType.A_UINT32, range_type=DataType.A_FLOAT64)])),
+            unit_ref=OdxLinkRef("somersault.unit.celsius", docs)))
+        modes = ["parked", "idle", "running"]
+        read_service(0xF1B1, "operating_mode", DataObjectProperty(
+            short_name="mode_dop", odx_id=oid("DOP.mode"), diag_coded_type=u(8),
+            physical_type=PhysicalType(base_data_type=DataType.A_UNICODE2STRING),
+            compu_method=TexttableCompuMethod(
+                category=CompuCategory.TEXTTABLE, internal_type=DataType.A_UINT32,
+                physical_type=DataType.A_UNICODE2STRING,
+                compu_internal_to_phys=CompuInternalToPhys(compu_scales=[CompuScale(
+                    lower_limit=Limit(value_raw=str(i), value_type=DataType.A_UINT32),
+                    upper_limit=Limit(value_raw=str(i), value_type=DataType.A_UINT32),
+                    compu_const=CompuConst(vt=text, data_type=DataType.A_UNICODE2STRING),
+                    domain_type=DataType.A_UINT32, range_type=DataType.A_UNICODE2STRING)
+                    for i, text in enumerate(modes)]))))
+        for variant, mode in (("somersault_lazy", "running"), ("somersault_assiduous", "parked")):
+            db.diag_layers[variant].ecu_variant_raw.ecu_variant_patterns.append(
+                EcuVariantPattern(matching_parameters=[MatchingParameter(
+                    expected_value=mode, diag_comm_snref="read_operating_mode",
+                    out_param_if_snref="operating_mode")]))
     if flash:
         add_flash(db)
     db.refresh()

@@ -31,7 +31,6 @@ from workshop.diagnostics.scan import VehicleScan
 from workshop.foundation.events import CancelToken
 from workshop.services import diagnose
 from workshop.services.audit_trail import open_audit_log
-from workshop.vehicles.data_ids import NO_DESCRIPTIONS
 
 COLUMNS = ["ECU", "Code", "Text", "Status"]
 
@@ -81,6 +80,7 @@ class FaultsView(QWidget):
         layout.addWidget(self.status)
         layout.addWidget(self.outcome)
         self._dtcs: list[tuple[str, Any]] = []
+        self._scan: VehicleScan | None = None  # its ECUs' ODX variants word the details
         session.scan_done.connect(self.show_scan)
         session.dtcs_read.connect(self.show_scan)
 
@@ -95,6 +95,7 @@ class FaultsView(QWidget):
         self.table.setSortingEnabled(False)
         self.table.setRowCount(0)
         self._dtcs = []
+        self._scan = scan
         for e in scan.ecus:
             if e.error and not e.dtcs:
                 row = self.table.rowCount()
@@ -143,7 +144,8 @@ class FaultsView(QWidget):
             self.detail.setHtml("")
             return
         conn = self.session.conn
-        source = conn.vehicle.descriptions if conn is not None else NO_DESCRIPTIONS
+        scans = [self._scan] if self._scan is not None else []
+        source = diagnose.vehicle_descriptions(conn, scans).for_ecu(chosen[0])
         self.detail.setHtml(detail_html(describe(chosen[0], chosen[1], source),
                                         raw=self.raw.isChecked()))
 

@@ -19,6 +19,7 @@ from ui.session import Session
 from ui.views.common import VERDICT_COLOURS, find_row, item, setup_table
 from workshop.diagnostics.scan import EcuScan, VehicleScan
 from workshop.foundation.events import CancelToken, EcuFinished, Event
+from workshop.foundation.text import printable
 from workshop.services import baseline_check
 
 COLUMNS = ["ECU", "Address", "Part number", "Software", "Hardware", "Baseline", "State"]
@@ -103,6 +104,8 @@ class VehicleView(QWidget):
                          "resumable" if e.in_bootloader and col == 6 else None))
             if col == 5 and detail:
                 cell.setToolTip(detail)
+            if col == 0:
+                cell.setToolTip(_identification(e))
             self.table.setItem(row, col, cell)
         self.table.setSortingEnabled(True)
         self.table.resizeColumnsToContents()
@@ -138,3 +141,11 @@ class VehicleView(QWidget):
                                               "is finished (Resume)")
             elif v is not None:
                 self._put(e, v.verdict, v.detail + (f" (fix: {v.package})" if v.package else ""))
+
+
+def _identification(e: EcuScan) -> str:
+    """Every value the ECU identified itself with, in words (its description's where it has
+    one), for the ECU cell's tooltip."""
+    lines = [f"variant {e.variant} (ODX)"] if e.variant else []
+    lines += [f"{k}: {v}" for k, v in e.identity.by_name().items()]
+    return printable("\n".join(lines), layout=True)

@@ -23,8 +23,9 @@ from workshop.cli.output import (
     raw_stderr,
 )
 from workshop.cli.sim_serve_cmd import register_serve
+from workshop.diagnostics import described
 from workshop.diagnostics.bootloader import IN_BOOTLOADER, RESUME_COMMAND, in_bootloader
-from workshop.diagnostics.dtc_details import describe, detail_lines, status_words
+from workshop.diagnostics.dtc_details import describe, detail_lines, details_json, status_words
 from workshop.diagnostics.scan import EcuScan, VehicleScan
 from workshop.foundation.events import (
     CancelToken,
@@ -47,6 +48,7 @@ from workshop.transport.adapters import (
     interface_status,
 )
 from workshop.vehicles.data_ids import NO_DESCRIPTIONS, DataDescriptions
+from workshop.vehicles.odx import Service, VariantSummary
 
 
 def register(sub: Any) -> None:
@@ -227,21 +229,34 @@ def _print_bootloader_footer(result: VehicleScan) -> None:
 
 def cmd_ecu_info(args: argparse.Namespace) -> int:
     with connect(args) as conn, conn.client(args.ecu) as ecu:
-        identity = ecu.read_identity()
         name = ecu.target.name
         definition = next((e for e in conn.vehicle.ecus if e.name == name), None)
+        identity, variant = described.read_identity(ecu, definition, conn.vehicle.descriptions)
         boot = identity.software_version is None and in_bootloader(ecu, definition)
+    odx = definition.odx if definition is not None else None
     if args.json:
         print_json({"name": name, "identification": identity.by_name(),
                     "identification_failed": identity.failed_by_name(),
-                    "in_bootloader": boot})
+                    "in_bootloader": boot,
+                    "description": None if odx is None else {
+                        "file": odx.file.name, "variant": variant,
+                        "identified": odx.variant is None, "conflicts": list(odx.conflicts),
+                        **_services(odx.summary(variant))}})
     else:
         print(name)
+        if odx is not None:
+            how = "identified from its answers" if odx.variant is None else "named"
+            print(printable(f"  description {odx.file.name}, variant {variant} ({how})"))
+            for text in odx.conflicts:
+                print(printable(f"  ! the definition and {odx.file.name} disagree: {text}"))
+            for kind, names in _services(odx.summary(variant)).items():
+                if names:
+                    print(printable(f"  {kind}: {', '.join(names)}"))
         if boot:
             print(f"  IN BOOTLOADER: {name} {IN_BOOTLOADER}")
             print(f"  -> run '{RESUME_COMMAND}' to finish the flash")
         for key, value in identity.by_name().items():
-            print(f"  {key:<34} {value}")
+            print(printable(f"  {key:<34} {value}"))
         for key, why in identity.failed_by_name().items():
             print(f"  {key:<34} not read: {why}")
     return EXIT_OK
@@ -253,15 +268,31 @@ def cmd_dtc_read(args: argparse.Namespace) -> int:
                                     events=event_printer(args), cancel=token)
     if args.json:
         print_json({"vin": result.vin, "in_bootloader": result.in_bootloader, "ecus": [
-            {"name": e.name, "error": e.error, "dtcs": [
-                dict(d.to_json(), status_words=status_words(d.status)) for d in e.dtcs],
+            {"name": e.name, "error": e.error, "variant": e.variant, "dtcs": [
+                dict(d.to_json(), status_words=status_words(d.status),
+                     **details_json(describe(e.name, d, _descriptions(conn, e))))
+                for d in e.dtcs],
              "in_bootloader": e.in_bootloader}
             for e in result.ecus]})
     else:
         for e in result.ecus:
-            _print_ecu(e, dtc_only=True, descriptions=conn.vehicle.descriptions, raw=args.raw)
+            _print_ecu(e, dtc_only=True, descriptions=_descriptions(conn, e), raw=args.raw)
         _print_bootloader_footer(result)
     return EXIT_OK if all(e.error is None for e in result.ecus) else EXIT_FAILED
+
+
+def _services(summary: VariantSummary) -> dict[str, list[str]]:
+    """The description's sessions, security levels and routines, each with its request."""
+    def named(services: list[Service]) -> list[str]:
+        return [s.name + (f" ({s.request_prefix.upper()})" if s.request_prefix else "")
+                for s in services]
+    return {"sessions": named(summary.sessions), "security": named(summary.security),
+            "routines": named(summary.routines)}
+
+
+def _descriptions(conn: VehicleConnection, e: EcuScan) -> DataDescriptions:
+    definition = next((x for x in conn.vehicle.ecus if x.name == e.name), None)
+    return described.descriptions(conn.vehicle.descriptions, definition, e.variant)
 
 
 def cmd_dtc_clear(args: argparse.Namespace) -> int:

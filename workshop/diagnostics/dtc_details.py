@@ -3,7 +3,8 @@ records as named values with units, extended data records by name; the raw hex k
 
 The one place that decodes DTC data for the CLI (`dtc read`), the app's detail panel and the
 PDF report. Names and units come from `DataDescriptions` (the vehicle definition's
-`[snapshot_dids]` and `[extended_records]`; an ODX source can supply the same later).
+`[snapshot_dids]` and `[extended_records]`, then the ECU's ODX description); bytes nothing
+describes are shown as "(undescribed) 0BB8".
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ class StatusBit:
 @dataclass(frozen=True)
 class NamedValue:
     label: str  # "Engine speed (0x9000)", "Occurrence counter (record 1)"
-    text: str  # "3000 rpm"; the hex itself when nothing says what the bytes mean
+    text: str  # "3000 rpm"; "(undescribed) 0BB8" when nothing says what the bytes mean
     raw: str  # hex as the ECU sent it
 
 
@@ -74,8 +75,15 @@ def status_words(status: int) -> str:
 
 
 def _value(label: str, raw_hex: str, text: str | None) -> NamedValue:
-    return NamedValue(label, text if text is not None else f"0x{raw_hex}" if raw_hex else
-                      "(no data)", raw_hex)
+    return NamedValue(label, text if text is not None else undescribed(raw_hex), raw_hex)
+
+
+def undescribed(raw_hex: str) -> str:
+    """Bytes no description names, marked so a technician does not take them for a value."""
+    return f"{UNDESCRIBED} {raw_hex}" if raw_hex else "(no data)"
+
+
+UNDESCRIBED = "(undescribed)"
 
 
 def describe(ecu: str, dtc: Dtc, source: DataDescriptions = NO_DESCRIPTIONS) -> DtcDetails:
@@ -124,6 +132,15 @@ def _all_records(which: int, data: bytes, source: DataDescriptions) -> list[Name
         out.append(_record(data[i], data[i + 1:i + 1 + d.size], source))
         i += 1 + d.size
     return out
+
+
+def details_json(d: DtcDetails) -> dict[str, object]:
+    """Snapshot and extended values by name, for `--json`: label, value in words, raw hex."""
+    def one(v: NamedValue) -> dict[str, str]:
+        return {"label": v.label, "value": v.text, "raw": v.raw}
+    return {"snapshot_values": [{"record": s.record, "values": [one(v) for v in s.values]}
+                                for s in d.snapshots],
+            "extended_values": [one(v) for v in d.extended]}
 
 
 def detail_lines(d: DtcDetails, *, raw: bool = False, meanings: bool = True) -> list[str]:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from workshop.diagnostics.bootloader import IN_BOOTLOADER, in_bootloader
+from workshop.diagnostics.described import add_texts, read_identity
 from workshop.diagnostics.vin import vin_problem
 from workshop.foundation.errors import CancelledError, WorkshopError
 from workshop.foundation.events import (
@@ -30,6 +31,7 @@ from workshop.uds.errors import EcuTimeoutError, InvalidResponseError, NegativeR
 from workshop.uds.identity import EcuIdentity
 from workshop.uds.nrc import nrc_name
 from workshop.vehicles import EcuDefinition
+from workshop.vehicles.data_ids import NO_DESCRIPTIONS, DataDescriptions
 
 SCAN_STEPS = ("identify", "read DTCs")
 # Each worker holds one ECU client, whose ISO-TP link runs two threads of its own: the bound
@@ -48,6 +50,7 @@ class EcuScan:
     error: str | None = None
     # no application runs: an interrupted flash left it in its bootloader (no DTCs read)
     in_bootloader: bool = False
+    variant: str | None = None  # the ECU's ODX variant, named or identified
 
     @property
     def responded(self) -> bool:
@@ -69,7 +72,7 @@ class EcuScan:
                 "vin_valid": None if vin is None else self.vin_problem is None,
                 "vin_problem": self.vin_problem,
                 "dtcs": [d.to_json() for d in self.dtcs], "error": self.error,
-                "in_bootloader": self.in_bootloader}
+                "in_bootloader": self.in_bootloader, "variant": self.variant}
 
 
 @dataclass
@@ -131,6 +134,7 @@ class _ScanRun:
     cancel: CancelToken
     task: str
     definitions: Mapping[str, EcuDefinition]
+    tables: DataDescriptions = NO_DESCRIPTIONS  # the vehicle definition's names and units
 
     def scan_ecu(self, job: _Job, *, first_try: bool, last_try: bool) -> None:
         """Identify one ECU and read its DTCs into `job.result`; publish its result unless
@@ -140,7 +144,7 @@ class _ScanRun:
         if first_try:
             self.events(EcuStarted(self.task, target.name))
         result.identity, result.dtcs, result.error = EcuIdentity(), [], None
-        result.in_bootloader = False
+        result.in_bootloader, result.variant = False, None
         job.try_again = False
         client = EcuClient(self.endpoint, target)
         try:
@@ -160,7 +164,8 @@ class _ScanRun:
         name, result, step = job.target.name, job.result, "identification"
         try:
             self.events(EcuStep(self.task, name, SCAN_STEPS[0], 1, len(SCAN_STEPS)))
-            result.identity = client.read_identity()
+            definition = self.definitions.get(name)
+            result.identity, result.variant = read_identity(client, definition, self.tables)
             self.cancel.raise_if_cancelled()
             # An application names its version; only an ECU that does not is asked the
             # bootloader question, so a healthy scan sends no request more.
@@ -174,6 +179,7 @@ class _ScanRun:
             result.dtcs = client.read_dtcs(self.mask)
             for dtc in result.dtcs:
                 dtc.text = self.texts.get(dtc.code, "")
+            add_texts(result.dtcs, definition, result.variant)
         except CancelledError:
             raise
         except WorkshopError as exc:
@@ -216,7 +222,8 @@ def scan_vehicle(endpoint: BusEndpoint | DoipConnection, vehicle: str,
                  mask: int = DEFAULT_STATUS_MASK, events: EventSink = ignore_events,
                  cancel: CancelToken | None = None, task: str = "scan",
                  max_workers: int = MAX_SCAN_WORKERS,
-                 definitions: Mapping[str, EcuDefinition] | None = None) -> VehicleScan:
+                 definitions: Mapping[str, EcuDefinition] | None = None,
+                 descriptions: DataDescriptions = NO_DESCRIPTIONS) -> VehicleScan:
     """Scan `targets` (each with its source label) over the one bus (or the one DoIP
     connection to the vehicle's gateway, each target with its `doip_address`), at most
     `max_workers` ECUs at a time. Raises CancelledError at the next safe point once `cancel` is set.
@@ -228,9 +235,10 @@ def scan_vehicle(endpoint: BusEndpoint | DoipConnection, vehicle: str,
     one more P2 timeout. Its EcuFinished event comes after that second try.
 
     `definitions` (ECU name -> its vehicle definition) tells how each ECU shows that it sits
-    in its bootloader; an ECU without one follows the default rule."""
+    in its bootloader; an ECU without one follows the default rule, and which ODX
+    description identifies and words it (with the vehicle's `descriptions` first)."""
     run = _ScanRun(endpoint, texts, mask, events, cancel or CancelToken(), task,
-                   definitions or {})
+                   definitions or {}, descriptions)
     started = datetime.now(UTC).isoformat(timespec="seconds")
     t0 = time.perf_counter()
     jobs = [_Job(t, EcuScan(t.name, _where(t), source)) for t, source in targets]

@@ -17,6 +17,7 @@ from workshop.transport.router import BusEndpoint
 from workshop.uds.client import EcuClient, EcuTarget
 from workshop.uds.targets import link_address
 from workshop.vehicles import EcuDefinition, VehicleDefinition
+from workshop.vehicles.odx_source import link_settings
 
 DISCOVERY_WINDOW_S = 0.5
 
@@ -107,9 +108,13 @@ class VehicleConnection:
     def target(self, ecu: EcuDefinition | LinkAddress, name: str | None = None) -> EcuTarget:
         doip = self.doip is not None
         if isinstance(ecu, EcuDefinition):
-            return EcuTarget(ecu.name, link_address(self.vehicle, ecu), LinkParams(fd=ecu.fd),
-                             ecu.seed_key, snapshot_did_sizes=tuple(
-                                 self.vehicle.snapshot_did_sizes.items()),
+            # the description's DID sizes split snapshot records the definition does not
+            sizes = {} if ecu.odx is None else {
+                did: d.size for did, d in ecu.odx.data_descriptions().dids.items() if d.size}
+            sizes.update(self.vehicle.snapshot_did_sizes)
+            return EcuTarget(ecu.name, link_address(self.vehicle, ecu),
+                             LinkParams(fd=ecu.fd, **link_settings(ecu)),
+                             ecu.seed_key, snapshot_did_sizes=tuple(sizes.items()),
                              dtc_format=ecu.dtc_format,
                              doip_address=self.vehicle.doip.address(ecu.name) if doip else None)
         # Over DoIP an ECU the definition does not list is known by its logical address,

@@ -12,6 +12,7 @@ from typing import Any
 
 from workshop.audit import AuditLog, intent_and_outcome
 from workshop.diagnostics.bootloader import IN_BOOTLOADER, RESUME_COMMAND, in_bootloader
+from workshop.diagnostics.described import VehicleDescriptions
 from workshop.diagnostics.errors import ClearNotVerifiedError, NoEcuAnsweredError
 from workshop.diagnostics.scan import VehicleScan, scan_vehicle
 from workshop.foundation.errors import WorkshopError
@@ -52,6 +53,18 @@ def scan_targets(conn: VehicleConnection, discover: bool = True) -> list[tuple[E
     return targets
 
 
+def vehicle_descriptions(conn: VehicleConnection | None,
+                         scans: list[VehicleScan] | tuple[VehicleScan, ...] = ()
+                         ) -> VehicleDescriptions:
+    """Names and units for each ECU's DTC details: the definition's tables, then the ECU's
+    ODX description in the variant the latest of `scans` found."""
+    if conn is None:
+        return VehicleDescriptions()
+    variants = {e.name: e.variant for scan in scans for e in scan.ecus}
+    return VehicleDescriptions(conn.vehicle.descriptions,
+                               {e.name: e for e in conn.vehicle.ecus}, variants)
+
+
 def dtc_texts(conn: VehicleConnection) -> dict[str, str]:
     return {d.code: d.text for e in conn.vehicle.ecus for d in e.dtcs if d.text}
 
@@ -70,7 +83,8 @@ def scan(conn: VehicleConnection, *, only: list[str] | None = None, discover: bo
         targets = [t for t in targets if t[0].name in wanted]
     result = scan_vehicle(conn.transport, conn.vehicle.name, targets, dtc_texts(conn),
                           concurrent=concurrent, mask=mask, events=events, cancel=cancel,
-                          task=task, definitions={e.name: e for e in conn.vehicle.ecus})
+                          task=task, definitions={e.name: e for e in conn.vehicle.ecus},
+                          descriptions=conn.vehicle.descriptions)
     if result.ecus and not any(e.responded for e in result.ecus):
         tried = ", ".join(e.name for e in result.ecus[:5]) + (
             ", ..." if len(result.ecus) > 5 else "")

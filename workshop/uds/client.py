@@ -336,6 +336,18 @@ class EcuClient(ProgrammingServices):
                           lambda: self._client.read_data_by_identifier([did]))
         return bytes(resp.service_data.values[did])
 
+    def request(self, payload: bytes) -> bytes:
+        """One request as a description encodes it (ODX variant identification): the ECU's
+        whole answer, a negative one as 7F SID NRC; no answer raises as any service does."""
+        req = Request.from_payload(payload)
+        sid = payload[0] if payload else 0
+        service = req.service.get_name() if req.service is not None else f"0x{sid:02X}"
+        try:
+            resp = self._call(service, sid, lambda: self._client.send_request(req))
+        except NegativeResponseError as exc:
+            return bytes([0x7F, sid, exc.nrc])
+        return resp.get_payload() if resp is not None else b""
+
     def write_did(self, did: int, value: bytes) -> None:
         self._call("WriteDataByIdentifier", 0x2E,
                    lambda: self._client.write_data_by_identifier(did, value))
@@ -348,7 +360,9 @@ class EcuClient(ProgrammingServices):
         identity = EcuIdentity()
         for did in dids:
             try:
-                identity.values[did] = decode_did_value(self.read_did(did))
+                raw = self.read_did(did)
+                identity.values[did] = decode_did_value(raw)
+                identity.raw[did] = raw
             except NegativeResponseError as exc:
                 if exc.nrc != 0x31:
                     identity.refused(did, exc.nrc)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from workshop.uds.nrc import nrc_name
+from workshop.vehicles.data_ids import DataDescriptions
 
 STANDARD_DIDS: dict[int, str] = {
     0xF180: "bootSoftwareIdentification",
@@ -52,6 +53,21 @@ class EcuIdentity:
 
     values: dict[int, str] = field(default_factory=dict)
     failed: dict[int, str] = field(default_factory=dict)
+    raw: dict[int, bytes] = field(default_factory=dict)  # as the ECU sent each value
+    names: dict[int, str] = field(default_factory=dict)  # a description's, where not standard
+
+    def describe(self, source: DataDescriptions) -> None:
+        """Values in words and units where `source` describes the DID; bytes that are
+        neither described nor text are marked "(undescribed) 0BB8"."""
+        for did, data in self.raw.items():
+            d = source.did(did)
+            text = d.text(data) if d is not None else None
+            if text is not None:
+                self.values[did] = text
+                if did not in STANDARD_DIDS and d is not None:
+                    self.names[did] = f"{d.name} (0x{did:04X})"
+            elif self.values.get(did) == data.hex().upper():
+                self.values[did] = f"(undescribed) {data.hex().upper()}"
 
     def refused(self, did: int, nrc: int) -> None:
         self.failed[did] = f"NRC 0x{nrc:02X} {nrc_name(nrc)}"
@@ -76,7 +92,10 @@ class EcuIdentity:
         return self.values.get(0xF189) or self.values.get(0xF195)
 
     def by_name(self) -> dict[str, str]:
-        return {did_label(did): value for did, value in sorted(self.values.items())}
+        return {self.label(did): value for did, value in sorted(self.values.items())}
 
     def failed_by_name(self) -> dict[str, str]:
-        return {did_label(did): why for did, why in sorted(self.failed.items())}
+        return {self.label(did): why for did, why in sorted(self.failed.items())}
+
+    def label(self, did: int) -> str:
+        return self.names.get(did) or did_label(did)

@@ -8,8 +8,8 @@ answer to "all records", 0xFF). Either form is accepted:
     "9001" = { size = 1, name = "Coolant temperature", offset = -40, unit = "°C" }
 
 value = raw (unsigned big-endian, or two's complement with signed = true) * scale + offset.
-The decoding reads only `DataDescriptions`, so another source (an ODX file) can supply the
-same later.
+The decoding reads only `DataDescriptions`; an ODX description supplies the same
+(workshop.vehicles.odx_source), with text tables (raw value -> words) and ASCII values too.
 """
 
 from __future__ import annotations
@@ -26,6 +26,10 @@ class DataDescription:
     scale: float = 1.0
     offset: float = 0.0
     signed: bool = False
+    # TEXTTABLE: raw value -> words ("2" -> "running"); a raw value not listed is undescribed
+    texts: tuple[tuple[int, str], ...] = ()
+    # "ascii": the bytes are text (any length when size is 0); "": a number as above
+    encoding: str = ""
 
     def value(self, raw: bytes) -> float | None:
         """The physical value, or None when the bytes are not `size` long or no name says
@@ -36,6 +40,15 @@ class DataDescription:
 
     def text(self, raw: bytes) -> str | None:
         """'3000 rpm', '50 °C'; None when the value cannot be given in words."""
+        if self.encoding == "ascii":
+            if not self.name or (self.size and len(raw) != self.size):
+                return None
+            text = raw.rstrip(b"\x00 \xff")
+            return text.decode("ascii") if all(0x20 <= b < 0x7F for b in text) else None
+        if self.texts:
+            if len(raw) != self.size or not self.name:
+                return None
+            return dict(self.texts).get(int.from_bytes(raw, "big", signed=self.signed))
         value = self.value(raw)
         if value is None:
             return None
@@ -66,6 +79,26 @@ class TableDescriptions:
 
 
 NO_DESCRIPTIONS = TableDescriptions()
+
+
+@dataclass(frozen=True)
+class LayeredDescriptions:
+    """Several sources, the first that names a DID or record wins (the vehicle definition's
+    tables before an ECU's ODX description). An entry that only gives a size names nothing:
+    a later source that names it is taken instead."""
+
+    sources: tuple[DataDescriptions, ...]
+
+    def did(self, did: int) -> DataDescription | None:
+        return _first([s.did(did) for s in self.sources])
+
+    def extended_record(self, record: int) -> DataDescription | None:
+        return _first([s.extended_record(record) for s in self.sources])
+
+
+def _first(found: list[DataDescription | None]) -> DataDescription | None:
+    present = [d for d in found if d is not None]
+    return next((d for d in present if d.name), present[0] if present else None)
 
 _KEYS = {"size", "name", "unit", "scale", "offset", "signed"}
 

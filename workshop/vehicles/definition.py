@@ -20,6 +20,7 @@ from workshop.foundation.paths import resources_dir
 from workshop.vehicles.data_ids import TableDescriptions, parse_did_description
 from workshop.vehicles.doip_addressing import DoipAddressing, DoipAddressingError, parse_doip
 from workshop.vehicles.flash_profile import FlashProfile, RoutineSpec, parse_profile, parse_routine
+from workshop.vehicles.odx_source import EcuOdx, attach_descriptions
 
 # Bootloader families the simulator implements (workshop.simulator.bootloaders).
 SIM_BOOTLOADERS = ("vag", "psa", "polling")
@@ -80,6 +81,7 @@ class EcuDefinition:
     # Declared DTCFormatIdentifier; None: not declared (a tester asks the ECU with 0x19 01,
     # a simulated ECU uses ISO 14229-1).
     dtc_format: int | None = None
+    odx: EcuOdx | None = None  # the ECU's ODX/PDX description (`odx = "file.pdx"`)
 
     @property
     def logical_address(self) -> int:
@@ -153,7 +155,7 @@ def load_vehicle(name_or_path: str | Path) -> VehicleDefinition:
         raise ConfigError(f"vehicle definition {path}: {_toml_reason(exc)}",
                           hint=hint) from exc
     try:
-        return _parse_vehicle(raw, path)
+        return attach_descriptions(_parse_vehicle(raw, path), raw)
     except (DefinitionError, DoipAddressingError) as exc:
         raise ConfigError(f"vehicle definition {path}: {exc}", hint=hint) from exc
     except ConfigError as exc:  # an unsafe name: keep its own hint (the allowed pattern)

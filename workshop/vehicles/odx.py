@@ -18,12 +18,14 @@ import io
 import logging
 import warnings
 import zipfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from workshop.foundation.errors import ConfigError
 from workshop.vehicles.data_ids import DataDescription, TableDescriptions
+from workshop.vehicles.odx_flash import FlashSession, flash_sessions
 
 log = logging.getLogger(__name__)
 
@@ -118,38 +120,6 @@ class VariantSummary:
 
 
 @dataclass(frozen=True)
-class FlashSegment:
-    start: int
-    size: int | None         # uncompressed, where the description gives it
-    compressed_size: int | None
-
-
-@dataclass(frozen=True)
-class FlashBlock:
-    name: str
-    data_type: str           # CODE, DATA, ...
-    logical_block_index: int | None
-    flashdata: str           # the FLASHDATA it takes its bytes from ("" when none)
-    segments: list[FlashSegment]
-    own_idents: dict[str, str]
-
-
-@dataclass(frozen=True)
-class FlashSession:
-    """An ODX-F session: the blocks one flash writes, what the ECU must identify as first."""
-
-    name: str
-    ecu_mem: str
-    expected_idents: dict[str, list[str]]
-    blocks: list[FlashBlock]
-    checksums: list[str]
-    securities: list[str]
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
 class Description:
     """A loaded ODX/PDX description, every layer already summarised (a layer that cannot
     be summarised refuses the whole file). `variants` names its diagnostic layers; the ECU
@@ -177,7 +147,8 @@ class Description:
     def data_descriptions(self, variant: str | None = None) -> TableDescriptions:
         """The variant's DIDs as the `DataDescriptions` that DTC details and identification
         decode with: each DID whose answer is one whole-byte integer, scaled identically or
-        linearly. Other DIDs (several values, texts, floats) are left out for now."""
+        linearly or named by a text table, or one ASCII text. Other DIDs (several values,
+        floats) are left out for now."""
         dids: dict[int, DataDescription] = {}
         for d in self.summary(variant).dids:
             one = _data_description(d)
@@ -185,22 +156,58 @@ class Description:
                 dids[d.did] = one
         return TableDescriptions(dids=dids)
 
+    def patterned(self) -> list[str]:
+        """The ECU variants that say how to recognise them (ECU-VARIANT-PATTERNs)."""
+        from odxtools.diaglayers.ecuvariant import EcuVariant
+
+        return [dl.short_name for dl in self.database.diag_layers
+                if isinstance(dl, EcuVariant) and dl.ecu_variant_patterns]
+
+    def identify(self, ask: Callable[[bytes], bytes]) -> str | None:
+        """The ECU variant whose ECU-VARIANT-PATTERNs the ECU's answers match, by odxtools'
+        VariantMatcher (ISO 22901-1); `ask(request)` sends one request as the description
+        encodes it and returns the ECU's whole answer (a negative one included). None: no
+        variant's pattern matches."""
+        from odxtools.diaglayers.ecuvariant import EcuVariant
+        from odxtools.variantmatcher import VariantMatcher
+
+        candidates = [dl for dl in self.database.diag_layers if isinstance(dl, EcuVariant)]
+        # without its cache: odxtools 11.7 looks a bytearray up in it (unhashable)
+        matcher = VariantMatcher(candidates, use_cache=False)
+        with warnings.catch_warnings():  # a pattern not matching is no news
+            warnings.simplefilter("ignore")
+            for _physical, request in matcher.request_loop():
+                matcher.evaluate(ask(request))
+        found = matcher.matching_variant if matcher.has_match() else None
+        return None if found is None else str(found.short_name)
+
 
 def _data_description(did: Did) -> DataDescription | None:
     values = [v for v in did.values if v.compu]  # constants (SID, DID) have no compu method
     if len(values) != 1:
         return None
     v = values[0]
-    if v.compu not in ("IDENTICAL", "LINEAR") or v.coded_type not in ("A_UINT32", "A_INT32"):
+    whole = v.bit_length is not None and not v.bit_length % 8 and 8 <= v.bit_length <= 64
+    size = (v.bit_length or 0) // 8 if whole else 0
+    if v.coded_type == "A_ASCIISTRING" and v.compu == "IDENTICAL":
+        return DataDescription(size=size, name=v.name, encoding="ascii")
+    if v.coded_type not in ("A_UINT32", "A_INT32") or not whole:
         return None
-    if v.bit_length is None or v.bit_length % 8 or not 8 <= v.bit_length <= 64:
+    signed = v.coded_type == "A_INT32"
+    if v.compu == "TEXTTABLE" and v.texts:
+        try:
+            texts = tuple(sorted((int(float(k)), t) for k, t in v.texts.items()))
+        except ValueError:
+            return None
+        return DataDescription(size=size, name=v.name, signed=signed, texts=texts)
+    if v.compu not in ("IDENTICAL", "LINEAR"):
         return None
     scale, offset = 1.0, 0.0
     if v.compu == "LINEAR":
         denominator = v.denominator or 1.0
         scale, offset = (v.factor or 0.0) / denominator, (v.offset or 0.0) / denominator
-    return DataDescription(size=v.bit_length // 8, name=v.name, unit=v.unit, scale=scale,
-                           offset=offset, signed=v.coded_type == "A_INT32")
+    return DataDescription(size=size, name=v.name, unit=v.unit, scale=scale,
+                           offset=offset, signed=signed)
 
 
 def load_description(path: str | Path) -> Description:
@@ -255,7 +262,7 @@ def load_description(path: str | Path) -> Description:
                               "corrected file") from exc
         caught.extend(more)
     try:
-        flash = _flash_sessions(database)
+        flash = flash_sessions(database)
     except Exception as exc:
         raise ConfigError(f"{path.name}: odxtools cannot read its flash data: "
                           f"{type(exc).__name__}: {exc}"[:500],
@@ -278,6 +285,15 @@ def _read_limited(path: Path) -> bytes:
 
 
 def _check_unpacked_size(path: Path, container: zipfile.ZipFile) -> None:
+    for item in container.infolist():
+        # odxtools reads members in memory (nothing is written), but a name that climbs out
+        # of the container is no supplier's: refuse the file rather than guess
+        name = item.filename.replace("\\", "/")
+        if name.startswith("/") or ".." in name.split("/") or ":" in name.split("/")[0]:
+            raise ConfigError(f"{path.name}: member {item.filename!r} names a path outside "
+                              "the container"[:300],
+                              hint="a PDX from the ECU's supplier has plain member names; "
+                              "ask for an unmodified copy")
     unpacked = sum(item.file_size for item in container.infolist())
     if unpacked > MAX_UNPACKED_BYTES:
         raise ConfigError(f"{path.name}: unpacks to {unpacked} bytes, more than the "
@@ -399,31 +415,3 @@ def _dtcs(layer: Any) -> list[Dtc]:
                                         display=dtc.display_trouble_code or "",
                                         name=dtc.short_name, text=str(text))
     return [out[c] for c in sorted(out)]
-
-
-def _flash_sessions(database: Any) -> list[FlashSession]:
-    out = []
-    for flash in database.flashs:
-        for ecu_mem in flash.ecu_mems:
-            for session in ecu_mem.mem.sessions:
-                out.append(FlashSession(
-                    name=session.short_name, ecu_mem=ecu_mem.short_name,
-                    expected_idents={e.short_name: [str(v.value) for v in e.ident_values]
-                                     for e in session.expected_idents},
-                    blocks=[_flash_block(b) for b in session.datablocks],
-                    checksums=[f"{c.short_name} ({c.checksum_alg or '?'})"
-                               for c in session.checksums],
-                    securities=[f"security method {getattr(x.security_method, 'value_raw', '')}"
-                                for x in session.securities]))
-    return out
-
-
-def _flash_block(block: Any) -> FlashBlock:
-    data = block.flashdata
-    return FlashBlock(
-        name=block.short_name, data_type=str(block.data_type),
-        logical_block_index=block.logical_block_index,
-        flashdata=data.short_name if data is not None else "",
-        segments=[FlashSegment(x.source_start_address, x.uncompressed_size, x.compressed_size)
-                  for x in block.segments],
-        own_idents={o.short_name: str(o.ident_value.value) for o in block.own_idents})
