@@ -4,13 +4,19 @@ A gateway as in a real car: testers connect over TCP, activate routing, and send
 messages to an ECU's logical address; the gateway acknowledges each one and forwards its
 UDS payload over its own CAN side (an ISO-TP tester link per ECU on the vehicle's bus), and
 hands every answer from CAN back to the connection as a diagnostic message from that ECU.
-Vehicle identification is answered over UDP on the same port number.
+Vehicle identification is answered over UDP on the same port number, and the gateway
+announces itself on start (three vehicle announcements, to 127.0.0.1 only).
+
+With a TLS context (workshop.trust.tls.server_context) it also serves TLS on `tls_port`;
+`tls_only` makes the plain port answer routing activation with 0x07 (TLS required), as an
+ISO 13400-2:2019 gateway that takes diagnostics over TLS only.
 """
 
 from __future__ import annotations
 
 import contextlib
 import socket
+import ssl
 import threading
 from types import TracebackType
 from typing import Any
@@ -35,7 +41,13 @@ from doipclient.messages import (
 from workshop.simulator.vehicle import SimulatedVehicle
 from workshop.transport.adapters import open_bus
 from workshop.transport.confirmation import SendNotConfirmedError
-from workshop.transport.doip import ROUTING_SUCCESS, pack, read_messages
+from workshop.transport.doip import (
+    ROUTING_REQUIRES_TLS,
+    ROUTING_SUCCESS,
+    pack,
+    read_messages,
+)
+from workshop.transport.doip_tls import TlsChannel
 from workshop.transport.isotp_link import LinkParams, RoutedLink, open_link
 from workshop.transport.router import BusEndpoint
 from workshop.uds.targets import doip_address, link_address
@@ -47,6 +59,8 @@ GENERIC_UNKNOWN_PAYLOAD_TYPE = 0x01
 ACTIVATION_TYPES = (0x00, 0x01, 0xE1)  # default, WWH-OBD, central security
 MAX_SOCKETS = 4
 MAX_DATA_SIZE = 0xFFFF  # the largest diagnostic message it takes (ISO-TP FD limit behind it)
+ANNOUNCEMENTS, ANNOUNCE_INTERVAL_S = 3, 0.5  # ISO 13400-2 A_DoIP_Announce_Num / _Interval
+UDP_DISCOVERY = 13400
 
 
 def is_tester_address(address: int) -> bool:
@@ -56,8 +70,9 @@ def is_tester_address(address: int) -> bool:
 class _Client:
     """One tester's TCP connection."""
 
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock: socket.socket | TlsChannel, tls: bool = False) -> None:
         self.sock = sock
+        self.tls = tls
         self.lock = threading.Lock()
         self.tester: int | None = None  # source address once routing is active
 
@@ -69,8 +84,9 @@ class _Client:
 class DoipGateway:
     """Start with `with DoipGateway(vehicle) as gw:`; testers connect to gw.port."""
 
-    def __init__(self, vehicle: SimulatedVehicle, host: str = "127.0.0.1", port: int = 0
-                 ) -> None:
+    def __init__(self, vehicle: SimulatedVehicle, host: str = "127.0.0.1", port: int = 0, *,
+                 tls: ssl.SSLContext | None = None, tls_port: int = 0, tls_only: bool = False,
+                 announce_port: int | None = UDP_DISCOVERY) -> None:
         self.vehicle = vehicle
         definition = vehicle.definition
         self.addresses = {e.name: doip_address(definition, e) for e in definition.ecus}
@@ -84,7 +100,13 @@ class DoipGateway:
         self.host, self.port = self._tcp.getsockname()[:2]
         self._udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._udp.bind((host, self.port))
+        self._tls = tls
+        self.tls_only = tls_only and tls is not None
+        self._tls_tcp = socket.create_server((host, tls_port)) if tls is not None else None
+        self.tls_port = self._tls_tcp.getsockname()[1] if self._tls_tcp is not None else None
+        self.announce_port = announce_port
         self._running = threading.Event()
+        self._stopping = threading.Event()
         self._clients: list[_Client] = []
         self._threads: list[threading.Thread] = []
 
@@ -92,8 +114,12 @@ class DoipGateway:
         self._running.set()
         for link in self._links.values():
             link.start()
-        self._spawn(self._accept, "doip-accept")
+        self._spawn(lambda: self._accept(self._tcp, None), "doip-accept")
+        if self._tls_tcp is not None:
+            self._spawn(lambda: self._accept(self._tls_tcp, self._tls), "doip-accept-tls")
         self._spawn(self._identify, "doip-udp")
+        if self.announce_port is not None:
+            self._spawn(self._announce, "doip-announce")
         for address in self._links:
             self._spawn(lambda a=address: self._forward_answers(a), f"doip-{address:04X}")
         return self
@@ -109,6 +135,15 @@ class DoipGateway:
                                              b"\x00" * 6, 0x00)
 
     # -- UDP: vehicle identification ------------------------------------------------------
+
+    def _announce(self) -> None:
+        """Vehicle announcements from the gateway's UDP port, to loopback only."""
+        for _ in range(ANNOUNCEMENTS):
+            with contextlib.suppress(OSError):
+                self._udp.sendto(pack(self.identity()), ("127.0.0.1", self.announce_port))
+            if not self._running.is_set():
+                return
+            self._stopping.wait(ANNOUNCE_INTERVAL_S)
 
     def _identify(self) -> None:
         parser = Parser()
@@ -130,19 +165,22 @@ class DoipGateway:
 
     # -- TCP: routing activation and diagnostic messages ----------------------------------
 
-    def _accept(self) -> None:
+    def _accept(self, server: socket.socket, tls: ssl.SSLContext | None) -> None:
         while self._running.is_set():
             try:
-                sock, _ = self._tcp.accept()
+                sock, _ = server.accept()
             except OSError:
                 return
-            client = _Client(sock)
+            client = _Client(sock if tls is None else TlsChannel(sock, tls, server_side=True),
+                             tls is not None)
             self._clients.append(client)
             self._spawn(lambda c=client: self._serve(c), "doip-client")
 
     def _serve(self, client: _Client) -> None:
         parser = Parser()
         try:
+            if isinstance(client.sock, TlsChannel):
+                client.sock.handshake()  # an untrusted tester ends here (ssl.SSLError)
             while self._running.is_set():
                 data = client.sock.recv(65536)
                 if not data:
@@ -159,7 +197,9 @@ class DoipGateway:
     def _handle(self, client: _Client, m: Any) -> None:
         if isinstance(m, RoutingActivationRequest):
             code = ROUTING_SUCCESS
-            if not is_tester_address(m.source_address):
+            if self.tls_only and not client.tls:
+                code = ROUTING_REQUIRES_TLS
+            elif not is_tester_address(m.source_address):
                 code = ROUTING_UNKNOWN_SOURCE
             elif m.activation_type not in ACTIVATION_TYPES:
                 code = ROUTING_UNSUPPORTED_TYPE
@@ -206,7 +246,8 @@ class DoipGateway:
         if not self._running.is_set():
             return
         self._running.clear()
-        for s in (self._tcp, self._udp):
+        self._stopping.set()
+        for s in (self._tcp, self._udp, *([self._tls_tcp] if self._tls_tcp else [])):
             with contextlib.suppress(OSError):
                 s.shutdown(socket.SHUT_RDWR)
             s.close()

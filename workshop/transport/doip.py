@@ -9,7 +9,10 @@ this module adds:
   caller reading whatever comes next;
 - the transmit confirmation a UDS client times P2 from (`ConfirmingLink.send_confirmed`):
   on DoIP that is the gateway's diagnostic message positive acknowledgement; a negative one
-  is raised as `DiagnosticNackError` with the ISO 13400-2 reason in words.
+  is raised as `DiagnosticNackError` with the ISO 13400-2 reason in words;
+- TLS (ISO 13400-2:2019) through `doip_tls.TlsChannel`, and a refusal of plain connections
+  to gateways that offer TLS;
+- every message sent and received as a `DoipTraceEvent` to `observers` (the bus trace).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import queue
 import socket
+import ssl
 import struct
 import threading
 from dataclasses import dataclass
@@ -40,12 +44,15 @@ from doipclient.messages import (
 )
 
 from workshop.transport.confirmation import SendNotConfirmedError
+from workshop.transport.doip_tls import TLS_PORT, TlsChannel, TlsError, explain
+from workshop.transport.doip_trace import DoipTraceEvent, TraceObserver
 from workshop.transport.errors import TransportError
 
 PROTOCOL_VERSION = 0x02  # ISO 13400-2:2012
 DEFAULT_TESTER_ADDRESS = 0x0E00  # external test equipment range 0x0E00-0x0FFF
 ROUTING_DEFAULT, ROUTING_CENTRAL_SECURITY = 0x00, 0xE1
 ROUTING_SUCCESS = 0x10
+ROUTING_REQUIRES_TLS = 0x07  # ISO 13400-2:2019
 # ISO 13400-2 A_DoIP_Ctrl / A_DoIP_Diagnostic_Message: the gateway's own answer times.
 A_DOIP_CTRL_S = 2.0
 A_DOIP_DIAGNOSTIC_MESSAGE_S = 2.0
@@ -92,6 +99,18 @@ class DiagnosticNackError(DoipError):
                 "does not route to it") if code == 0x03 else None
         super().__init__(f"the DoIP gateway refused the message to 0x{target:04X}: {reason} "
                          f"(NACK 0x{code:02X})", hint=hint)
+
+
+class DoipTlsError(DoipError, TlsError):
+    """TLS with the gateway failed: its certificate is not trusted, or it refused ours."""
+
+
+def tls_failure(exc: ssl.SSLError | OSError, peer: str) -> DoipTlsError:
+    if isinstance(exc, ssl.SSLError):
+        told = explain(exc, peer)
+        return DoipTlsError(told.message, hint=told.hint)
+    return DoipTlsError(f"TLS with the DoIP gateway {peer} failed: {exc}",
+                        hint="check that the port is the gateway's TLS port (3496)")
 
 
 def pack(message: Any) -> bytes:
@@ -199,14 +218,54 @@ class DoipLink:
         self.conn.release(self)
 
 
+def requires_tls_error(host: str, where: str) -> DoipError:
+    return DoipError(f"the DoIP gateway at {host} {where}; this tool does not use a plain "
+                     "connection to it", hint="connect with TLS (--tls, port 3496): the "
+                     "gateway's certificate is checked against the trust store and this "
+                     "workstation's identity is shown to it")
+
+
+def offers_tls(host: str, tls_port: int, timeout_s: float = 0.5) -> bool:
+    """Whether something takes TCP connections on the gateway's TLS port."""
+    try:
+        socket.create_connection((host, tls_port), timeout=timeout_s).close()
+    except OSError:
+        return False
+    return True
+
+
 class DoipConnection:
-    """A TCP connection to a DoIP gateway with routing activated; `link(address)` per ECU."""
+    """A TCP connection to a DoIP gateway with routing activated; `link(address)` per ECU.
+
+    With `tls` (a context from workshop.trust.tls) the connection is TLS. Without, it is
+    refused when the gateway answers on `tls_port` or asks for TLS at routing activation
+    (response 0x07): a plain connection to a gateway that offers TLS is never used.
+    """
 
     def __init__(self, host: str, port: int, *, tester_address: int = DEFAULT_TESTER_ADDRESS,
-                 activation_type: int = ROUTING_DEFAULT) -> None:
+                 activation_type: int = ROUTING_DEFAULT, tls: ssl.SSLContext | None = None,
+                 tls_port: int | None = TLS_PORT,
+                 observers: tuple[TraceObserver, ...] = ()) -> None:
         self.host, self.port, self.tester_address = host, port, tester_address
-        self._sock = socket.create_connection((host, port), timeout=A_DOIP_CTRL_S)
-        self._sock.settimeout(None)
+        self.observers: list[TraceObserver] = list(observers)
+        if tls is None and tls_port is not None and offers_tls(host, tls_port):
+            raise requires_tls_error(host, f"offers TLS on port {tls_port}")
+        try:
+            raw = socket.create_connection((host, port), timeout=A_DOIP_CTRL_S)
+        except OSError as exc:
+            raise DoipError(f"cannot reach the DoIP gateway at {host}:{port}: {exc}",
+                            hint="check the cable, the address and the port") from exc
+        raw.settimeout(None)
+        self._sock: socket.socket | TlsChannel = raw
+        self.tls = tls is not None
+        if tls is not None:
+            channel = TlsChannel(raw, tls, server_side=False)
+            try:
+                channel.handshake()
+            except OSError as exc:  # ssl.SSLError included
+                raw.close()
+                raise tls_failure(exc, f"{host}:{port}") from exc
+            self._sock = channel
         self._send_lock = threading.Lock()
         self._links: dict[int, DoipLink] = {}
         self._control: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -233,17 +292,30 @@ class DoipConnection:
                             ) from exc
         if isinstance(answer, Exception):
             raise answer
+        if answer.response_code == ROUTING_REQUIRES_TLS and not self.tls:
+            raise requires_tls_error(self.host, "accepts diagnostics over TLS only")
         if answer.response_code != ROUTING_SUCCESS:
             why = ROUTING_REFUSALS.get(answer.response_code, "reserved or OEM-specific code")
             raise DoipError(f"routing activation refused: {why} "
                             f"(0x{answer.response_code:02X})")
         self.gateway_address = answer.logical_address
 
+    def _observe(self, direction: str, message: Any) -> None:
+        if self.observers:
+            event = DoipTraceEvent.of(direction, message)
+            for observer in list(self.observers):
+                observer(event)
+
     def send(self, message: Any) -> None:
+        self._observe("tx", message)
         with self._send_lock:
             try:
                 self._sock.sendall(pack(message))
             except OSError as exc:
+                # the reader knows why (e.g. the gateway's TLS alert): tell that instead
+                wait_s = A_DOIP_CTRL_S if self._reader.is_alive() else 0.0
+                if self.lost.wait(wait_s) and self.error is not None:
+                    raise self.error from exc
                 raise DoipError(f"DoIP connection to {self.host}:{self.port} lost: {exc}"
                                 ) from exc
 
@@ -277,12 +349,16 @@ class DoipConnection:
                     raise DoipError(f"the DoIP gateway {self.host}:{self.port} closed the "
                                     "connection")
                 for m in read_messages(parser, data):
+                    self._observe("rx", m)
                     self._dispatch(m)
         except (OSError, DoipError) as exc:
             if self._closed.is_set():
                 return
-            self.error = exc if isinstance(exc, DoipError) else DoipError(
-                f"DoIP connection to {self.host}:{self.port} lost: {exc}")
+            if isinstance(exc, ssl.SSLError):  # e.g. TLS 1.3: client certificate refused
+                self.error = tls_failure(exc, f"{self.host}:{self.port}")
+            else:
+                self.error = exc if isinstance(exc, DoipError) else DoipError(
+                    f"DoIP connection to {self.host}:{self.port} lost: {exc}")
             self._control.put(self.error)
             for link in list(self._links.values()):
                 link.acks.put(self.error)
