@@ -13,7 +13,7 @@ from workshop.services.connection import VehicleConnection
 from workshop.services.doip_tls import simulated_gateway_context, workstation_tls_context
 from workshop.simulator.doip_gateway import DoipGateway
 from workshop.transport.doip import DoipConnection, DoipError, DoipTlsError
-from workshop.trust.demo import demo_init, user_demo_pki
+from workshop.trust.demo import Signer, demo_init, user_demo_pki
 from workshop.trust.store import TrustStore
 from workshop.trust.tls import client_context, server_context
 from workshop.uds.client import EcuClient
@@ -32,8 +32,9 @@ def test_tls_with_demo_pki_and_a_uds_request(demo: VehicleConnection,
     assert tls_gateway.tls_port is not None
     ecu = demo.vehicle.ecus[0]
     target = dataclasses.replace(demo.target(ecu), doip_address=tls_gateway.addresses[ecu.name])
-    with (DoipConnection("127.0.0.1", tls_gateway.tls_port, tls=workstation_tls_context(simulator=True))
-          as conn, EcuClient(conn, target) as client):
+    context = workstation_tls_context(simulator=True)
+    with (DoipConnection("127.0.0.1", tls_gateway.tls_port, tls=context) as conn,
+          EcuClient(conn, target) as client):
         assert conn.tls
         over_tls = client.read_did(0xF190)
     with demo.client(ecu.name) as can_client:
@@ -43,7 +44,6 @@ def test_tls_with_demo_pki_and_a_uds_request(demo: VehicleConnection,
 def test_gateway_certificate_from_another_ca_is_refused(demo: VehicleConnection,
                                                         tmp_path: Path) -> None:
     other = demo_init(tmp_path / "other-oem", b"other")  # a CA the tester does not trust
-    from workshop.trust.demo import Signer
     rogue = Signer.load(other.gateway_key, other.gateway_cert, b"other")
     assert demo.simulator is not None
     with (DoipGateway(demo.simulator, tls=server_context(rogue.key, rogue.chain),
