@@ -30,7 +30,7 @@ from workshop.services.trace import BusTrace, DbcDecoder, DoipTraceFrame, Frame
 MAX_ROWS = 5000
 POLL_MS = 100
 DOIP_DATA_SHOWN = 32  # bytes of a DoIP payload shown (TransferData carries up to 64 KiB)
-COLUMNS = ["Time", "Dir", "ID / DoIP addresses", "DLC / length", "Data", "Signals / UDS"]
+COLUMNS = ["Time", "Dir", "ID / address", "DLC / length", "Data", "Signals / UDS"]
 Index = QModelIndex | QPersistentModelIndex
 
 
@@ -124,6 +124,7 @@ class TraceView(QWidget):
         self.view.setWordWrap(False)
         self.view.verticalHeader().setDefaultSectionSize(20)
         self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.view.setColumnWidth(2, 130)  # DoIP: "0E00 → 1001"
         self.view.setColumnWidth(4, 190)
         self.id_filter = QLineEdit()
         self.id_filter.setPlaceholderText("IDs or DoIP addresses (hex, comma separated)")
