@@ -38,6 +38,7 @@ from doipclient.messages import (
     VehicleIdentificationResponse,
 )
 
+from workshop.simulator.doip_ecu import DoipNativeEcu, PipeEnd
 from workshop.simulator.vehicle import SimulatedVehicle
 from workshop.transport.adapters import open_bus
 from workshop.transport.confirmation import SendNotConfirmedError
@@ -91,7 +92,7 @@ class DoipGateway:
         definition = vehicle.definition
         self.addresses = {e.name: doip_address(definition, e) for e in definition.ecus}
         self._endpoint = BusEndpoint(open_bus(vehicle.adapter))  # the gateway's CAN side
-        self._links: dict[int, RoutedLink] = {
+        self._links: dict[int, RoutedLink | PipeEnd] = {
             doip_address(definition, e): open_link(self._endpoint, link_address(definition, e),
                                                    LinkParams(fd=e.fd))
             for e in definition.ecus}
@@ -109,6 +110,15 @@ class DoipGateway:
         self._stopping = threading.Event()
         self._clients: list[_Client] = []
         self._threads: list[threading.Thread] = []
+
+    def attach(self, ecu: DoipNativeEcu, address: int) -> None:
+        """Serve an Ethernet ECU at `address` itself (before start)."""
+        if self._running.is_set():
+            raise RuntimeError("attach Ethernet ECUs before the gateway starts")
+        if address in self._links or address == GATEWAY_ADDRESS:
+            raise ValueError(f"logical address 0x{address:04X} is taken")
+        self._links[address] = ecu.gateway_end
+        self.addresses[ecu.name] = address
 
     def start(self) -> DoipGateway:
         self._running.set()
