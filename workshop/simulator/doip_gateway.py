@@ -21,7 +21,6 @@ import threading
 from types import TracebackType
 from typing import Any
 
-from doipclient.client import Parser
 from doipclient.messages import (
     AliveCheckRequest,
     AliveCheckResponse,
@@ -45,6 +44,7 @@ from workshop.transport.confirmation import SendNotConfirmedError
 from workshop.transport.doip import (
     ROUTING_REQUIRES_TLS,
     ROUTING_SUCCESS,
+    Framer,
     pack,
     read_messages,
 )
@@ -156,7 +156,7 @@ class DoipGateway:
             self._stopping.wait(ANNOUNCE_INTERVAL_S)
 
     def _identify(self) -> None:
-        parser = Parser()
+        parser = Framer()
         while self._running.is_set():
             try:
                 data, peer = self._udp.recvfrom(4096)
@@ -181,13 +181,14 @@ class DoipGateway:
                 sock, _ = server.accept()
             except OSError:
                 return
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # ACK, then answer
             client = _Client(sock if tls is None else TlsChannel(sock, tls, server_side=True),
                              tls is not None)
             self._clients.append(client)
             self._spawn(lambda c=client: self._serve(c), "doip-client")
 
     def _serve(self, client: _Client) -> None:
-        parser = Parser()
+        parser = Framer()
         try:
             if isinstance(client.sock, TlsChannel):
                 client.sock.handshake()  # an untrusted tester ends here (ssl.SSLError)

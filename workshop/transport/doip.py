@@ -37,10 +37,12 @@ from doipclient.messages import (
     DoipEntityStatusRequest,
     EntityStatusResponse,
     GenericDoIPNegativeAcknowledge,
+    ReservedMessage,
     RoutingActivationRequest,
     RoutingActivationResponse,
     VehicleIdentificationRequest,
     VehicleIdentificationResponse,
+    payload_type_to_message,
 )
 
 from workshop.transport.confirmation import SendNotConfirmedError
@@ -120,8 +122,42 @@ def pack(message: Any) -> bytes:
                        message.payload_type, len(body)) + body
 
 
-def read_messages(parser: Parser, data: bytes) -> list[Any]:
+HEADER = struct.Struct("!BBHL")
+
+
+class Framer:
+    """Splits a DoIP byte stream into messages; doipclient's message classes decode each.
+
+    doipclient's own Parser formats every payload as hex for a debug log line even when
+    debug logging is off: for a 64 KiB TransferData block that cost most of its time.
+    """
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+
+    def feed(self, data: bytes) -> list[Any]:
+        self._buf += data
+        out = []
+        while len(self._buf) >= HEADER.size:
+            version, inverse, payload_type, length = HEADER.unpack_from(self._buf)
+            if inverse != version ^ 0xFF:
+                del self._buf[0]  # not a header: look one byte further, as doipclient does
+                continue
+            end = HEADER.size + length
+            if len(self._buf) < end:
+                break
+            payload = bytes(self._buf[HEADER.size:end])
+            del self._buf[:end]
+            kind: Any = payload_type_to_message.get(payload_type)
+            out.append(kind.unpack(payload, length) if kind is not None
+                       else ReservedMessage.unpack(payload_type, payload, length))
+        return out
+
+
+def read_messages(parser: Framer | Parser, data: bytes) -> list[Any]:
     """Every complete message in `data` (plus what the parser kept from earlier reads)."""
+    if isinstance(parser, Framer):
+        return parser.feed(data)
     out = []
     message = parser.read_message(data)
     while message is not None:
@@ -143,7 +179,7 @@ def _udp_request(host: str, port: int, request: Any, answer: type, timeout_s: fl
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.settimeout(timeout_s)
         sock.sendto(pack(request), (host, port))
-        parser = Parser()
+        parser = Framer()
         while True:
             try:
                 data, _ = sock.recvfrom(4096)
@@ -256,6 +292,9 @@ class DoipConnection:
             raise DoipError(f"cannot reach the DoIP gateway at {host}:{port}: {exc}",
                             hint="check the cable, the address and the port") from exc
         raw.settimeout(None)
+        # A request, its ACK and the answer are small writes in a row: Nagle's algorithm
+        # would hold each behind the peer's delayed ACK (40 ms on Linux) - per block.
+        raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._sock: socket.socket | TlsChannel = raw
         self.tls = tls is not None
         if tls is not None:
@@ -341,7 +380,7 @@ class DoipConnection:
             del self._links[link.target]
 
     def _read(self) -> None:
-        parser = Parser()
+        parser = Framer()
         try:
             while not self._closed.is_set():
                 data = self._sock.recv(65536)

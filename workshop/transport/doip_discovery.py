@@ -15,10 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from types import TracebackType
 
-from doipclient.client import Parser
 from doipclient.messages import VehicleIdentificationRequest, VehicleIdentificationResponse
 
-from workshop.transport.doip import offers_tls, pack, read_messages
+from workshop.transport.doip import Framer, offers_tls, pack, read_messages
 from workshop.transport.doip_tls import TLS_PORT
 
 UDP_DISCOVERY = 13400  # ISO 13400-2 UDP_DISCOVERY: announcements and identification
@@ -53,7 +52,7 @@ class AnnouncementListener:
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._sock.bind((host, port))
         self.port = self._sock.getsockname()[1]
-        self._parser = Parser()
+        self._parser = Framer()
         self.found: dict[tuple[str, int, bytes], DiscoveredEntity] = {}
 
     def request_identification(self, host: str, port: int = UDP_DISCOVERY) -> None:
