@@ -48,7 +48,8 @@ def test_gateway_certificate_from_another_ca_is_refused(demo: VehicleConnection,
     assert demo.simulator is not None
     with (DoipGateway(demo.simulator, tls=server_context(rogue.key, rogue.chain),
                       announce_port=None) as gw,
-          pytest.raises(DoipTlsError, match="is not trusted") as info):
+          pytest.raises(DoipTlsError, match="is not trusted: its TLS certificate comes from "
+                                            "a CA this trust store does not hold") as info):
         assert gw.tls_port is not None
         DoipConnection("127.0.0.1", gw.tls_port, tls=workstation_tls_context(simulator=True))
     assert info.value.hint is not None and "doip-gateway/" in info.value.hint

@@ -23,6 +23,17 @@ CLIENT_CERT_REFUSED = {"TLSV13_ALERT_CERTIFICATE_REQUIRED", "SSLV3_ALERT_BAD_CER
                        "TLSV1_ALERT_ACCESS_DENIED", "SSLV3_ALERT_HANDSHAKE_FAILURE"}
 
 
+VERIFY_REASONS = {  # OpenSSL X509_V_ERR_* codes, in words
+    2: "comes from a CA this trust store does not hold",
+    18: "is self-signed",
+    19: "chains to a root this trust store does not hold",
+    20: "comes from a CA this trust store does not hold",
+    10: "has expired",
+    9: "is not valid yet",
+    26: "is not meant for a TLS server (key usage)",
+}
+
+
 class TlsError(TransportError):
     """The TLS handshake with the DoIP gateway failed; the message says which side refused."""
 
@@ -30,8 +41,9 @@ class TlsError(TransportError):
 def explain(exc: ssl.SSLError, peer: str) -> TlsError:
     """An ssl error at a DoIP gateway, in words with what to do."""
     if isinstance(exc, ssl.SSLCertVerificationError):
-        return TlsError(f"the DoIP gateway {peer} is not trusted: its TLS certificate "
-                        f"{exc.verify_message or 'did not verify'}",
+        why = VERIFY_REASONS.get(exc.verify_code, "did not verify")
+        return TlsError(f"the DoIP gateway {peer} is not trusted: its TLS certificate {why} "
+                        f"({exc.verify_message})",
                         hint="check that this is the vehicle's gateway; if it is, install "
                              "its maker's DoIP gateway root into the trust store's "
                              "doip-gateway/ folder")
