@@ -48,8 +48,10 @@ def test_trace_view_shows_doip_messages(qtbot, demo: VehicleConnection,  # type:
             client.read_did(0xF190)
             with pytest.raises(NegativeResponseError):
                 client.read_did(0x0BAD)
+            with pytest.raises(NegativeResponseError):  # no download requested
+                client.transfer_data(1, bytes(4000))  # one classic ISO-TP message on CAN
     view.id_filter.setText(f"{address:X}")  # the ECU's DoIP address filters its rows
-    qtbot.waitUntil(lambda: len(view.model.rows) >= 6, timeout=10000)
+    qtbot.waitUntil(lambda: len(view.model.rows) >= 9, timeout=10000)
     rows = list(view.model.rows)
     assert all(isinstance(r, DoipTraceFrame) for r in rows)
     cells = [[view.model.data(view.model.index(i, c)) for c in range(6)]
@@ -61,6 +63,11 @@ def test_trace_view_shows_doip_messages(qtbot, demo: VehicleConnection,  # type:
     assert answer[1] == "rx" and answer[2] == f"{address:04X} \u2192 0E00"
     assert any(c[5] == "diagnostic message ACK" for c in cells)
     assert any("refused: requestOutOfRange" in c[5] for c in cells)
+    block = next(c for c in cells if "TransferData request" in c[5])
+    assert block[3] == "4002" and block[4].endswith("\u2026")  # a big one: its head shown
+    assert block[5].endswith("TransferData request block 1, 4000 bytes")
+    kept = next(r for r in rows if r.length == 4002)
+    assert len(kept.data) < 1024  # the trace keeps a big message's first bytes only
     view.grab().save(str(tmp_path / "trace_doip.png"))
     if os.environ.get("WORKSHOP_SHOT_DIR"):
         view.grab().save(str(Path(os.environ["WORKSHOP_SHOT_DIR"]) / "trace_doip.png"))

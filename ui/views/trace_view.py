@@ -102,10 +102,10 @@ def _doip_cell(f: DoipTraceFrame, col: int) -> str:
     if col == 2:
         return f.addresses
     if col == 3:
-        return str(len(f.data))
+        return str(f.length)
     if col == 4:
         shown = f.data[:DOIP_DATA_SHOWN].hex(" ").upper()
-        return shown + (" \u2026" if len(f.data) > DOIP_DATA_SHOWN else "")
+        return shown + (" \u2026" if f.length > DOIP_DATA_SHOWN else "")
     return f.decoded()
 
 

@@ -50,8 +50,11 @@ class TraceFrame:
 
 Raw = tuple[float, int, bool, int, bytes, str]  # TraceFrame's fields, untracked by the GC
 # DoipTraceFrame's fields (7 of them, so a buffer entry says which kind it is)
-DoipRaw = tuple[float, str, int, int | None, int | None, bytes, None]
+DoipRaw = tuple[float, str, int, int | None, int | None, bytes, int]
 DIAGNOSTIC_MESSAGE = 0x8001
+# A DoIP message's first bytes kept: TransferData blocks are 64 KiB, and the buffer holds
+# 100,000 entries.
+DOIP_KEPT_BYTES = 256
 
 
 @dataclass(frozen=True)
@@ -61,11 +64,12 @@ class DoipTraceFrame:
     payload_type: int
     source: int | None
     target: int | None
-    data: bytes  # a diagnostic message's UDS payload, else the DoIP payload
+    data: bytes  # the first DOIP_KEPT_BYTES of the UDS payload (or the DoIP payload)
+    length: int  # of the whole payload
 
     @classmethod
     def of(cls, raw: DoipRaw) -> DoipTraceFrame:
-        return cls(*raw[:6])
+        return cls(*raw)
 
     @property
     def id(self) -> int:
@@ -85,7 +89,7 @@ class DoipTraceFrame:
 
     def decoded(self) -> str:
         if self.payload_type == DIAGNOSTIC_MESSAGE:
-            return f"{self.kind}: {describe_uds(self.data)}"
+            return f"{self.kind}: {describe_uds(self.data, self.length)}"
         return self.kind
 
 
@@ -121,7 +125,7 @@ class BusTrace:
     def _on_doip(self, event: DoipTraceEvent) -> None:
         self.seen += 1
         entry: DoipRaw = (event.time, event.direction, event.payload_type, event.source,
-                          event.target, event.data, None)
+                          event.target, event.data[:DOIP_KEPT_BYTES], len(event.data))
         with self._lock:
             if not self.paused:
                 self._new.append(entry)

@@ -27,7 +27,9 @@ def service_name(sid: int) -> str:
     return _names().get(sid, f"service 0x{sid:02X}")
 
 
-def describe_uds(data: bytes) -> str:
+def describe_uds(data: bytes, length: int | None = None) -> str:
+    """`data`: the message or its first bytes (then `length` is the whole message's)."""
+    length = len(data) if length is None else length
     if not data:
         return ""
     first = data[0]
@@ -46,7 +48,7 @@ def describe_uds(data: bytes) -> str:
     elif sid == ROUTINE_SERVICE and len(data) >= 4:
         text += f" routine 0x{int.from_bytes(data[2:4], 'big'):04X}"
     elif sid == 0x36 and len(data) >= 2:
-        text += f" block {data[1]}, {len(data) - 2} bytes" if what == "request" \
+        text += f" block {data[1]}, {length - 2} bytes" if what == "request" \
             else f" block {data[1]}"
     elif sid in SUBFUNCTION_SERVICES and len(data) >= 2:
         text += f" 0x{data[1] & 0x7F:02X}"
