@@ -21,13 +21,11 @@ import contextlib
 import queue
 import socket
 import ssl
-import struct
 import threading
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
-from doipclient.client import Parser
 from doipclient.messages import (
     AliveCheckRequest,
     AliveCheckResponse,
@@ -37,20 +35,23 @@ from doipclient.messages import (
     DoipEntityStatusRequest,
     EntityStatusResponse,
     GenericDoIPNegativeAcknowledge,
-    ReservedMessage,
     RoutingActivationRequest,
     RoutingActivationResponse,
     VehicleIdentificationRequest,
     VehicleIdentificationResponse,
-    payload_type_to_message,
 )
 
 from workshop.transport.confirmation import SendNotConfirmedError
+
+# the wire codec's names, importable from here as before it had its own module
+from workshop.transport.doip_codec import PROTOCOL_VERSION as PROTOCOL_VERSION
+from workshop.transport.doip_codec import Framer as Framer
+from workshop.transport.doip_codec import pack as pack
+from workshop.transport.doip_codec import read_messages as read_messages
 from workshop.transport.doip_tls import TLS_PORT, TlsChannel, TlsError, explain
 from workshop.transport.doip_trace import DoipTraceEvent, TraceObserver
 from workshop.transport.errors import TransportError
 
-PROTOCOL_VERSION = 0x02  # ISO 13400-2:2012
 DEFAULT_TESTER_ADDRESS = 0x0E00  # external test equipment range 0x0E00-0x0FFF
 ROUTING_DEFAULT, ROUTING_CENTRAL_SECURITY = 0x00, 0xE1
 ROUTING_SUCCESS = 0x10
@@ -113,57 +114,6 @@ def tls_failure(exc: ssl.SSLError | OSError, peer: str) -> DoipTlsError:
         return DoipTlsError(told.message, hint=told.hint)
     return DoipTlsError(f"TLS with the DoIP gateway {peer} failed: {exc}",
                         hint="check that the port is the gateway's TLS port (3496)")
-
-
-def pack(message: Any) -> bytes:
-    """One DoIP message with its generic header."""
-    body = message.pack()
-    return struct.pack("!BBHL", PROTOCOL_VERSION, 0xFF ^ PROTOCOL_VERSION,
-                       message.payload_type, len(body)) + body
-
-
-HEADER = struct.Struct("!BBHL")
-
-
-class Framer:
-    """Splits a DoIP byte stream into messages; doipclient's message classes decode each.
-
-    doipclient's own Parser formats every payload as hex for a debug log line even when
-    debug logging is off: for a 64 KiB TransferData block that cost most of its time.
-    """
-
-    def __init__(self) -> None:
-        self._buf = bytearray()
-
-    def feed(self, data: bytes) -> list[Any]:
-        self._buf += data
-        out = []
-        while len(self._buf) >= HEADER.size:
-            version, inverse, payload_type, length = HEADER.unpack_from(self._buf)
-            if inverse != version ^ 0xFF:
-                del self._buf[0]  # not a header: look one byte further, as doipclient does
-                continue
-            end = HEADER.size + length
-            if len(self._buf) < end:
-                break
-            payload = bytes(self._buf[HEADER.size:end])
-            del self._buf[:end]
-            kind: Any = payload_type_to_message.get(payload_type)
-            out.append(kind.unpack(payload, length) if kind is not None
-                       else ReservedMessage.unpack(payload_type, payload, length))
-        return out
-
-
-def read_messages(parser: Framer | Parser, data: bytes) -> list[Any]:
-    """Every complete message in `data` (plus what the parser kept from earlier reads)."""
-    if isinstance(parser, Framer):
-        return parser.feed(data)
-    out = []
-    message = parser.read_message(data)
-    while message is not None:
-        out.append(message)
-        message = parser.read_message(b"")
-    return out
 
 
 @dataclass(frozen=True)
