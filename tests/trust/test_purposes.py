@@ -66,7 +66,8 @@ SIGNERS = {
 
 def test_purpose_knows_its_folder_and_eku() -> None:
     assert [(p.folder, p.eku) for p in Purpose] == [
-        ("firmware", CODE), ("baseline", BASELINE_SIGNING), ("workstation", CLIENT)]
+        ("firmware", CODE), ("baseline", BASELINE_SIGNING), ("workstation", CLIENT),
+        ("doip-gateway", ExtendedKeyUsageOID.SERVER_AUTH)]
     assert BASELINE_SIGNING.dotted_string.startswith("2.25.")  # UUID OID, ITU-T X.667
 
 

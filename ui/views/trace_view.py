@@ -1,6 +1,8 @@
 """Bus trace: live frames (time, id, dlc, data, direction), filter by id, pause, clear,
-record to ASC/BLF/candump, decode with a DBC. Frames arrive in batches on a timer into a
-model with a bounded row count, so a saturated bus neither stalls the GUI nor grows memory."""
+record to ASC/BLF/candump, decode with a DBC. Over DoIP the rows are DoIP messages: source
+and target logical address, length, UDS payload, and payload type with the UDS service.
+Frames arrive in batches on a timer into a model with a bounded row count, so a saturated
+bus neither stalls the GUI nor grows memory."""
 
 from __future__ import annotations
 
@@ -23,18 +25,19 @@ from PySide6.QtWidgets import (
 from ui.session import Session
 from ui.views.common import button, hbox
 from workshop.foundation.errors import WorkshopError
-from workshop.services.trace import BusTrace, DbcDecoder, TraceFrame
+from workshop.services.trace import BusTrace, DbcDecoder, DoipTraceFrame, Frame
 
 MAX_ROWS = 5000
 POLL_MS = 100
-COLUMNS = ["Time", "Dir", "ID", "DLC", "Data", "Signals"]
+DOIP_DATA_SHOWN = 32  # bytes of a DoIP payload shown (TransferData carries up to 64 KiB)
+COLUMNS = ["Time", "Dir", "ID / address", "DLC / length", "Data", "Signals / UDS"]
 Index = QModelIndex | QPersistentModelIndex
 
 
 class FrameModel(QAbstractTableModel):
     def __init__(self) -> None:
         super().__init__()
-        self.rows: deque[TraceFrame] = deque(maxlen=MAX_ROWS)
+        self.rows: deque[Frame] = deque(maxlen=MAX_ROWS)
         self.decoder: DbcDecoder | None = None
         self.t0: float | None = None
 
@@ -59,6 +62,8 @@ class FrameModel(QAbstractTableModel):
             return f"{f.time - (self.t0 or f.time):10.4f}"
         if col == 1:
             return f.direction
+        if isinstance(f, DoipTraceFrame):
+            return _doip_cell(f, col)
         if col == 2:
             return f"{f.id:08X}" if f.extended else f"{f.id:03X}"
         if col == 3:
@@ -67,7 +72,7 @@ class FrameModel(QAbstractTableModel):
             return f.data.hex(" ").upper()
         return self.decoder.decode(f) if self.decoder else ""
 
-    def append(self, frames: list[TraceFrame]) -> None:
+    def append(self, frames: list[Frame]) -> None:
         if not frames:
             return
         if self.t0 is None:
@@ -93,6 +98,17 @@ class FrameModel(QAbstractTableModel):
         self.endResetModel()
 
 
+def _doip_cell(f: DoipTraceFrame, col: int) -> str:
+    if col == 2:
+        return f.addresses
+    if col == 3:
+        return str(f.length)
+    if col == 4:
+        shown = f.data[:DOIP_DATA_SHOWN].hex(" ").upper()
+        return shown + (" \u2026" if f.length > DOIP_DATA_SHOWN else "")
+    return f.decoded()
+
+
 class TraceView(QWidget):
     title = "Bus trace"
 
@@ -108,9 +124,10 @@ class TraceView(QWidget):
         self.view.setWordWrap(False)
         self.view.verticalHeader().setDefaultSectionSize(20)
         self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.view.setColumnWidth(2, 130)  # DoIP: "0E00 → 1001"
         self.view.setColumnWidth(4, 190)
         self.id_filter = QLineEdit()
-        self.id_filter.setPlaceholderText("IDs (hex, comma separated)")
+        self.id_filter.setPlaceholderText("IDs or DoIP addresses (hex, comma separated)")
         self.id_filter.textChanged.connect(self._refilter)
         self.pause_button = QPushButton("Pause")
         self.pause_button.setCheckable(True)

@@ -7,6 +7,10 @@ The tap runs on the bus's receive thread and only appends to a deque, so a satur
 The buffer holds plain tuples of numbers and bytes, which Python's cycle collector stops
 tracking: 100,000 frame objects in it made each full collection take 60-150 ms, during which
 every thread, the GUI's included, stood still.
+
+Over DoIP the same trace holds the connection's DoIP messages (`DoipTraceFrame`: direction,
+source and target logical address, payload type, the UDS payload), from the connection's
+trace observer; recording to a file keeps CAN frames only (ASC/BLF/candump are CAN formats).
 """
 
 from __future__ import annotations
@@ -22,6 +26,9 @@ import can
 
 from workshop.foundation.errors import ConfigError
 from workshop.services.connection import VehicleConnection
+from workshop.transport.doip import DoipConnection
+from workshop.transport.doip_trace import DoipTraceEvent, payload_type_name
+from workshop.uds.describe import describe_uds
 
 MAX_FRAMES = 100_000
 RECORD_SUFFIXES = (".asc", ".blf", ".log")
@@ -42,20 +49,86 @@ class TraceFrame:
 
 
 Raw = tuple[float, int, bool, int, bytes, str]  # TraceFrame's fields, untracked by the GC
+# DoipTraceFrame's fields (7 of them, so a buffer entry says which kind it is)
+DoipRaw = tuple[float, str, int, int | None, int | None, bytes, int]
+DIAGNOSTIC_MESSAGE = 0x8001
+# A DoIP message's first bytes kept: TransferData blocks are 64 KiB, and the buffer holds
+# 100,000 entries.
+DOIP_KEPT_BYTES = 256
+
+
+@dataclass(frozen=True)
+class DoipTraceFrame:
+    time: float
+    direction: str  # "tx" (the tester sent it) or "rx"
+    payload_type: int
+    source: int | None
+    target: int | None
+    data: bytes  # the first DOIP_KEPT_BYTES of the UDS payload (or the DoIP payload)
+    length: int  # of the whole payload
+
+    @classmethod
+    def of(cls, raw: DoipRaw) -> DoipTraceFrame:
+        return cls(*raw)
+
+    @property
+    def id(self) -> int:
+        """The ECU's (or gateway's) logical address: what the ID filter matches."""
+        peer = self.target if self.direction == "tx" else self.source
+        return -1 if peer is None else peer
+
+    @property
+    def kind(self) -> str:
+        return payload_type_name(self.payload_type)
+
+    @property
+    def addresses(self) -> str:
+        src = "-" if self.source is None else f"{self.source:04X}"
+        dst = "-" if self.target is None else f"{self.target:04X}"
+        return f"{src} \u2192 {dst}"
+
+    def decoded(self) -> str:
+        if self.payload_type == DIAGNOSTIC_MESSAGE:
+            return f"{self.kind}: {describe_uds(self.data, self.length)}"
+        return self.kind
+
+
+Frame = TraceFrame | DoipTraceFrame
+
+
+def frame_of(raw: Raw | DoipRaw) -> Frame:
+    return DoipTraceFrame.of(raw) if len(raw) == 7 else TraceFrame.of(raw)  # type: ignore[arg-type]
 
 
 class BusTrace:
     def __init__(self, conn: VehicleConnection, max_frames: int = MAX_FRAMES) -> None:
         self.conn = conn
-        self._frames: deque[Raw] = deque(maxlen=max_frames)
-        self._new: deque[Raw] = deque(maxlen=max_frames)
+        self._frames: deque[Raw | DoipRaw] = deque(maxlen=max_frames)
+        self._new: deque[Raw | DoipRaw] = deque(maxlen=max_frames)
         self._lock = threading.Lock()
         self._writer: can.Listener | None = None
         self.paused = False
         self.seen = 0
-        assert conn.endpoint is not None
-        conn.endpoint.router.add_tap(self._on_frame)
-        conn.endpoint.router.add_tx_tap(self._on_frame)
+        self._doip: DoipConnection | None = None
+        if conn.endpoint is not None:
+            conn.endpoint.router.add_tap(self._on_frame)
+            conn.endpoint.router.add_tx_tap(self._on_frame)
+        doip = getattr(conn, "doip", None)  # the connection's DoIP link, when it has one
+        if isinstance(doip, DoipConnection):
+            self.attach_doip(doip)
+
+    def attach_doip(self, doip: DoipConnection) -> None:
+        """Show this DoIP connection's messages too."""
+        self._doip = doip
+        doip.observers.append(self._on_doip)
+
+    def _on_doip(self, event: DoipTraceEvent) -> None:
+        self.seen += 1
+        entry: DoipRaw = (event.time, event.direction, event.payload_type, event.source,
+                          event.target, event.data[:DOIP_KEPT_BYTES], len(event.data))
+        with self._lock:
+            if not self.paused:
+                self._new.append(entry)
 
     def _on_frame(self, msg: can.Message) -> None:
         self.seen += 1
@@ -68,18 +141,18 @@ class BusTrace:
             if not self.paused:
                 self._new.append(frame)
 
-    def take(self) -> list[TraceFrame]:
+    def take(self) -> list[Frame]:
         """Frames since the last call (the view's batch)."""
         with self._lock:
             batch = list(self._new)
             self._new.clear()
         self._frames.extend(batch)
-        return [TraceFrame.of(r) for r in batch]
+        return [frame_of(r) for r in batch]
 
-    def recent(self, n: int) -> list[TraceFrame]:
+    def recent(self, n: int) -> list[Frame]:
         """The last `n` frames taken."""
         start = max(len(self._frames) - n, 0)
-        return [TraceFrame.of(r) for r in itertools.islice(self._frames, start, None)]
+        return [frame_of(r) for r in itertools.islice(self._frames, start, None)]
 
     @property
     def kept(self) -> int:
@@ -112,6 +185,8 @@ class BusTrace:
         if self.conn.endpoint is not None:
             self.conn.endpoint.router.remove_tap(self._on_frame)
             self.conn.endpoint.router.remove_tx_tap(self._on_frame)
+        if self._doip is not None and self._on_doip in self._doip.observers:
+            self._doip.observers.remove(self._on_doip)
 
 
 class DbcDecoder:
@@ -138,8 +213,8 @@ class DbcDecoder:
         self._ids = {m.frame_id for m in getattr(self.db, "messages", [])}
         self.messages = len(self._ids)
 
-    def decode(self, frame: TraceFrame) -> str:
-        if frame.id not in self._ids:
+    def decode(self, frame: Frame) -> str:
+        if isinstance(frame, DoipTraceFrame) or frame.id not in self._ids:
             return ""
         try:
             msg = self.db.get_message_by_frame_id(frame.id)

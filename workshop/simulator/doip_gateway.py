@@ -4,20 +4,25 @@ A gateway as in a real car: testers connect over TCP, activate routing, and send
 messages to an ECU's logical address; the gateway acknowledges each one and forwards its
 UDS payload over its own CAN side (an ISO-TP tester link per ECU on the vehicle's bus), and
 hands every answer from CAN back to the connection as a diagnostic message from that ECU.
-Vehicle identification is answered over UDP on the same port number.
+Vehicle identification is answered over UDP on the same port number, and the gateway
+announces itself on start (three vehicle announcements, to 127.0.0.1 only).
+
+With a TLS context (workshop.trust.tls.server_context) it also serves TLS on `tls_port`;
+`tls_only` makes the plain port answer routing activation with 0x07 (TLS required), as an
+ISO 13400-2:2019 gateway that takes diagnostics over TLS only.
 """
 
 from __future__ import annotations
 
 import contextlib
 import socket
+import ssl
 import struct
 import threading
 import time
 from types import TracebackType
 from typing import Any
 
-from doipclient.client import Parser
 from doipclient.messages import (
     AliveCheckRequest,
     AliveCheckResponse,
@@ -34,11 +39,19 @@ from doipclient.messages import (
     VehicleIdentificationResponse,
 )
 
+from workshop.simulator.doip_ecu import DoipNativeEcu, PipeEnd
 from workshop.simulator.doip_faults import GatewayFaults
 from workshop.simulator.vehicle import SimulatedVehicle
 from workshop.transport.adapters import open_bus
 from workshop.transport.confirmation import SendNotConfirmedError
-from workshop.transport.doip import ROUTING_SUCCESS, pack, read_messages
+from workshop.transport.doip import (
+    ROUTING_REQUIRES_TLS,
+    ROUTING_SUCCESS,
+    Framer,
+    pack,
+    read_messages,
+)
+from workshop.transport.doip_tls import TlsChannel
 from workshop.transport.isotp_link import (
     ADDRESSING_29BIT_FIXED,
     LinkParams,
@@ -57,6 +70,8 @@ GENERIC_UNKNOWN_PAYLOAD_TYPE = 0x01
 ACTIVATION_TYPES = (0x00, 0x01, 0xE1)  # default, WWH-OBD, central security
 MAX_SOCKETS = 4
 MAX_DATA_SIZE = 0xFFFF  # the largest diagnostic message it takes (ISO-TP FD limit behind it)
+ANNOUNCEMENTS, ANNOUNCE_INTERVAL_S = 3, 0.5  # ISO 13400-2 A_DoIP_Announce_Num / _Interval
+UDP_DISCOVERY = 13400
 
 
 def is_tester_address(address: int) -> bool:
@@ -66,8 +81,9 @@ def is_tester_address(address: int) -> bool:
 class _Client:
     """One tester's TCP connection."""
 
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock: socket.socket | TlsChannel, tls: bool = False) -> None:
         self.sock = sock
+        self.tls = tls
         self.lock = threading.Lock()
         self.tester: int | None = None  # source address once routing is active
 
@@ -79,8 +95,9 @@ class _Client:
 class DoipGateway:
     """Start with `with DoipGateway(vehicle) as gw:`; testers connect to gw.port."""
 
-    def __init__(self, vehicle: SimulatedVehicle, host: str = "127.0.0.1", port: int = 0
-                 ) -> None:
+    def __init__(self, vehicle: SimulatedVehicle, host: str = "127.0.0.1", port: int = 0, *,
+                 tls: ssl.SSLContext | None = None, tls_port: int = 0, tls_only: bool = False,
+                 announce_port: int | None = UDP_DISCOVERY) -> None:
         self.vehicle = vehicle
         definition = vehicle.definition
         self.addresses = {e.name: doip_address(definition, e) for e in definition.ecus}
@@ -88,7 +105,7 @@ class DoipGateway:
         self.functional_address = definition.doip.functional_address
         self.faults = GatewayFaults()
         self._endpoint = BusEndpoint(open_bus(vehicle.adapter))  # the gateway's CAN side
-        self._links: dict[int, RoutedLink] = {
+        self._links: dict[int, RoutedLink | PipeEnd] = {
             doip_address(definition, e): open_link(self._endpoint, link_address(definition, e),
                                                    LinkParams(fd=e.fd))
             for e in definition.ecus}
@@ -97,16 +114,35 @@ class DoipGateway:
         self.host, self.port = self._tcp.getsockname()[:2]
         self._udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._udp.bind((host, self.port))
+        self._tls = tls
+        self.tls_only = tls_only and tls is not None
+        self._tls_tcp = socket.create_server((host, tls_port)) if tls is not None else None
+        self.tls_port = self._tls_tcp.getsockname()[1] if self._tls_tcp is not None else None
+        self.announce_port = announce_port
         self._running = threading.Event()
+        self._stopping = threading.Event()
         self._clients: list[_Client] = []
         self._threads: list[threading.Thread] = []
+
+    def attach(self, ecu: DoipNativeEcu, address: int) -> None:
+        """Serve an Ethernet ECU at `address` itself (before start)."""
+        if self._running.is_set():
+            raise RuntimeError("attach Ethernet ECUs before the gateway starts")
+        if address in self._links or address == GATEWAY_ADDRESS:
+            raise ValueError(f"logical address 0x{address:04X} is taken")
+        self._links[address] = ecu.gateway_end
+        self.addresses[ecu.name] = address
 
     def start(self) -> DoipGateway:
         self._running.set()
         for link in self._links.values():
             link.start()
-        self._spawn(self._accept, "doip-accept")
+        self._spawn(lambda: self._accept(self._tcp, None), "doip-accept")
+        if self._tls_tcp is not None:
+            self._spawn(lambda: self._accept(self._tls_tcp, self._tls), "doip-accept-tls")
         self._spawn(self._identify, "doip-udp")
+        if self.announce_port is not None:
+            self._spawn(self._announce, "doip-announce")
         for address in self._links:
             self._spawn(lambda a=address: self._forward_answers(a), f"doip-{address:04X}")
         return self
@@ -123,8 +159,17 @@ class DoipGateway:
 
     # -- UDP: vehicle identification ------------------------------------------------------
 
+    def _announce(self) -> None:
+        """Vehicle announcements from the gateway's UDP port, to loopback only."""
+        for _ in range(ANNOUNCEMENTS):
+            with contextlib.suppress(OSError):
+                self._udp.sendto(pack(self.identity()), ("127.0.0.1", self.announce_port))
+            if not self._running.is_set():
+                return
+            self._stopping.wait(ANNOUNCE_INTERVAL_S)
+
     def _identify(self) -> None:
-        parser = Parser()
+        parser = Framer()
         while self._running.is_set():
             try:
                 data, peer = self._udp.recvfrom(4096)
@@ -143,19 +188,23 @@ class DoipGateway:
 
     # -- TCP: routing activation and diagnostic messages ----------------------------------
 
-    def _accept(self) -> None:
+    def _accept(self, server: socket.socket, tls: ssl.SSLContext | None) -> None:
         while self._running.is_set():
             try:
-                sock, _ = self._tcp.accept()
+                sock, _ = server.accept()
             except OSError:
                 return
-            client = _Client(sock)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # ACK, then answer
+            client = _Client(sock if tls is None else TlsChannel(sock, tls, server_side=True),
+                             tls is not None)
             self._clients.append(client)
             self._spawn(lambda c=client: self._serve(c), "doip-client")
 
     def _serve(self, client: _Client) -> None:
-        parser = Parser()
+        parser = Framer()
         try:
+            if isinstance(client.sock, TlsChannel):
+                client.sock.handshake()  # an untrusted tester ends here (ssl.SSLError)
             while self._running.is_set():
                 data = client.sock.recv(65536)
                 if not data:
@@ -172,7 +221,9 @@ class DoipGateway:
     def _handle(self, client: _Client, m: Any) -> None:
         if isinstance(m, RoutingActivationRequest):
             code = ROUTING_SUCCESS
-            if not is_tester_address(m.source_address):
+            if self.tls_only and not client.tls:
+                code = ROUTING_REQUIRES_TLS
+            elif not is_tester_address(m.source_address):
                 code = ROUTING_UNKNOWN_SOURCE
             elif m.activation_type not in ACTIVATION_TYPES:
                 code = ROUTING_UNSUPPORTED_TYPE
@@ -254,7 +305,8 @@ class DoipGateway:
         if not self._running.is_set():
             return
         self._running.clear()
-        for s in (self._tcp, self._udp):
+        self._stopping.set()
+        for s in (self._tcp, self._udp, *([self._tls_tcp] if self._tls_tcp else [])):
             with contextlib.suppress(OSError):
                 s.shutdown(socket.SHUT_RDWR)
             s.close()
@@ -275,8 +327,10 @@ class DoipGateway:
         self.shutdown()
 
 
-def _reset(sock: socket.socket) -> None:
+def _reset(sock: socket.socket | TlsChannel) -> None:
     """Close with an RST, not a FIN: what a tester sees when the gateway reboots."""
+    if isinstance(sock, TlsChannel):
+        sock = sock.sock
     with contextlib.suppress(OSError):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         sock.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from typing import Any
 
 from workshop.simulator import bootloaders
 from workshop.simulator.dtc_memory import DtcMemory
@@ -19,8 +20,8 @@ from workshop.vehicles import EcuDefinition
 
 
 class SimulatedEcu:
-    def __init__(self, definition: EcuDefinition, address: LinkAddress, endpoint: BusEndpoint,
-                 store: VehicleStore) -> None:
+    def __init__(self, definition: EcuDefinition, address: LinkAddress | None,
+                 endpoint: BusEndpoint | None, store: VehicleStore) -> None:
         self.definition = definition
         self.address = address
         self.faults = FaultPlan()
@@ -34,14 +35,20 @@ class SimulatedEcu:
         self.server.power_cut_after = self.faults.transfer_bytes
         self.server.boot_fails = self.faults.take_boot_failure
         self._rng = self.server.rng
-        self._stack = open_link(endpoint, address, LinkParams(fd=definition.fd),
-                                server=True, error_handler=lambda _e: None)
-        self._stack.tx = FaultyTx(endpoint.bus, self.faults)
+        self._stack = self._open_link(endpoint)
         self._requests: queue.Queue[tuple[bytes, bool] | None] = queue.Queue()
         self._running = threading.Event()
         self._stopped = threading.Event()  # wakes a reply that is waiting out its delay
         self._threads: list[threading.Thread] = []
         self._held: bytes | None = None  # a late answer, sent before the next physical one
+
+    def _open_link(self, endpoint: BusEndpoint | None) -> Any:
+        """The ECU's side of its transport: here ISO-TP on the vehicle's bus."""
+        assert endpoint is not None and self.address is not None
+        stack = open_link(endpoint, self.address, LinkParams(fd=self.definition.fd),
+                          server=True, error_handler=lambda _e: None)
+        stack.tx = FaultyTx(endpoint.bus, self.faults)
+        return stack
 
     @property
     def name(self) -> str:

@@ -23,7 +23,7 @@ class SimulatedVehicle:
         self.definition = definition
         self.adapter = adapter or AdapterConfig()
         self._endpoint = BusEndpoint(open_bus(self.adapter))
-        store = VehicleStore(definition.name)
+        store = self.store = VehicleStore(definition.name)
         self.ecus = {
             e.name: SimulatedEcu(e, link_address(definition, e), self._endpoint, store)
             for e in definition.ecus

@@ -9,7 +9,10 @@ this module adds:
   caller reading whatever comes next;
 - the transmit confirmation a UDS client times P2 from (`ConfirmingLink.send_confirmed`):
   on DoIP that is the gateway's diagnostic message positive acknowledgement; a negative one
-  is raised as `DiagnosticNackError` with the ISO 13400-2 reason in words.
+  is raised as `DiagnosticNackError` with the ISO 13400-2 reason in words;
+- TLS (ISO 13400-2:2019) through `doip_tls.TlsChannel`, and a refusal of plain connections
+  to gateways that offer TLS;
+- every message sent and received as a `DoipTraceEvent` to `observers` (the bus trace).
 """
 
 from __future__ import annotations
@@ -17,14 +20,13 @@ from __future__ import annotations
 import contextlib
 import queue
 import socket
-import struct
+import ssl
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
-from doipclient.client import Parser
 from doipclient.messages import (
     AliveCheckRequest,
     AliveCheckResponse,
@@ -41,12 +43,20 @@ from doipclient.messages import (
 )
 
 from workshop.transport.confirmation import SendNotConfirmedError
+
+# the wire codec's names, importable from here as before it had its own module
+from workshop.transport.doip_codec import PROTOCOL_VERSION as PROTOCOL_VERSION
+from workshop.transport.doip_codec import Framer as Framer
+from workshop.transport.doip_codec import pack as pack
+from workshop.transport.doip_codec import read_messages as read_messages
+from workshop.transport.doip_tls import TLS_PORT, TlsChannel, TlsError, explain
+from workshop.transport.doip_trace import DoipTraceEvent, TraceObserver
 from workshop.transport.errors import TransportError
 
-PROTOCOL_VERSION = 0x02  # ISO 13400-2:2012
 DEFAULT_TESTER_ADDRESS = 0x0E00  # external test equipment range 0x0E00-0x0FFF
 ROUTING_DEFAULT, ROUTING_CENTRAL_SECURITY = 0x00, 0xE1
 ROUTING_SUCCESS = 0x10
+ROUTING_REQUIRES_TLS = 0x07  # ISO 13400-2:2019
 # ISO 13400-2 A_DoIP_Ctrl / A_DoIP_Diagnostic_Message: the gateway's own answer times.
 A_DOIP_CTRL_S = 2.0
 A_DOIP_DIAGNOSTIC_MESSAGE_S = 2.0
@@ -95,21 +105,16 @@ class DiagnosticNackError(DoipError):
                          f"(NACK 0x{code:02X})", hint=hint)
 
 
-def pack(message: Any) -> bytes:
-    """One DoIP message with its generic header."""
-    body = message.pack()
-    return struct.pack("!BBHL", PROTOCOL_VERSION, 0xFF ^ PROTOCOL_VERSION,
-                       message.payload_type, len(body)) + body
+class DoipTlsError(DoipError, TlsError):
+    """TLS with the gateway failed: its certificate is not trusted, or it refused ours."""
 
 
-def read_messages(parser: Parser, data: bytes) -> list[Any]:
-    """Every complete message in `data` (plus what the parser kept from earlier reads)."""
-    out = []
-    message = parser.read_message(data)
-    while message is not None:
-        out.append(message)
-        message = parser.read_message(b"")
-    return out
+def tls_failure(exc: ssl.SSLError | OSError, peer: str) -> DoipTlsError:
+    if isinstance(exc, ssl.SSLError):
+        told = explain(exc, peer)
+        return DoipTlsError(told.message, hint=told.hint)
+    return DoipTlsError(f"TLS with the DoIP gateway {peer} failed: {exc}",
+                        hint="check that the port is the gateway's TLS port (3496)")
 
 
 @dataclass(frozen=True)
@@ -125,7 +130,7 @@ def _udp_request(host: str, port: int, request: Any, answer: type, timeout_s: fl
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.settimeout(timeout_s)
         sock.sendto(pack(request), (host, port))
-        parser = Parser()
+        parser = Framer()
         while True:
             try:
                 data, _ = sock.recvfrom(4096)
@@ -226,14 +231,53 @@ class DoipLink:
         self.conn.release(self)
 
 
+def requires_tls_error(host: str, where: str) -> DoipError:
+    return DoipError(f"the DoIP gateway at {host} {where}; this tool does not use a plain "
+                     "connection to it", hint="connect with TLS (--tls, port 3496): the "
+                     "gateway's certificate is checked against the trust store and this "
+                     "workstation's identity is shown to it")
+
+
+def offers_tls(host: str, tls_port: int, timeout_s: float = 0.5) -> bool:
+    """Whether something takes TCP connections on the gateway's TLS port."""
+    try:
+        socket.create_connection((host, tls_port), timeout=timeout_s).close()
+    except OSError:
+        return False
+    return True
+
+
 class DoipConnection:
-    """A TCP connection to a DoIP gateway with routing activated; `link(address)` per ECU."""
+    """A TCP connection to a DoIP gateway with routing activated; `link(address)` per ECU.
+
+    With `tls` (a context from workshop.trust.tls) the connection is TLS. Without, it is
+    refused when the gateway answers on `tls_port` or asks for TLS at routing activation
+    (response 0x07): a plain connection to a gateway that offers TLS is never used.
+    """
 
     def __init__(self, host: str, port: int, *, tester_address: int = DEFAULT_TESTER_ADDRESS,
-                 activation_type: int = ROUTING_DEFAULT) -> None:
+                 activation_type: int = ROUTING_DEFAULT, tls: ssl.SSLContext | None = None,
+                 tls_port: int | None = TLS_PORT,
+                 observers: tuple[TraceObserver, ...] = ()) -> None:
         self.host, self.port, self.tester_address = host, port, tester_address
-        self._sock = _connect(host, port)
-        self._sock.settimeout(None)
+        self.observers: list[TraceObserver] = list(observers)
+        if tls is None and tls_port is not None and offers_tls(host, tls_port):
+            raise requires_tls_error(host, f"offers TLS on port {tls_port}")
+        raw = _connect(host, port)
+        raw.settimeout(None)
+        # A request, its ACK and the answer are small writes in a row: Nagle's algorithm
+        # would hold each behind the peer's delayed ACK (40 ms on Linux) - per block.
+        raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._sock: socket.socket | TlsChannel = raw
+        self.tls = tls is not None
+        if tls is not None:
+            channel = TlsChannel(raw, tls, server_side=False)
+            try:
+                channel.handshake()
+            except OSError as exc:  # ssl.SSLError included
+                raw.close()
+                raise tls_failure(exc, f"{host}:{port}") from exc
+            self._sock = channel
         self._send_lock = threading.Lock()
         self._links: dict[int, DoipLink] = {}
         self._control: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -262,17 +306,30 @@ class DoipConnection:
                             ) from exc
         if isinstance(answer, Exception):
             raise answer
+        if answer.response_code == ROUTING_REQUIRES_TLS and not self.tls:
+            raise requires_tls_error(self.host, "accepts diagnostics over TLS only")
         if answer.response_code != ROUTING_SUCCESS:
             why = ROUTING_REFUSALS.get(answer.response_code, "reserved or OEM-specific code")
             raise DoipError(f"routing activation refused: {why} "
                             f"(0x{answer.response_code:02X})")
         self.gateway_address = answer.logical_address
 
+    def _observe(self, direction: str, message: Any) -> None:
+        if self.observers:
+            event = DoipTraceEvent.of(direction, message)
+            for observer in list(self.observers):
+                observer(event)
+
     def send(self, message: Any) -> None:
+        self._observe("tx", message)
         with self._send_lock:
             try:
                 self._sock.sendall(pack(message))
             except OSError as exc:
+                # the reader knows why (e.g. the gateway's TLS alert): tell that instead
+                wait_s = A_DOIP_CTRL_S if self._reader.is_alive() else 0.0
+                if self.lost.wait(wait_s) and self.error is not None:
+                    raise self.error from exc
                 raise DoipError(f"DoIP connection to {self.host}:{self.port} lost: {exc}"
                                 ) from exc
 
@@ -298,7 +355,7 @@ class DoipConnection:
             del self._links[link.target]
 
     def _read(self) -> None:
-        parser = Parser()
+        parser = Framer()
         try:
             while not self._closed.is_set():
                 data = self._sock.recv(65536)
@@ -306,17 +363,21 @@ class DoipConnection:
                     raise DoipError(f"the DoIP gateway {self.host}:{self.port} closed the "
                                     "connection")
                 for m in read_messages(parser, data):
+                    self._observe("rx", m)
                     self._dispatch(m)
         except (OSError, DoipError) as exc:
             if self._closed.is_set():
                 return
-            self.error = exc if isinstance(exc, DoipError) else DoipError(
-                f"the DoIP gateway {self.host}:{self.port} reset the connection (it "
-                "restarted, or the Ethernet link went down)"
-                if isinstance(exc, ConnectionResetError) else
-                f"DoIP connection to {self.host}:{self.port} lost: {exc}",
-                hint="check the cable and the gateway; an interrupted flash is finished "
-                     "with 'workshop flash resume'")
+            if isinstance(exc, ssl.SSLError):  # e.g. TLS 1.3: client certificate refused
+                self.error = tls_failure(exc, f"{self.host}:{self.port}")
+            else:
+                self.error = exc if isinstance(exc, DoipError) else DoipError(
+                    f"the DoIP gateway {self.host}:{self.port} reset the connection (it "
+                    "restarted, or the Ethernet link went down)"
+                    if isinstance(exc, ConnectionResetError) else
+                    f"DoIP connection to {self.host}:{self.port} lost: {exc}",
+                    hint="check the cable and the gateway; an interrupted flash is finished "
+                         "with 'workshop flash resume'")
             self._control.put(self.error)
             for link in list(self._links.values()):
                 link.acks.put(self.error)

@@ -17,6 +17,7 @@ from workshop.trust.keys import PrivateKey
 
 CODE_SIGNING = ExtendedKeyUsageOID.CODE_SIGNING  # 1.3.6.1.5.5.7.3.3
 CLIENT_AUTH = ExtendedKeyUsageOID.CLIENT_AUTH
+SERVER_AUTH = ExtendedKeyUsageOID.SERVER_AUTH
 DEMO_ORGANIZATION = "Workshop DEMO PKI (simulator only)"
 
 

@@ -4,12 +4,14 @@
                                                    supplier CA is restricted to it)
     OEM root -> OEM baseline signer               (baselines, EKU BASELINE_SIGNING)
     dealer root -> workstation                    (audit identity, EKU clientAuth)
+    OEM root -> DoIP gateway                      (the simulated gateway's TLS server
+                                                   certificate, EKU serverAuth)
 
-trust/firmware/ and trust/baseline/ hold the OEM root, trust/workstation/ the dealer root,
-trust/*.crl one empty CRL per CA. Every certificate carries organization DEMO_ORGANIZATION,
-which the services' trust policy admits only for the simulator. Private keys are PKCS#8
-encrypted with the passphrase; the per-user demo PKI (created on first use under
-user_home()/pki) uses the documented constant DEMO_PASSPHRASE.
+trust/firmware/, trust/baseline/ and trust/doip-gateway/ hold the OEM root,
+trust/workstation/ the dealer root, trust/*.crl one empty CRL per CA. Every certificate
+carries organization DEMO_ORGANIZATION, which the services' trust policy admits only for
+the simulator. Private keys are PKCS#8 encrypted with the passphrase; the per-user demo PKI
+(created on first use under user_home()/pki) uses the documented constant DEMO_PASSPHRASE.
 
 Creation runs under a file lock and ends by writing the COMPLETE marker, so processes
 started together on a fresh home all end up with one and the same PKI.
@@ -25,12 +27,18 @@ from cryptography import x509
 
 from workshop.foundation.paths import atomic_write, file_lock, user_home
 from workshop.trust import certs
-from workshop.trust.certs import CLIENT_AUTH, CODE_SIGNING, DEMO_ORGANIZATION, name
+from workshop.trust.certs import (
+    CLIENT_AUTH,
+    CODE_SIGNING,
+    DEMO_ORGANIZATION,
+    SERVER_AUTH,
+    name,
+)
 from workshop.trust.keys import KeyType, PrivateKey, generate_key, load_key, save_key
 from workshop.trust.purposes import BASELINE_SIGNING, Purpose
 
 DEMO_PASSPHRASE = b"workshop-demo"  # demo only; never use for production keys
-LAYOUT = b"2\n"  # 2: trust store with purpose folders and a baseline signer
+LAYOUT = b"3\n"  # 2: purpose folders and a baseline signer; 3: a DoIP gateway certificate
 
 
 @dataclass(frozen=True)
@@ -60,6 +68,14 @@ class DemoPki:
     @property
     def workstation_cert(self) -> Path:
         return self.folder / "certs" / "workstation.pem"
+
+    @property
+    def gateway_key(self) -> Path:
+        return self.folder / "keys" / "doip-gateway.key"
+
+    @property
+    def gateway_cert(self) -> Path:
+        return self.folder / "certs" / "doip-gateway.pem"
 
     @property
     def complete_marker(self) -> Path:
@@ -107,7 +123,7 @@ def _create(pki: DemoPki, passphrase: bytes, key_type: KeyType) -> None:
                 stale.unlink()
     keys = {label: generate_key(key_type) for label in (
         "oem-root", "supplier-ca", "code-signer", "baseline-signer", "dealer-root",
-        "workstation")}
+        "workstation", "doip-gateway")}
     root_name = name("Workshop Demo OEM Root CA", org)
     root = certs.issue(root_name, keys["oem-root"], root_name, keys["oem-root"], ca=True,
                        path_length=1, days=7300)
@@ -126,11 +142,13 @@ def _create(pki: DemoPki, passphrase: bytes, key_type: KeyType) -> None:
                          ca=True, path_length=0, days=7300)
     ws = certs.issue(name(f"workstation-{secrets.token_hex(4)}", org), keys["workstation"],
                      dealer_name, keys["dealer-root"], ca=False, eku=[CLIENT_AUTH], days=1825)
+    gateway = certs.issue(name("Workshop Demo DoIP Gateway", org), keys["doip-gateway"],
+                          root_name, keys["oem-root"], ca=False, eku=[SERVER_AUTH], days=1825)
     for label, key in keys.items():
         save_key(key, folder / "keys" / f"{label}.key", passphrase)
     for label, cert in {"oem-root": root, "supplier-ca": sup, "code-signer": signer,
                         "baseline-signer": baseline, "dealer-root": dealer,
-                        "workstation": ws}.items():
+                        "workstation": ws, "doip-gateway": gateway}.items():
         certs.save_cert(cert, folder / "certs" / f"{label}.pem")
     atomic_write(pki.signer_chain, certs.cert_pem(signer) + certs.cert_pem(sup))
     atomic_write(pki.baseline_signer_chain, certs.cert_pem(baseline))
@@ -138,6 +156,7 @@ def _create(pki: DemoPki, passphrase: bytes, key_type: KeyType) -> None:
     certs.save_cert(root, trust / Purpose.FIRMWARE.folder / "oem-root.pem")
     certs.save_cert(root, trust / Purpose.BASELINE.folder / "oem-root.pem")
     certs.save_cert(dealer, trust / Purpose.WORKSTATION.folder / "dealer-root.pem")
+    certs.save_cert(root, trust / Purpose.DOIP_GATEWAY.folder / "oem-root.pem")
     certs.save_crl(certs.make_crl(root, keys["oem-root"]), trust / "oem-root.crl")
     certs.save_crl(certs.make_crl(sup, keys["supplier-ca"]), trust / "supplier-ca.crl")
     certs.save_crl(certs.make_crl(dealer, keys["dealer-root"]), trust / "dealer-root.crl")
@@ -169,3 +188,9 @@ def demo_baseline_signer() -> Signer:
     """The demo OEM baseline signer (baselines)."""
     pki = user_demo_pki()
     return Signer.load(pki.baseline_signer_key, pki.baseline_signer_chain, DEMO_PASSPHRASE)
+
+
+def demo_gateway_identity() -> Signer:
+    """The simulated DoIP gateway's TLS server key and certificate (OEM demo root)."""
+    pki = user_demo_pki()
+    return Signer.load(pki.gateway_key, pki.gateway_cert, DEMO_PASSPHRASE)

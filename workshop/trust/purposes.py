@@ -22,6 +22,7 @@ class Purpose(Enum):
     FIRMWARE = ("firmware", ExtendedKeyUsageOID.CODE_SIGNING, "code signing")
     BASELINE = ("baseline", BASELINE_SIGNING, "baseline signing")
     WORKSTATION = ("workstation", ExtendedKeyUsageOID.CLIENT_AUTH, "client authentication")
+    DOIP_GATEWAY = ("doip-gateway", ExtendedKeyUsageOID.SERVER_AUTH, "DoIP gateway (TLS server)")
 
     def __init__(self, folder: str, eku: x509.ObjectIdentifier, usage: str) -> None:
         self.folder = folder

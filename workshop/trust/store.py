@@ -4,6 +4,7 @@
       firmware/      roots for firmware packages (code signing)
       baseline/      roots for approved baselines (baseline signing)
       workstation/   dealer roots for workstation (audit) identities
+      doip-gateway/  roots for vehicles' DoIP gateways (TLS server certificates)
       *.crl          CRLs (PEM) of every CA, at the top or in any of the sub-folders
 
 Roots are `*.pem` / `*.crt` (PEM). A root trusted for two purposes is copied into both
@@ -54,8 +55,8 @@ class TrustStore:
             elif path.suffix.lower() in CERT_SUFFIXES:
                 raise KeyFileError(
                     f"trust store file {path} is a root certificate outside a purpose folder",
-                    hint="move it into firmware/, baseline/ or workstation/ (copy it into "
-                         "each purpose the root may vouch for)")
+                    hint="move it into firmware/, baseline/, workstation/ or doip-gateway/ "
+                         "(copy it into each purpose the root may vouch for)")
             else:
                 store._load_file(path, None)
         return store

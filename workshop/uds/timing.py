@@ -22,6 +22,7 @@ from udsoncan.exceptions import (
 )
 
 from workshop.transport.confirmation import ConfirmingLink, SendNotConfirmedError
+from workshop.uds.responses import parse_response
 
 RESPONSE_PENDING = 0x78
 # ISO 14229-2 default P2*server_max, used until the ECU's 0x10 answer gives its own.
@@ -127,7 +128,7 @@ class TimedClient(Client):  # type: ignore[misc]
         """Empty the receive queue before a request, reporting the late answers in it."""
         while self.link.available():
             data = self.link.recv(block=False)
-            response = Response.from_payload(bytes(data or b""))
+            response = parse_response(bytes(data or b""))
             if response.valid:
                 self.on_stale(response)
         self.conn.empty_rxqueue()
@@ -152,7 +153,7 @@ class TimedClient(Client):  # type: ignore[misc]
                 raise OperationTimeout(limit_s, pending)
             raise TimeoutException(f"no answer within {'P2*' if pending else 'P2'} "
                                    f"({timer_s:.3f} s)")
-        response = Response.from_payload(payload)
+        response = parse_response(payload)
         if not response.valid:
             raise InvalidResponseException(response)
         return response

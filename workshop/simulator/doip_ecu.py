@@ -1,0 +1,68 @@
+"""An ECU on the vehicle's Ethernet: served by the DoIP gateway directly, with no CAN hop.
+
+It is the same simulated ECU (UDS server, bootloader, flash memory, faults) as the CAN ECUs;
+only its transport differs: an in-memory pipe to the gateway instead of ISO-TP, so one UDS
+message is one DoIP diagnostic message of up to 64 KiB. Its flash profile offers
+maxNumberOfBlockLength 0xFFFF in the 0x34 answer, as Ethernet ECUs do, so a flash goes at
+the link's speed instead of in 4 KiB ISO-TP blocks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import queue
+
+from workshop.simulator.ecu import SimulatedEcu
+from workshop.simulator.state import VehicleStore
+from workshop.transport.router import BusEndpoint
+from workshop.vehicles import EcuDefinition
+
+ETHERNET_BLOCK_LENGTH = 0xFFFF  # the largest a 2-byte lengthFormatIdentifier can say
+
+
+class PipeEnd:
+    """One end of an in-memory message pipe, with the link calls both sides use."""
+
+    def __init__(self, inbox: queue.SimpleQueue[bytes], outbox: queue.SimpleQueue[bytes]
+                 ) -> None:
+        self._inbox, self._outbox = inbox, outbox
+
+    def start(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def send(self, data: bytes) -> None:
+        self._outbox.put(bytes(data))
+
+    send_confirmed = send  # the gateway's send: a pipe takes every message at once
+
+    def recv(self, block: bool = False, timeout: float | None = None) -> bytearray | None:
+        try:
+            return bytearray(self._inbox.get(block=block, timeout=timeout if block else None))
+        except queue.Empty:
+            return None
+
+
+def pipe() -> tuple[PipeEnd, PipeEnd]:
+    a: queue.SimpleQueue[bytes] = queue.SimpleQueue()
+    b: queue.SimpleQueue[bytes] = queue.SimpleQueue()
+    return PipeEnd(a, b), PipeEnd(b, a)
+
+
+def ethernet_definition(base: EcuDefinition, name: str) -> EcuDefinition:
+    """`base` as an Ethernet ECU: its flash profile allows 64 KiB blocks."""
+    return dataclasses.replace(base, name=name, flash=dataclasses.replace(
+        base.flash, max_block_length=ETHERNET_BLOCK_LENGTH))
+
+
+class DoipNativeEcu(SimulatedEcu):
+    """Start it and attach `gateway_end` to a DoipGateway (`gateway.attach`)."""
+
+    def __init__(self, definition: EcuDefinition, store: VehicleStore) -> None:
+        self.gateway_end, self._ecu_end = pipe()
+        super().__init__(definition, None, None, store)
+
+    def _open_link(self, endpoint: BusEndpoint | None) -> PipeEnd:
+        return self._ecu_end

@@ -1,0 +1,63 @@
+"""DoIP messages on the wire: the generic header (ISO 13400-2 table 16) and a stream framer
+over doipclient's message classes."""
+
+from __future__ import annotations
+
+import struct
+from typing import Any
+
+from doipclient.client import Parser
+from doipclient.messages import ReservedMessage, payload_type_to_message
+
+PROTOCOL_VERSION = 0x02  # ISO 13400-2:2012
+
+
+def pack(message: Any) -> bytes:
+    """One DoIP message with its generic header."""
+    body = message.pack()
+    return struct.pack("!BBHL", PROTOCOL_VERSION, 0xFF ^ PROTOCOL_VERSION,
+                       message.payload_type, len(body)) + body
+
+
+HEADER = struct.Struct("!BBHL")
+
+
+class Framer:
+    """Splits a DoIP byte stream into messages; doipclient's message classes decode each.
+
+    doipclient's own Parser formats every payload as hex for a debug log line even when
+    debug logging is off: for a 64 KiB TransferData block that cost most of its time.
+    """
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+
+    def feed(self, data: bytes) -> list[Any]:
+        self._buf += data
+        out = []
+        while len(self._buf) >= HEADER.size:
+            version, inverse, payload_type, length = HEADER.unpack_from(self._buf)
+            if inverse != version ^ 0xFF:
+                del self._buf[0]  # not a header: look one byte further, as doipclient does
+                continue
+            end = HEADER.size + length
+            if len(self._buf) < end:
+                break
+            payload = bytes(self._buf[HEADER.size:end])
+            del self._buf[:end]
+            kind: Any = payload_type_to_message.get(payload_type)
+            out.append(kind.unpack(payload, length) if kind is not None
+                       else ReservedMessage.unpack(payload_type, payload, length))
+        return out
+
+
+def read_messages(parser: Framer | Parser, data: bytes) -> list[Any]:
+    """Every complete message in `data` (plus what the parser kept from earlier reads)."""
+    if isinstance(parser, Framer):
+        return parser.feed(data)
+    out = []
+    message = parser.read_message(data)
+    while message is not None:
+        out.append(message)
+        message = parser.read_message(b"")
+    return out
