@@ -48,7 +48,7 @@ def engine_load(t: float) -> float:  # %
 
 
 def intake_air_temperature(t: float) -> float:  # °C
-    return 24 + 12 * (1 - math.exp(-t / 300)) + 0.5 * math.sin(t / 5)
+    return 24 + 12 * (1 - math.exp(-t / 300)) + 2 * math.sin(2 * math.pi * t / REV_PERIOD_S)
 
 
 def air_flow(t: float) -> float:  # g/s
