@@ -84,7 +84,7 @@ def test_ctrl_c_stops_cleanly_with_a_complete_csv(tmp_path: Path) -> None:
         for _ in range(5):  # five sets of values printed: the reader is running
             assert "rpm" in proc.stdout.readline()
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
+        _out, err = proc.communicate(timeout=60)
     finally:
         proc.kill()
     assert proc.returncode == 0, err

@@ -13,7 +13,7 @@ from collections import deque
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 from workshop.diagnostics.live import Signal
 
@@ -30,21 +30,38 @@ class Trace:
     def __init__(self, plot: pg.PlotItem, colour: str) -> None:
         self.t: deque[float] = deque(maxlen=KEEP_POINTS)
         self.v: deque[float] = deque(maxlen=KEEP_POINTS)
-        self.curve = plot.plot(pen=pg.mkPen(colour, width=2))
+        self.curve = plot.plot(pen=pg.mkPen(colour, width=1))
         self.curve.setClipToView(True)
         self.curve.setDownsampling(auto=True, method="peak")
         self.dirty = False
+        self.shown: tuple[float, float] | None = None  # the y range set last
 
     def add(self, t: float, value: float) -> None:
         self.t.append(t)
         self.v.append(value)
         self.dirty = True
 
-    def draw(self) -> None:
-        if self.dirty:
-            self.curve.setData(np.fromiter(self.t, float, len(self.t)),
-                               np.fromiter(self.v, float, len(self.v)))
-            self.dirty = False
+    def draw(self, now: float) -> None:
+        """Redrawn against `now`: x is seconds ago, so the axes stay still and only the
+        curves move (an axis whose range changes is laid out and painted again)."""
+        t = np.fromiter(self.t, float, len(self.t)) - now
+        v = np.fromiter(self.v, float, len(self.v))
+        self.curve.setData(t, v)
+        self.dirty = False
+        visible = v[t >= -WINDOW_S]
+        if visible.size:
+            self._fit(float(visible.min()), float(visible.max()))
+
+    def _fit(self, low: float, high: float) -> None:
+        """A y range with room around the values, changed only when they leave it or fill
+        less than a third of it: the axis is not painted again on every new value."""
+        span = max(high - low, abs(high) * 0.02, 1e-3)
+        if self.shown is not None:
+            lo, hi = self.shown
+            if lo <= low and high <= hi and hi - lo <= 3 * 1.5 * span:
+                return
+        self.shown = (low - span * 0.25, high + span * 0.25)
+        self.curve.getViewBox().setYRange(*self.shown, padding=0)
 
 
 class LivePlots(QWidget):
@@ -80,6 +97,7 @@ class LivePlots(QWidget):
             row, col = i // columns, i % columns
             plot = self.graphics.addPlot(row=row, col=col)
             plot.showGrid(x=True, y=True, alpha=0.25)
+            plot.hideButtons()
             plot.setMenuEnabled(False)
             plot.setMouseEnabled(x=False, y=True)
             label = f"{signal.name} [{signal.unit}]" if signal.unit else signal.name
@@ -88,17 +106,18 @@ class LivePlots(QWidget):
                 axis = plot.getAxis(side)
                 axis.setTextPen(text)
                 axis.setPen(text)
+                # painted once into a pixmap and blitted while the curves move: replaying
+                # an axis with its grid lines was most of each frame's time
+                axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             plot.getAxis("left").setWidth(52)
             last = row == rows - 1 or i + columns >= len(signals)  # bottom of its column
             plot.getAxis("bottom").setStyle(showValues=last)
             if last:
-                plot.setLabel("bottom", "time", units="s", color=text)
-            if self.plots:
-                plot.setXLink(self.plots[0])
+                plot.setLabel("bottom", "seconds ago", color=text)
+            plot.setXRange(-WINDOW_S, 0, padding=0)
+            plot.disableAutoRange()
             self.plots.append(plot)
             self.traces[signal.did] = Trace(plot, COLOURS[i % len(COLOURS)])
-        if self.plots:
-            self.plots[0].setXRange(0, WINDOW_S, padding=0)
 
     def add(self, did: int, when: float, value: float) -> None:
         trace = self.traces.get(did)
@@ -112,11 +131,9 @@ class LivePlots(QWidget):
 
     def draw(self) -> None:
         """Once per timer tick, whatever number of values came in meanwhile."""
-        for trace in self.traces.values():
-            trace.draw()
-        if self.plots:
-            end = max(self.latest, WINDOW_S)
-            self.plots[0].setXRange(end - WINDOW_S, end, padding=0)
+        if any(trace.dirty for trace in self.traces.values()):
+            for trace in self.traces.values():
+                trace.draw(self.latest)
 
     def data(self, did: int) -> tuple[list[float], list[float]]:
         trace = self.traces[did]

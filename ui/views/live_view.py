@@ -24,12 +24,13 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QSplitter,
     QTableWidget,
+    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from ui.session import Session
-from ui.views.common import VERDICT_COLOURS, button, hbox, item, setup_table
+from ui.views.common import button, hbox, item, setup_table
 from ui.views.live_plot import LivePlots
 from workshop.diagnostics.live import LiveCycle, LiveProblem, LiveSample, LiveSummary, Signal
 from workshop.foundation.errors import WorkshopError
@@ -105,9 +106,10 @@ class LiveView(QWidget):
         split.addWidget(self.plots)
         split.setSizes([420, 840])
         layout = QVBoxLayout(self)
-        layout.addLayout(hbox(QLabel("ECU"), self.ecu, QLabel("Period"), self.period,
-                              self.start_button, self.record_button))
-        layout.itemAt(0).layout().addStretch(1)
+        top = hbox(QLabel("ECU"), self.ecu, QLabel("Period"), self.period,
+                   self.start_button, self.record_button)
+        top.addStretch(1)
+        layout.addLayout(top)
         layout.addWidget(split, 1)
         layout.addWidget(self.status)
         self.pending: deque[Event] = deque(maxlen=MAX_PENDING)
@@ -264,16 +266,15 @@ class LiveView(QWidget):
             elif isinstance(event, LiveCycle):
                 self.sets += 1
         for did, sample in latest.items():
-            row = self.rows.get(did)
-            if row is not None:
-                self.table.item(row, 1).setText(self._number(sample))
-                self.table.item(row, 3).setText("")
-        for did, message in problems.items():
-            row = self.rows.get(did) if did is not None else None
-            if row is None:
+            value, note = self._cells(did)
+            if value is not None and note is not None:
+                value.setText(self._number(sample))
+                note.setText("")
+        for where, message in problems.items():
+            value, note = self._cells(where)
+            if note is None:
                 self.status.setText(message)
                 continue
-            note = self.table.item(row, 3)
             note.setText(message)
             note.setToolTip(message)
             note.setForeground(item("", "failed").foreground())
@@ -285,6 +286,13 @@ class LiveView(QWidget):
                                 f"{rate:.1f} per second" +
                                 (" (recording)" if self.record_button.text() != "Record CSV…"
                                  else ""))
+
+    def _cells(self, did: int | None) -> tuple[QTableWidgetItem | None, QTableWidgetItem | None]:
+        """The value and note cells of a DID's row (None, None: not shown)."""
+        row = self.rows.get(did) if did is not None else None
+        if row is None:
+            return None, None
+        return self.table.item(row, 1), self.table.item(row, 3)
 
     @staticmethod
     def _number(sample: LiveSample) -> str:

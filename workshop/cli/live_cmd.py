@@ -58,7 +58,7 @@ def register(sub: Any) -> None:
 
 def _raw(stream: TextIO) -> TextIO:
     """The terminal itself, for cursor moves; all text is passed through printable() first."""
-    return stream._stream if isinstance(stream, PrintableStream) else stream  # noqa: SLF001
+    return stream._stream if isinstance(stream, PrintableStream) else stream
 
 
 class Printer:

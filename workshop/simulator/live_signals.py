@@ -86,5 +86,9 @@ def live_dids(sim_live: dict[int, str], descriptions: DataDescriptions) -> dict[
         found = descriptions.did(did)
         description = found if found is not None and 1 <= found.size <= 8 else \
             DataDescription(2)
-        out[did] = lambda t, s=signal, d=description: encode(d, s(t))
+        out[did] = _encoder(signal, description)
     return out
+
+
+def _encoder(signal: Callable[[float], float], description: DataDescription) -> LiveDid:
+    return lambda t: encode(description, signal(t))
