@@ -12,6 +12,7 @@ from collections import deque
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
@@ -25,16 +26,21 @@ COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#8
 
 
 class Trace:
-    """One signal's points and its curve."""
+    """One signal's points, and its curve once its strip is laid out."""
 
-    def __init__(self, plot: pg.PlotItem, colour: str) -> None:
+    def __init__(self, signal: Signal, colour: str) -> None:
+        self.signal, self.colour = signal, colour
         self.t: deque[float] = deque(maxlen=KEEP_POINTS)
         self.v: deque[float] = deque(maxlen=KEEP_POINTS)
-        self.curve = plot.plot(pen=pg.mkPen(colour, width=1))
-        self.curve.setClipToView(True)
-        self.curve.setDownsampling(auto=True, method="peak")
+        self.curve: pg.PlotDataItem | None = None
         self.dirty = False
         self.shown: tuple[float, float] | None = None  # the y range set last
+
+    def attach(self, plot: pg.PlotItem) -> None:
+        self.curve = plot.plot(pen=pg.mkPen(self.colour, width=1))
+        self.curve.setClipToView(True)
+        self.curve.setDownsampling(auto=True, method="peak")
+        self.dirty = True
 
     def add(self, t: float, value: float) -> None:
         self.t.append(t)
@@ -44,6 +50,8 @@ class Trace:
     def draw(self, now: float) -> None:
         """Redrawn against `now`: x is seconds ago, so the axes stay still and only the
         curves move (an axis whose range changes is laid out and painted again)."""
+        if self.curve is None:
+            return
         t = np.fromiter(self.t, float, len(self.t)) - now
         v = np.fromiter(self.v, float, len(self.v))
         self.curve.setData(t, v)
@@ -61,7 +69,8 @@ class Trace:
             if lo <= low and high <= hi and hi - lo <= 3 * 1.5 * span:
                 return
         self.shown = (low - span * 0.25, high + span * 0.25)
-        self.curve.getViewBox().setYRange(*self.shown, padding=0)
+        if self.curve is not None:
+            self.curve.getViewBox().setYRange(*self.shown, padding=0)
 
 
 class LivePlots(QWidget):
@@ -73,6 +82,7 @@ class LivePlots(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.graphics)
         self.traces: dict[int, Trace] = {}
+        self._layout: list[Trace] = []
         self.plots: list[pg.PlotItem] = []
         self.t0: float | None = None
         self.latest = 0.0
@@ -83,41 +93,55 @@ class LivePlots(QWidget):
                 palette.color(QPalette.ColorRole.Text).name())
 
     def show_signals(self, signals: list[Signal]) -> None:
-        """A fresh strip per signal (name and unit on its axis), the time axis shared."""
+        """A fresh strip per signal (name and unit above it), laid out one per turn of the
+        event loop: building all eight at once held the GUI for a few hundred ms."""
         self.graphics.clear()
-        self.traces.clear()
         self.plots = []
         self.t0 = None
         self.latest = 0.0
-        background, text = self._colours()
-        self.graphics.setBackground(background)
-        columns = 2 if len(signals) > 4 else 1  # strips tall enough to read a curve
-        rows = -(-len(signals) // columns)
-        for i, signal in enumerate(signals):
-            row, col = i // columns, i % columns
-            plot = self.graphics.addPlot(row=row, col=col)
-            plot.showGrid(x=True, y=True, alpha=0.25)
-            plot.hideButtons()
-            plot.setMenuEnabled(False)
-            plot.setMouseEnabled(x=False, y=True)
-            label = f"{signal.name} [{signal.unit}]" if signal.unit else signal.name
-            plot.setTitle(label, color=text, size="9pt", justify="left")
-            for side in ("left", "bottom"):
-                axis = plot.getAxis(side)
-                axis.setTextPen(text)
-                axis.setPen(text)
-                # painted once into a pixmap and blitted while the curves move: replaying
-                # an axis with its grid lines was most of each frame's time
-                axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-            plot.getAxis("left").setWidth(52)
-            last = row == rows - 1 or i + columns >= len(signals)  # bottom of its column
-            plot.getAxis("bottom").setStyle(showValues=last)
-            if last:
-                plot.setLabel("bottom", "seconds ago", color=text)
-            plot.setXRange(-WINDOW_S, 0, padding=0)
-            plot.disableAutoRange()
-            self.plots.append(plot)
-            self.traces[signal.did] = Trace(plot, COLOURS[i % len(COLOURS)])
+        self.graphics.setBackground(self._colours()[0])
+        self.traces = {s.did: Trace(s, COLOURS[i % len(COLOURS)])
+                       for i, s in enumerate(signals)}
+        self._layout = list(self.traces.values())
+        self._build_next()
+
+    def _build_next(self) -> None:
+        if not self._layout or self._layout[0] is not self.traces.get(
+                self._layout[0].signal.did):
+            return  # done, or signals chosen again meanwhile
+        trace = self._layout.pop(0)
+        count = len(self.traces)
+        columns = 2 if count > 4 else 1  # strips tall enough to read a curve
+        i = len(self.plots)
+        row, col = i // columns, i % columns
+        plot = self.graphics.addPlot(row=row, col=col)
+        self._style(plot, trace.signal, bottom=i + columns >= count)
+        self.plots.append(plot)
+        trace.attach(plot)
+        if self._layout:
+            QTimer.singleShot(0, self._build_next)
+
+    def _style(self, plot: pg.PlotItem, signal: Signal, bottom: bool) -> None:
+        text = self._colours()[1]
+        plot.showGrid(x=True, y=True, alpha=0.25)
+        plot.hideButtons()
+        plot.setMenuEnabled(False)
+        plot.setMouseEnabled(x=False, y=True)
+        label = f"{signal.name} [{signal.unit}]" if signal.unit else signal.name
+        plot.setTitle(label, color=text, size="9pt", justify="left")
+        for side in ("left", "bottom"):
+            axis = plot.getAxis(side)
+            axis.setTextPen(text)
+            axis.setPen(text)
+            # painted once into a pixmap and blitted while the curves move: replaying an
+            # axis with its grid lines was most of each frame's time
+            axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        plot.getAxis("left").setWidth(52)
+        plot.getAxis("bottom").setStyle(showValues=bottom)  # the bottom of its column
+        if bottom:
+            plot.setLabel("bottom", "seconds ago", color=text)
+        plot.setXRange(-WINDOW_S, 0, padding=0)
+        plot.disableAutoRange()
 
     def add(self, did: int, when: float, value: float) -> None:
         trace = self.traces.get(did)
