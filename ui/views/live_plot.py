@@ -105,6 +105,11 @@ class LivePlots(QWidget):
         self._layout = list(self.traces.values())
         self._build_next()
 
+    @property
+    def layout_pending(self) -> bool:
+        """Strips still to be laid out after show_signals."""
+        return bool(self._layout)
+
     def _build_next(self) -> None:
         if not self._layout or self._layout[0] is not self.traces.get(
                 self._layout[0].signal.did):

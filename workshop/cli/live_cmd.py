@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import shutil
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -83,7 +84,8 @@ class Printer:
             self.problems.pop(event.did, None)
         elif isinstance(event, LiveProblem):
             self.problems[event.did] = event.message
-            if (event.did, event.message) not in self.said:
+            # on a terminal the table says it in place (a line between redraws would break them)
+            if not self.tty and (event.did, event.message) not in self.said:
                 self.said.add((event.did, event.message))
                 where = "" if event.did is None else f"DID {event.did:04X}: "
                 print(f"{where}{event.message}", file=sys.stderr, flush=True)
@@ -109,9 +111,12 @@ class Printer:
                 f"{c:>{len(h)}}" for c, h in zip(cells, self.heads, strict=True)), flush=True)
             return
         out = _raw(sys.stdout)
-        lines = [f"{self.ecu}  read {cycle.index}"] + [
+        note = self.problems.get(None)
+        lines = [f"{self.ecu}  read {cycle.index}" + (f"  ({note})" if note else "")] + [
             f"  {printable(s.name):<{self.width}}  {printable(c)}"
             for s, c in zip(self.signals, cells, strict=True)]
+        width = shutil.get_terminal_size().columns - 1  # a wrapped line breaks the redraw
+        lines = [line[:width] for line in lines]
         up = f"\x1b[{self.drawn}A" if self.drawn else ""
         out.write(up + "".join(f"\r\x1b[K{line}\n" for line in lines))
         out.flush()
@@ -121,7 +126,9 @@ class Printer:
         sample = self.values.get(signal.did)
         if sample is not None:
             return sample.text
-        return "no value" if signal.did in self.problems else "-"
+        if signal.did in self.problems:
+            return "no value" if not self.tty else f"no value: {self.problems[signal.did]}"
+        return "-"
 
 
 def cmd_live(args: argparse.Namespace) -> int:
