@@ -52,3 +52,17 @@ def test_start_without_a_signal_says_what_to_do(qtbot: object, window: MainWindo
         view.start_button.click()
     assert blocker.args[0] == "no signal chosen"
     assert view.start_button.text() == "Start"
+
+
+def test_a_bad_csv_path_is_refused_in_words(qtbot: object, window: MainWindow,
+                                            tmp_path: Path) -> None:
+    view = window.views["LiveView"]
+    view.choose([RPM])
+    (tmp_path / "link.csv").symlink_to(tmp_path / "elsewhere.csv")
+    for path, words in ((tmp_path / "missing" / "live.csv", "does not exist"),
+                        (tmp_path / "link.csv", "symbolic link")):
+        with qtbot.waitSignal(window.session.error, timeout=5000) as blocker:  # type: ignore[attr-defined]
+            view.record(path)
+        assert words in blocker.args[0]
+        assert view.record_button.text() == "Record CSV…"
+    assert not (tmp_path / "elsewhere.csv").exists()
