@@ -35,6 +35,7 @@ class Trace:
         self.curve: pg.PlotDataItem | None = None
         self.dirty = False
         self.shown: tuple[float, float] | None = None  # the y range set last
+        self.wanted: tuple[float, float] | None = None  # what the values span now
 
     def attach(self, plot: pg.PlotItem) -> None:
         self.curve = plot.plot(pen=pg.mkPen(self.colour, width=1))
@@ -57,20 +58,31 @@ class Trace:
         self.curve.setData(t, v)
         self.dirty = False
         visible = v[t >= -WINDOW_S]
-        if visible.size:
-            self._fit(float(visible.min()), float(visible.max()))
+        self.wanted = (float(visible.min()), float(visible.max())) if visible.size else None
 
-    def _fit(self, low: float, high: float) -> None:
-        """A y range with room around the values, changed only when they leave it or fill
-        less than a third of it: the axis is not painted again on every new value."""
-        span = max(high - low, abs(high) * 0.02, 1e-3)
-        if self.shown is not None:
-            lo, hi = self.shown
-            if lo <= low and high <= hi and hi - lo <= 3 * 1.5 * span:
-                return
-        self.shown = (low - span * 0.25, high + span * 0.25)
-        if self.curve is not None:
-            self.curve.getViewBox().setYRange(*self.shown, padding=0)
+    def needs_fit(self) -> bool:
+        """The values left the y range, or fill less than a third of it."""
+        if self.wanted is None:
+            return False
+        if self.shown is None:
+            return True
+        low, high = self.wanted
+        lo, hi = self.shown
+        return low < lo or high > hi or hi - lo > 3 * 2 * _span(low, high)
+
+    def fit(self) -> None:
+        """A y range with half the values' span of room on each side: a new axis (tens of
+        ms to paint) is then needed only now and then, not on every new value."""
+        if self.wanted is None or self.curve is None:
+            return
+        low, high = self.wanted
+        span = _span(low, high)
+        self.shown = (low - span / 2, high + span / 2)
+        self.curve.getViewBox().setYRange(*self.shown, padding=0)
+
+
+def _span(low: float, high: float) -> float:
+    return max(high - low, abs(high) * 0.02, 1e-3)
 
 
 class LivePlots(QWidget):
@@ -163,6 +175,11 @@ class LivePlots(QWidget):
         if any(trace.dirty for trace in self.traces.values()):
             for trace in self.traces.values():
                 trace.draw(self.latest)
+            # one new y axis per tick at most: several in one frame held the GUI
+            # (the others follow on the next ticks, their curves clipped meanwhile)
+            due = [trace for trace in self.traces.values() if trace.needs_fit()]
+            if due:
+                due[0].fit()
 
     def data(self, did: int) -> tuple[list[float], list[float]]:
         trace = self.traces[did]
