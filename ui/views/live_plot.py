@@ -153,6 +153,7 @@ class LivePlots(QWidget):
             # painted once into a pixmap and blitted while the curves move: replaying an
             # axis with its grid lines was most of each frame's time
             axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+            axis.setStyle(maxTickLevel=1)  # major and minor grid lines: half the drawing
         plot.getAxis("left").setWidth(52)
         plot.getAxis("bottom").setStyle(showValues=bottom)  # the bottom of its column
         if bottom:
