@@ -9,9 +9,10 @@ Run: python benchmarks/live.py [--seconds S] [--runs N]
       ECU answering at once (latency 0: what the tester's stack reaches) and once with the
       shipped definition's 5-15 ms ECU latency (what a technician sees).
   (b) the app's Live data view reading eight signals every 50 ms for --seconds (from half
-      a second after its strips are laid out): the longest gap between two ticks of a 5 ms GUI timer, per run
-      and its median over --runs runs (goal: < 50 ms), and the value sets per second that
-      reached the view; the time from Start until every strip is laid out apart.
+      a second after its strips are laid out): the longest gap between two ticks of a 5 ms
+      GUI timer, per run and its median over --runs runs (goal: < 50 ms), beside the same
+      window connected and not reading; the value sets per second that reached the view;
+      the time from Start until every strip is laid out.
 Offscreen (QT_QPA_PLATFORM=offscreen); the machine is shared: read medians and ratios.
 """
 
