@@ -100,6 +100,17 @@ def main() -> int:
     audit.verify()
     settle(1500)
     w.grab().save(str(args.out / f"audit{suffix}.png"))
+    live = w.views["LiveView"]  # eight engine signals plotting, half a minute in
+    w.tabs.setCurrentWidget(live)
+    assert w.session.conn is not None and w.session.conn.simulator is not None
+    w.session.conn.simulator.fault("ENGINE").advance_clock(100)  # a warm engine revving
+    live.choose([0xF404, 0xF405, 0xF40C, 0xF40D, 0xF40F, 0xF410, 0xF411, 0xF442])
+    live.period.setValue(0.05)
+    live.start()
+    settle(25000)
+    w.grab().save(str(args.out / f"live{suffix}.png"))
+    live.stop()
+    settle(500)
     # the customer report after the flash and a clear, its first pages as PNG
     faults.confirm = lambda text: True  # type: ignore[method-assign]
     w.tabs.setCurrentIndex(1)

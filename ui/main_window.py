@@ -36,6 +36,7 @@ from ui.theme import apply_theme
 from ui.views.audit_view import AuditView
 from ui.views.common import VERDICT_COLOURS
 from ui.views.faults_view import FaultsView
+from ui.views.live_view import LiveView
 from ui.views.trace_view import TraceView
 from ui.views.update_view import UpdateView
 from ui.views.vehicle_view import VehicleView
@@ -59,7 +60,7 @@ def _rate(bits: int) -> str:
     return f"{bits // 1_000_000} Mbit/s" if bits % 1_000_000 == 0 else f"{bits // 1000} kbit/s"
 
 
-VIEWS = [VehicleView, FaultsView, UpdateView, TraceView, AuditView]
+VIEWS = [VehicleView, FaultsView, UpdateView, TraceView, AuditView, LiveView]
 
 
 class ConnectionPanel(QWidget):
@@ -353,6 +354,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.views["TraceView"]._disconnected()  # type: ignore[attr-defined]
+        self.views["LiveView"].stop()  # type: ignore[attr-defined]
         self.session.shutdown()
         event.accept()
 

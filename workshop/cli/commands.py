@@ -14,6 +14,7 @@ from workshop.cli import (
     diag_cmd,
     flash_cmd,
     identity_cmd,
+    live_cmd,
     package_cmd,
     pki_cmd,
     settings_cmd,
@@ -21,4 +22,5 @@ from workshop.cli import (
 )
 
 ALL: list[ModuleType] = [diag_cmd, pki_cmd, package_cmd, baseline_cmd, audit_cmd, identity_cmd,
-                         flash_cmd, settings_cmd, store_cmd, describe_cmd]
+                         flash_cmd, settings_cmd, store_cmd, describe_cmd,
+                         live_cmd]

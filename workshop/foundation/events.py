@@ -85,6 +85,10 @@ class CancelToken:
     def cancelled(self) -> bool:
         return self._event.is_set()
 
+    def wait(self, seconds: float) -> bool:
+        """Sleep up to `seconds`, waking at once on cancel; True when cancelled."""
+        return self._event.wait(max(seconds, 0.0))
+
     def raise_if_cancelled(self) -> None:
         if self._event.is_set():
             raise CancelledError("cancelled by the user")

@@ -11,17 +11,20 @@ from workshop.simulator import bootloaders
 from workshop.simulator.dtc_memory import DtcMemory
 from workshop.simulator.faults import FaultPlan, FaultyTx
 from workshop.simulator.flash_memory import FlashMemory
+from workshop.simulator.live_signals import live_dids
 from workshop.simulator.protocol import Reply
 from workshop.simulator.server import UdsServer
 from workshop.simulator.state import VehicleStore
 from workshop.transport.isotp_link import LinkAddress, LinkParams, open_link
 from workshop.transport.router import BusEndpoint
 from workshop.vehicles import EcuDefinition
+from workshop.vehicles.data_ids import NO_DESCRIPTIONS, DataDescriptions
 
 
 class SimulatedEcu:
     def __init__(self, definition: EcuDefinition, address: LinkAddress | None,
-                 endpoint: BusEndpoint | None, store: VehicleStore) -> None:
+                 endpoint: BusEndpoint | None, store: VehicleStore,
+                 descriptions: DataDescriptions = NO_DESCRIPTIONS) -> None:
         self.definition = definition
         self.address = address
         self.faults = FaultPlan()
@@ -32,6 +35,7 @@ class SimulatedEcu:
         self.server = UdsServer(definition, self.dtcs, self.faults.now, self._save,
                                 flash=self.flash)
         self.server.conditions = self.faults.conditions
+        self.server.live = live_dids(definition.sim_live, descriptions)
         self.server.power_cut_after = self.faults.transfer_bytes
         self.server.boot_fails = self.faults.take_boot_failure
         self._rng = self.server.rng

@@ -46,6 +46,9 @@ class UdsServer:
             self.services.update(programming.SERVICES)
             self.services.update(self.convention.services)
         self.dids: dict[int, bytes] = dict(ecu.identification)
+        # DIDs whose value follows the clock (live_signals), set by the runtime
+        self.live: dict[int, Callable[[float], bytes]] = {}
+        self.started_at = now()
         self.rng = random.Random(ecu.name)
         self.clear_duration_s = 2.5 * ecu.p2_ms / 1000
         self.self_test_duration_s = 3 * ecu.p2_ms / 1000

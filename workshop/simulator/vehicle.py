@@ -14,6 +14,7 @@ from workshop.transport.isotp_link import ADDRESSING_29BIT_FIXED, parse_single_f
 from workshop.transport.router import BusEndpoint
 from workshop.uds.targets import link_address
 from workshop.vehicles import VehicleDefinition, load_vehicle
+from workshop.vehicles.ecu_descriptions import ecu_descriptions
 
 
 class SimulatedVehicle:
@@ -25,7 +26,8 @@ class SimulatedVehicle:
         self._endpoint = BusEndpoint(open_bus(self.adapter))
         store = self.store = VehicleStore(definition.name)
         self.ecus = {
-            e.name: SimulatedEcu(e, link_address(definition, e), self._endpoint, store)
+            e.name: SimulatedEcu(e, link_address(definition, e), self._endpoint, store,
+                                 ecu_descriptions(definition, e))
             for e in definition.ecus
         }
         self._endpoint.router.add_tap(self._on_frame)

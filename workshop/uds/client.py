@@ -348,6 +348,12 @@ class EcuClient(ProgrammingServices):
             return bytes([0x7F, sid, exc.nrc])
         return resp.get_payload() if resp is not None else b""
 
+    def read_dids_raw(self, dids: tuple[int, ...]) -> bytes:
+        """One 0x22 request for several DIDs; the answer's records (DID, data, ...) as sent:
+        the data lengths are for the caller's descriptions to know."""
+        request = b"".join(did.to_bytes(2, "big") for did in dids)
+        return self._raw("ReadDataByIdentifier", 0x22, None, request)
+
     def write_did(self, did: int, value: bytes) -> None:
         self._call("WriteDataByIdentifier", 0x2E,
                    lambda: self._client.write_data_by_identifier(did, value))

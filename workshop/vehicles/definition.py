@@ -24,6 +24,10 @@ from workshop.vehicles.odx_source import EcuOdx, attach_descriptions
 
 # Bootloader families the simulator implements (workshop.simulator.bootloaders).
 SIM_BOOTLOADERS = ("vag", "psa", "polling")
+# Signals a simulated ECU can serve as live DIDs (workshop.simulator.live_signals), by the
+# name a definition gives them in `sim_live = { F40C = "engine_speed", ... }`.
+SIM_SIGNALS = ("engine_speed", "coolant_temperature", "vehicle_speed", "battery_voltage",
+               "throttle_position", "engine_load", "intake_air_temperature", "air_flow")
 # ISO 14229-1 DTCFormatIdentifier by the name a definition uses (`dtc_format = "..."`).
 DTC_FORMATS = {"iso15031-6": 0x00, "iso14229-1": 0x01, "sae-j1939-73": 0x02,
                "iso11992-4": 0x03, "sae-j2012-da-04": 0x04}
@@ -72,6 +76,9 @@ class EcuDefinition:
     # The simulated ECU's bootloader family (vag, psa, polling), written to its own
     # convention; None: the generic simulated bootloader that follows the flash profile.
     sim_bootloader: str | None = None
+    # DIDs whose simulated value changes with time: DID -> one of SIM_SIGNALS (scaled to
+    # bytes by the vehicle's description of the DID).
+    sim_live: dict[int, str] = field(default_factory=dict)
     memory: tuple[MemoryRange, ...] = ()  # the ECU's programmable memory, when known
     flash: FlashProfile = field(default_factory=FlashProfile)  # how to program it
     p2_ms: int = 50
@@ -369,6 +376,12 @@ def _parse_ecu(raw: dict[str, Any], bus: dict[str, Any], vin: str, where: str,
     if sim_bootloader is not None and sim_bootloader not in SIM_BOOTLOADERS:
         raise DefinitionError(f"{where}.sim_bootloader must be one of "
                               f"{', '.join(SIM_BOOTLOADERS)}")
+    sim_live = {_hex_key(did, f"{where}.sim_live"): signal
+                for did, signal in _table(raw, "sim_live", where).items()}
+    for did, signal in sim_live.items():
+        if signal not in SIM_SIGNALS:
+            raise DefinitionError(f"{where}.sim_live.{did:04X} must be one of "
+                                  f"{', '.join(SIM_SIGNALS)}, not {str(signal)[:40]!r}")
     return EcuDefinition(
         name=name, request_id=request_id, response_id=response_id,
         addressing=addressing, fd=_opt(raw, "fd", bool, where, _opt(bus, "fd", bool, "bus",
@@ -379,6 +392,7 @@ def _parse_ecu(raw: dict[str, Any], bus: dict[str, Any], vin: str, where: str,
         sim_seed_key=(None if sim_seed_key is None
                       else _seed_key_name(sim_seed_key, f"{where}.sim_seed_key")),
         sim_bootloader=sim_bootloader,
+        sim_live=sim_live,
         memory=_parse_memory(raw, where),
         flash=parse_profile(_table(raw, "flash", where), flash, f"{where}.flash"),
         p2_ms=_ranged(_opt(raw, "p2_ms", int, where, 50), 1, 0xFFFF, f"{where}.p2_ms"),

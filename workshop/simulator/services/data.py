@@ -18,9 +18,13 @@ def read_data(ecu: UdsServer, req: bytes) -> bytes:
         raise Nrc(0x13)
     dids = [int.from_bytes(req[i:i + 2], "big") for i in range(1, len(req), 2)]
     out = bytearray([0x62])
+    # live values only from the application: a bootloader serves its own few DIDs
+    live = ecu.live if ecu.flash is None or not ecu.flash.in_boot_mode else {}
     for did in dids:
         if did in ecu.dids:
             out += struct.pack(">H", did) + ecu.dids[did]
+        elif did in live:
+            out += struct.pack(">H", did) + live[did](ecu.now() - ecu.started_at)
     if len(out) == 1:
         raise Nrc(0x31)
     return bytes(out)
