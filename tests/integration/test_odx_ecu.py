@@ -216,3 +216,14 @@ def test_a_pdx_with_dotdot_member_names_is_refused(tmp_path: Path, pdx: Path) ->
         load_vehicle(vehicle)
     assert "sault.pdx: member '../" in info.value.message
     assert "names a path outside the container" in info.value.message
+
+
+def test_live_data_names_and_units_come_from_the_pdx(
+        tmp_path: Path, pdx: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    vehicle = definition(tmp_path, pdx)
+    code, out, _ = cli(capsys, vehicle, "live", "SAULT", "coolant_temperature", "--count", "2",
+                       "--json")
+    assert code == 0, out
+    rows = [json.loads(line) for line in out.splitlines()]
+    value = rows[0]["values"][0]
+    assert value["did"] == "F1B0" and value["unit"] == "°C" and value["value"] == 50
