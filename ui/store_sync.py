@@ -1,0 +1,229 @@
+"""Background sync with the dealer group's central store: every minute (the setting
+`store_sync_seconds`) and after each action that wrote audit records, from a worker thread,
+so neither a slow nor a dead server ever holds the GUI; the state it finds is told in words
+for the status bar (and, for a tamper alarm, the banner).
+
+The sync itself is `workshop sync --json` in a child process: the network, the driver and the
+hashing of what is sent stay out of the app's process (no GIL taken from the GUI thread, no
+socket shared with the vehicle's threads), a hung server is killed after SYNC_TIMEOUT_S, and
+closing the app ends it at once (a killed sync loses nothing: the next one resends)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from ui.workers import Runner
+from workshop.foundation.errors import WorkshopError
+from workshop.foundation.events import CancelToken
+from workshop.foundation.settings import DEFAULT_SYNC_SECONDS, load_settings
+
+
+@dataclass(frozen=True)
+class StoreState:
+    """What the app says about the store: `kind` is "" (no store), "ok", "offline",
+    "problem" or "alarm"; `line` for the status bar, `detail` for its tooltip and the
+    alarm banner (what happened and what to do)."""
+
+    kind: str = ""
+    line: str = ""
+    detail: str = ""
+
+
+def _records(n: int) -> str:
+    return f"{n} record{'' if n == 1 else 's'}"
+
+
+def _when(iso: str) -> str:
+    return iso[:16].replace("T", " ") + " UTC" if iso else "never"
+
+
+def _reason(message: str) -> str:
+    """The driver's own words, without the connection string that precedes them."""
+    for cut in ("cannot be reached: ", "went away while "):
+        if cut in message:
+            message = message.split(cut, 1)[1]
+    return message.removeprefix("connection failed: ").strip() or "no answer"
+
+
+def describe(status: Any, unreachable: str | None, problem: tuple[str, str] | None,
+             period: int) -> StoreState:
+    """`status` a SyncStatus; `unreachable` the reason when this attempt found no server;
+    `problem` (what, what to do) when the store refused or the log could not be read."""
+    if not status.configured:
+        return StoreState()
+    last, waiting = status.last, _records(status.waiting)
+    if last is not None and last.alarm:
+        from workshop.services.sync import EVIDENCE_HINT
+
+        return StoreState("alarm", "Central store: TAMPER ALARM (see the banner)",
+                          f"TAMPER ALARM from the central store: {last.alarm}.\n"
+                          f"What to do: {EVIDENCE_HINT}.")
+    if unreachable is not None or (last is not None and last.unreachable):
+        why = unreachable or "no answer at the last attempt"
+        when = f"last sync {_when(last.time)}" if last and not last.unreachable else (
+            "not synced yet" if last is None or not last.server_seq else "offline")
+        return StoreState("offline", f"Central store unreachable ({why}); {waiting} waiting "
+                          f"here, nothing lost; next try within {period} s",
+                          f"The store could not be reached: {why}. Work goes on: records "
+                          "stay in the local log and are sent when it answers "
+                          f"({when}).")
+    if problem is not None:
+        return StoreState("problem", f"Central store: {problem[0]}",
+                          f"{problem[0]}. What to do: {problem[1]}")
+    if last is None:
+        return StoreState("ok", f"Central store: not synced yet; {waiting} waiting")
+    pulled = f"; pulled {', '.join(last.pulled)}" if last.pulled else ""
+    return StoreState("ok", f"Central store: synced {_when(last.time)}; {waiting} waiting",
+                      f"Last sync {_when(last.time)}: {_records(last.pushed)} sent, the store "
+                      f"holds this log up to record {last.server_seq}{pulled}.")
+
+
+SYNC_TIMEOUT_S = 120  # a sync of a day's records takes seconds; past this the server hangs
+
+
+def sync_command() -> list[str]:
+    """`workshop sync --json`: the bundle's own CLI beside the app, else this Python."""
+    if getattr(sys, "frozen", False):
+        exe = Path(sys.executable)
+        return [str(exe.with_name("workshop" + exe.suffix)), "sync", "--json"]
+    return [sys.executable, "-c", "from workshop.cli import main; raise SystemExit(main())",
+            "sync", "--json"]
+
+
+def run_sync(passphrase: str | None, cancel: CancelToken
+             ) -> tuple[str | None, tuple[str, str] | None]:
+    """(why the store is unreachable, (problem, what to do)): both None when it synced."""
+    import workshop
+    from workshop.services.identity import PASSPHRASE_ENV
+
+    env = dict(os.environ)
+    root = str(Path(workshop.__file__).resolve().parents[1])  # this checkout, not another
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    if passphrase:  # signs the alarm record, should this sync raise one
+        env[PASSPHRASE_ENV] = passphrase
+    try:
+        proc = subprocess.Popen(sync_command(), env=env, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0))
+    except OSError as exc:
+        return None, (f"the sync could not start: {exc.strerror}", "reinstall workshop")
+    try:
+        for _ in range(SYNC_TIMEOUT_S * 10):
+            try:
+                out, err = proc.communicate(timeout=0.1)
+                break
+            except subprocess.TimeoutExpired:
+                if cancel.cancelled:
+                    raise
+        else:
+            raise subprocess.TimeoutExpired(proc.args, SYNC_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        return f"no answer within {SYNC_TIMEOUT_S} s", None
+    try:
+        answer = json.loads(out)
+    except ValueError:
+        last = (err.decode(errors="replace").strip().splitlines() or ["no output"])[-1]
+        return None, (f"the sync stopped unexpectedly ({last[:200]})",
+                      "run `workshop sync` in a terminal to see why")
+    if isinstance(answer, dict) and "error" in answer:
+        if answer["error"] == "StoreUnavailableError":
+            return _reason(str(answer.get("message", ""))), None
+        return None, (str(answer.get("message", "")),
+                      str(answer.get("hint") or "run `workshop sync` for details"))
+    return None, None
+
+
+def check_store(sync: bool, passphrase: str | None, cancel: CancelToken) -> StoreState:
+    """Worker-thread work: sync if asked (or if records wait), then read the state."""
+    from workshop.audit import default_log_path
+
+    settings = load_settings()
+    try:
+        from workshop.services.sync import sync_status
+    except ImportError:  # installed without the store extra
+        return StoreState() if not settings.store else StoreState(
+            "problem", "Central store: this installation lacks the PostgreSQL driver",
+            "Install it with pip install 'workshop[store]'; nothing is lost meanwhile.")
+    status = sync_status()
+    unreachable: str | None = None
+    problem: tuple[str, str] | None = None
+    if status.configured and default_log_path().exists() and (sync or status.waiting):
+        unreachable, problem = run_sync(passphrase, cancel)
+        status = sync_status()
+    return describe(status, unreachable, problem, settings.sync_seconds)
+
+
+class StoreSync(QObject):
+    """One sync at a time on its own worker thread; requests while one runs are merged into
+    one more run after it."""
+
+    changed = Signal(object)  # StoreState
+
+    def __init__(self, passphrase: Any, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.passphrase = passphrase  # () -> the workstation key's passphrase, if known
+        self.runner = Runner(self)
+        self.state = StoreState()
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(lambda: self.request(sync=True))
+        self._pending: bool | None = None  # a request waiting (its sync flag)
+        self._running = False
+        self._closed = False
+        self.configure()
+
+    def configure(self) -> None:
+        """(Re)read the period and whether a store is configured; a damaged settings file
+        leaves the timer as it was (the settings dialog says what is wrong)."""
+        try:
+            settings = load_settings()
+        except WorkshopError:
+            return
+        if settings.store:
+            self.timer.start(settings.sync_seconds * 1000)
+        else:
+            self.timer.stop()
+
+    def request(self, *, sync: bool) -> None:
+        """Sync now (`sync`), or only if records wait (after an action), then report."""
+        if self._closed:
+            return
+        if self._running:
+            self._pending = bool(self._pending) or sync
+            return
+        self._running = True
+        passphrase = self.passphrase()
+
+        def work(_events: Any, cancel: CancelToken) -> StoreState:
+            return check_store(sync, passphrase, cancel)
+
+        self.runner.start(work, on_done=self._done, on_failed=self._failed,
+                          on_cancelled=lambda: None)
+
+    def _done(self, state: StoreState) -> None:
+        self._running = False
+        self.state = state
+        self.changed.emit(state)
+        if self._pending is not None:
+            again, self._pending = self._pending, None
+            self.request(sync=again)
+
+    def _failed(self, what: str, hint: str) -> None:
+        self._done(StoreState("problem", f"Central store: {what}", f"{what}. {hint}"))
+
+    def shutdown(self) -> None:
+        self._closed = True
+        self.timer.stop()
+        self.runner.shutdown()
+
+
+__all__ = ["DEFAULT_SYNC_SECONDS", "StoreState", "StoreSync", "check_store", "describe"]
