@@ -254,7 +254,7 @@ class MainWindow(QMainWindow):
         self.store_state = QLabel("")
         self.store_state.hide()
         self.statusBar().addPermanentWidget(self.store_state)
-        self.store_sync = StoreSync(lambda: self.session.passphrase, self)
+        self.store_sync = StoreSync(self.session.audit_ask, self)
         self.store_sync.changed.connect(self.show_store_state)
         # an action may have added records (a flash, a clear): they go to the store now
         self.session.work_done.connect(self.refresh_store_state)

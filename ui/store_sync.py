@@ -1,21 +1,16 @@
 """Background sync with the dealer group's central store: every minute (the setting
-`store_sync_seconds`) and after each action that wrote audit records, from a worker thread,
-so neither a slow nor a dead server ever holds the GUI; the state it finds is told in words
-for the status bar (and, for a tamper alarm, the banner).
+`store_sync_seconds`) and after each action that wrote audit records, on a worker thread, so
+neither a slow nor a dead server ever holds the GUI; the state it finds is told in words for
+the status bar (and, for a tamper alarm, the banner).
 
-The sync itself is `workshop sync --json` in a child process: the network, the driver and the
-hashing of what is sent stay out of the app's process (no GIL taken from the GUI thread, no
-socket shared with the vehicle's threads), a hung server is killed after SYNC_TIMEOUT_S, and
-closing the app ends it at once (a killed sync loses nothing: the next one resends)."""
+The core sync runs in a worker thread of the app, not in a `workshop sync` child process:
+benchmarks/store_gui.py measured both, and the child's start (a new interpreter importing the
+driver and the crypto on the same cores) stalled the GUI 2-10x longer and took 1.5-4 s where
+the thread takes 0.1-0.2 s."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -86,70 +81,14 @@ def describe(status: Any, unreachable: str | None, problem: tuple[str, str] | No
                       f"holds this log up to record {last.server_seq}{pulled}.")
 
 
-SYNC_TIMEOUT_S = 120  # a sync of a day's records takes seconds; past this the server hangs
-
-
-def sync_command() -> list[str]:
-    """`workshop sync --json`: the bundle's own CLI beside the app, else this Python."""
-    if getattr(sys, "frozen", False):
-        exe = Path(sys.executable)
-        return [str(exe.with_name("workshop" + exe.suffix)), "sync", "--json"]
-    return [sys.executable, "-c", "from workshop.cli import main; raise SystemExit(main())",
-            "sync", "--json"]
-
-
-def run_sync(passphrase: str | None, cancel: CancelToken
-             ) -> tuple[str | None, tuple[str, str] | None]:
-    """(why the store is unreachable, (problem, what to do)): both None when it synced."""
-    import workshop
-    from workshop.services.identity import PASSPHRASE_ENV
-
-    env = dict(os.environ)
-    root = str(Path(workshop.__file__).resolve().parents[1])  # this checkout, not another
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-    if passphrase:  # signs the alarm record, should this sync raise one
-        env[PASSPHRASE_ENV] = passphrase
-    try:
-        proc = subprocess.Popen(sync_command(), env=env, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0))
-    except OSError as exc:
-        return None, (f"the sync could not start: {exc.strerror}", "reinstall workshop")
-    try:
-        for _ in range(SYNC_TIMEOUT_S * 10):
-            try:
-                out, err = proc.communicate(timeout=0.1)
-                break
-            except subprocess.TimeoutExpired:
-                if cancel.cancelled:
-                    raise
-        else:
-            raise subprocess.TimeoutExpired(proc.args, SYNC_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
-        return f"no answer within {SYNC_TIMEOUT_S} s", None
-    try:
-        answer = json.loads(out)
-    except ValueError:
-        last = (err.decode(errors="replace").strip().splitlines() or ["no output"])[-1]
-        return None, (f"the sync stopped unexpectedly ({last[:200]})",
-                      "run `workshop sync` in a terminal to see why")
-    if isinstance(answer, dict) and "error" in answer:
-        if answer["error"] == "StoreUnavailableError":
-            return _reason(str(answer.get("message", ""))), None
-        return None, (str(answer.get("message", "")),
-                      str(answer.get("hint") or "run `workshop sync` for details"))
-    return None, None
-
-
-def check_store(sync: bool, passphrase: str | None, cancel: CancelToken) -> StoreState:
+def check_store(sync: bool, ask: Any) -> StoreState:
     """Worker-thread work: sync if asked (or if records wait), then read the state."""
     from workshop.audit import default_log_path
 
     settings = load_settings()
     try:
-        from workshop.services.sync import sync_status
+        from workshop.services.sync import sync_now, sync_status
+        from workshop.store import StoreUnavailableError
     except ImportError:  # installed without the store extra
         return StoreState() if not settings.store else StoreState(
             "problem", "Central store: this installation lacks the PostgreSQL driver",
@@ -158,7 +97,12 @@ def check_store(sync: bool, passphrase: str | None, cancel: CancelToken) -> Stor
     unreachable: str | None = None
     problem: tuple[str, str] | None = None
     if status.configured and default_log_path().exists() and (sync or status.waiting):
-        unreachable, problem = run_sync(passphrase, cancel)
+        try:
+            sync_now(ask=ask)
+        except StoreUnavailableError as exc:
+            unreachable = _reason(exc.message)
+        except WorkshopError as exc:
+            problem = (exc.message, exc.hint or "run `workshop sync` for details")
         status = sync_status()
     return describe(status, unreachable, problem, settings.sync_seconds)
 
@@ -169,9 +113,9 @@ class StoreSync(QObject):
 
     changed = Signal(object)  # StoreState
 
-    def __init__(self, passphrase: Any, parent: QObject | None = None) -> None:
+    def __init__(self, ask: Any, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.passphrase = passphrase  # () -> the workstation key's passphrase, if known
+        self.ask = ask  # the session's PassphraseSource: an alarm record is signed
         self.runner = Runner(self)
         self.state = StoreState()
         self.timer = QTimer(self)
@@ -201,13 +145,12 @@ class StoreSync(QObject):
             self._pending = bool(self._pending) or sync
             return
         self._running = True
-        passphrase = self.passphrase()
+        ask = self.ask
 
-        def work(_events: Any, cancel: CancelToken) -> StoreState:
-            return check_store(sync, passphrase, cancel)
+        def work(_events: Any, _cancel: CancelToken) -> StoreState:
+            return check_store(sync, ask)
 
-        self.runner.start(work, on_done=self._done, on_failed=self._failed,
-                          on_cancelled=lambda: None)
+        self.runner.start(work, on_done=self._done, on_failed=self._failed)
 
     def _done(self, state: StoreState) -> None:
         self._running = False
