@@ -67,7 +67,9 @@ def history_rows(entries: list[Any], every_step: bool = False) -> list[list[str]
         r, d = e.record, e.record.details
         request = d.get("request") if isinstance(d.get("request"), Mapping) else {}
         if r.action == "flash" and request.get("package"):
-            package[e.log] = (str(request["package"]), str(request.get("signer", "")))
+            # the signing certificate by name (its chain to the root: ask the audit log)
+            signer = str(request.get("signer", "")).split(" <- ")[0]
+            package[e.log] = (str(request["package"]), signer)
         pkg, signer = package.get(e.log, ("", "")) if r.action.startswith("flash") else ("", "")
         result = d.get("result") if isinstance(d.get("result"), Mapping) else {}
         outcome = str(d.get("outcome") or result.get("outcome") or
@@ -184,7 +186,8 @@ class FleetView(QWidget):
         self._entries = (vin, entries)
         rows = history_rows(entries, self.every_step.isChecked())
         _fill(self.history, rows, colour_column=4)
-        self.history.setColumnWidth(5, min(self.history.columnWidth(5), 460))
+        for column, widest in ((5, 360), (7, 240)):  # the whole text in the tooltip
+            self.history.setColumnWidth(column, min(self.history.columnWidth(column), widest))
         places = sorted({e.workstation for e in entries})
         if not entries:
             self._say(f"No records about {vin} in the central store.")
@@ -261,6 +264,8 @@ def _fill(table: QTableWidget, rows: list[list[str]], colour_column: int | None 
     for n, row in enumerate(rows):
         for column, text in enumerate(row):
             verdict = row[colour_column] if column == colour_column else None
-            table.setItem(n, column, item(text, verdict))
+            cell = item(text, verdict)
+            cell.setToolTip(text if len(text) > 30 else "")
+            table.setItem(n, column, cell)
     table.setSortingEnabled(True)
     table.resizeColumnsToContents()
