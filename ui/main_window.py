@@ -281,7 +281,7 @@ class MainWindow(QMainWindow):
         self.store_state.setVisible(bool(state.line))
         self.store_state.setStyleSheet(
             ALARM_STYLE if state.kind == "alarm" else
-            f"color: {VERDICT_COLOURS['resumable']}" if state.kind in ("offline", "problem")
+            f"color: {VERDICT_COLOURS['outdated']}" if state.kind in ("offline", "problem")
             else "")
         self.store_alarm.setText(state.detail if state.kind == "alarm" else "")
         self.store_alarm.setVisible(state.kind == "alarm")

@@ -45,7 +45,11 @@ def _reason(message: str) -> str:
     for cut in ("cannot be reached: ", "went away while "):
         if cut in message:
             message = message.split(cut, 1)[1]
-    return message.removeprefix("connection failed: ").strip() or "no answer"
+    message = message.removeprefix("connection failed: ")
+    # libpq: 'connection to server at "host", port N failed: Connection refused' -> the cause
+    if " failed: " in message:
+        message = message.rsplit(" failed: ", 1)[1]
+    return message.strip() or "no answer"
 
 
 def describe(status: Any, unreachable: str | None, problem: tuple[str, str] | None,
