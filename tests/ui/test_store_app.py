@@ -174,3 +174,18 @@ def test_a_tamper_alarm_is_shown_in_red_with_what_to_do(qtbot, window: MainWindo
     assert "the log was cut back" in banner and "What to do:" in banner
     assert "audit verify" in banner
 
+
+
+def test_the_sync_period_is_checked_and_a_wrong_one_is_never_saved() -> None:
+    from workshop.foundation.errors import ConfigError
+    from workshop.foundation.settings import Settings
+
+    assert Settings().sync_seconds == 60
+    for wrong in ("5", "1e3", "-60", "90000", "sixty"):
+        try:
+            save_settings(replace(load_settings(), store_sync_seconds=wrong))
+        except ConfigError as exc:
+            assert "whole number of seconds from 10 to 86400" in exc.message
+        else:
+            raise AssertionError(f"{wrong!r} was saved")
+    assert load_settings().store_sync_seconds == ""

@@ -38,7 +38,7 @@ def _show(args: argparse.Namespace) -> int:
         return 0
     print(f"settings file: {settings_path()}")
     for key, value in values.items():
-        print(f"  {key:16} {value or '(default)'}")
+        print(f"  {key:18} {value or '(default)'}")
     return 0
 
 
