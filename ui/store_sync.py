@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from ui.workers import Runner
 from workshop.foundation.errors import WorkshopError
 from workshop.foundation.events import CancelToken
-from workshop.foundation.settings import DEFAULT_SYNC_SECONDS, load_settings
+from workshop.foundation.settings import load_settings
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,7 @@ class StoreState:
     kind: str = ""
     line: str = ""
     detail: str = ""
+    reason: str = ""  # offline: why, in the driver's words
 
 
 def _records(n: int) -> str:
@@ -73,7 +74,7 @@ def describe(status: Any, unreachable: str | None, problem: tuple[str, str] | No
                           f"here, nothing lost; next try within {period} s",
                           f"The store could not be reached: {why}. Work goes on: records "
                           "stay in the local log and are sent when it answers "
-                          f"({when}).")
+                          f"({when}).", why)
     if problem is not None:
         return StoreState("problem", f"Central store: {problem[0]}",
                           f"{problem[0]}. What to do: {problem[1]}")
@@ -85,8 +86,10 @@ def describe(status: Any, unreachable: str | None, problem: tuple[str, str] | No
                       f"holds this log up to record {last.server_seq}{pulled}.")
 
 
-def check_store(sync: bool, ask: Any) -> StoreState:
-    """Worker-thread work: sync if asked (or if records wait), then read the state."""
+def check_store(sync: bool, ask: Any, *, may_connect: bool = True,
+                known_reason: str | None = None) -> StoreState:
+    """Worker-thread work: sync if asked (or if records wait and `may_connect`), then read
+    the state; `known_reason`: why the last attempt found no server, if it did not."""
     from workshop.audit import default_log_path
 
     settings = load_settings()
@@ -98,9 +101,11 @@ def check_store(sync: bool, ask: Any) -> StoreState:
             "problem", "Central store: this installation lacks the PostgreSQL driver",
             "Install it with pip install 'workshop[store]'; nothing is lost meanwhile.")
     status = sync_status()
-    unreachable: str | None = None
+    unreachable: str | None = known_reason if status.last and status.last.unreachable else None
     problem: tuple[str, str] | None = None
-    if status.configured and default_log_path().exists() and (sync or status.waiting):
+    if status.configured and default_log_path().exists() and (
+            sync or (status.waiting and may_connect)):
+        unreachable = None
         try:
             sync_now(ask=ask)
         except StoreUnavailableError as exc:
@@ -150,9 +155,13 @@ class StoreSync(QObject):
             return
         self._running = True
         ask = self.ask
+        # offline: an action only recounts what waits; the timer's next try reconnects (a
+        # black-holed server would otherwise cost a connect timeout after every action)
+        may_connect = self.state.kind != "offline"
+        reason = self.state.reason or None
 
         def work(_events: Any, _cancel: CancelToken) -> StoreState:
-            return check_store(sync, ask)
+            return check_store(sync, ask, may_connect=may_connect, known_reason=reason)
 
         self.runner.start(work, on_done=self._done, on_failed=self._failed)
 
@@ -173,4 +182,4 @@ class StoreSync(QObject):
         self.runner.shutdown()
 
 
-__all__ = ["DEFAULT_SYNC_SECONDS", "StoreState", "StoreSync", "check_store", "describe"]
+__all__ = ["StoreState", "StoreSync", "check_store", "describe"]

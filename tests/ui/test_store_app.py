@@ -85,6 +85,9 @@ def test_a_store_that_does_not_answer_is_said_and_work_goes_on(
     assert not window.store_alarm.isVisible()
     # the app kept working: another scan answers while the store is away
     assert len(scan(qtbot, window).ecus) == 7  # type: ignore[attr-defined]
+    # that scan recounted what waits without knocking again: the reason is still there
+    qtbot.waitUntil(lambda: not window.store_sync._running, timeout=30000)
+    assert "Connection refused" in window.store_state.text()
     # the store is back: the next sync sends what waited
     _use_store(window, store=dsn)
     window.store_sync.request(sync=True)
