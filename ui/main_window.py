@@ -31,11 +31,12 @@ from ui import report
 from ui.identity_dialog import IdentityDialog, identity_status
 from ui.session import Session
 from ui.settings_dialog import SettingsDialog
-from ui.store_status import store_status
+from ui.store_sync import StoreState, StoreSync
 from ui.theme import apply_theme
 from ui.views.audit_view import AuditView
 from ui.views.common import VERDICT_COLOURS
 from ui.views.faults_view import FaultsView
+from ui.views.fleet_view import FleetView
 from ui.views.live_view import LiveView
 from ui.views.trace_view import TraceView
 from ui.views.update_view import UpdateView
@@ -60,7 +61,9 @@ def _rate(bits: int) -> str:
     return f"{bits // 1_000_000} Mbit/s" if bits % 1_000_000 == 0 else f"{bits // 1000} kbit/s"
 
 
-VIEWS = [VehicleView, FaultsView, UpdateView, TraceView, AuditView, LiveView]
+VIEWS = [VehicleView, FaultsView, UpdateView, TraceView, AuditView, LiveView, FleetView]
+ALARM_STYLE = (f"background: {VERDICT_COLOURS['failed']}; color: white; font-weight: bold; "
+               "padding: 1px 6px;")
 
 
 class ConnectionPanel(QWidget):
@@ -237,6 +240,12 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(body)
         layout.addWidget(self.panel)
         layout.addLayout(banner)
+        self.store_alarm = QLabel("")  # a tamper alarm: above everything, until resolved
+        self.store_alarm.setWordWrap(True)
+        self.store_alarm.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.store_alarm.setStyleSheet(ALARM_STYLE + "padding: 8px;")
+        self.store_alarm.hide()
+        layout.addWidget(self.store_alarm)
         layout.addWidget(self.tabs)
         layout.addWidget(self.error)
         self.setCentralWidget(body)
@@ -246,10 +255,13 @@ class MainWindow(QMainWindow):
         self.session.busy_changed.connect(
             lambda busy: self.statusBar().showMessage("working…" if busy else "ready"))
         self.store_state = QLabel("")
+        self.store_state.hide()
         self.statusBar().addPermanentWidget(self.store_state)
-        # an action may have added records: the count waiting for the store changes
-        self.session.busy_changed.connect(self._busy_changed)
-        self.refresh_store_state()
+        self.store_sync = StoreSync(self.session.audit_ask, self)
+        self.store_sync.changed.connect(self.show_store_state)
+        # an action may have added records (a flash, a clear): they go to the store now
+        self.session.work_done.connect(self.refresh_store_state)
+        self.store_sync.request(sync=True)
         self._actions()
         self.session.ask_passphrase = self._ask_passphrase
         self.refresh_identity()
@@ -262,16 +274,20 @@ class MainWindow(QMainWindow):
         self.identity.setStyleSheet("" if certified else
                                     f"color: {VERDICT_COLOURS['resumable']}")
 
-    def _busy_changed(self, busy: bool) -> None:
-        if not busy:
-            self.refresh_store_state()
-
     def refresh_store_state(self) -> None:
-        """The central store's sync state (last sync, records waiting, unreachable, alarm)."""
-        text, alarm = store_status()
-        self.store_state.setText(text)
-        self.store_state.setVisible(bool(text))
-        self.store_state.setStyleSheet(f"color: {VERDICT_COLOURS['failed']}" if alarm else "")
+        """Sync what waits for the central store (in the background), then show its state."""
+        self.store_sync.request(sync=False)
+
+    def show_store_state(self, state: StoreState) -> None:
+        self.store_state.setText(state.line)
+        self.store_state.setToolTip(state.detail)
+        self.store_state.setVisible(bool(state.line))
+        self.store_state.setStyleSheet(
+            ALARM_STYLE if state.kind == "alarm" else
+            f"color: {VERDICT_COLOURS['outdated']}" if state.kind in ("offline", "problem")
+            else "")
+        self.store_alarm.setText(state.detail if state.kind == "alarm" else "")
+        self.store_alarm.setVisible(state.kind == "alarm")
 
     def open_settings(self) -> None:
         dialog = SettingsDialog(self)
@@ -283,7 +299,8 @@ class MainWindow(QMainWindow):
         if isinstance(app, QApplication):
             apply_theme(app, settings.theme)
         self.refresh_identity()
-        self.refresh_store_state()
+        self.store_sync.configure()
+        self.store_sync.request(sync=True)
         self.views["UpdateView"].refresh_packages()  # type: ignore[attr-defined]
         self.statusBar().showMessage("settings saved")
 
@@ -356,6 +373,7 @@ class MainWindow(QMainWindow):
         self.views["TraceView"]._disconnected()  # type: ignore[attr-defined]
         self.views["LiveView"].stop()  # type: ignore[attr-defined]
         self.session.shutdown()
+        self.store_sync.shutdown()
         event.accept()
 
 

@@ -44,6 +44,8 @@ class Session(QObject):
     busy_changed = Signal(bool)
     message = Signal(str)
     resume_requested = Signal()  # finish the interrupted flashes (the Update view does it)
+    work_done = Signal()  # a `run` job ended (done, failed or cancelled): it may have written
+    #                       audit records (a flash, a clear) that the central store awaits
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -146,9 +148,20 @@ class Session(QObject):
             if on_failed is not None:
                 on_failed(what, hint)
             self.error.emit(what, hint)
+            self.work_done.emit()
 
-        return self.runner.start(work, on_done=on_done, on_event=on_event,
-                                 on_failed=failed, on_cancelled=on_cancelled)
+        def done(result: Any) -> None:
+            if on_done is not None:
+                on_done(result)
+            self.work_done.emit()
+
+        def cancelled() -> None:
+            if on_cancelled is not None:
+                on_cancelled()
+            self.work_done.emit()
+
+        return self.runner.start(work, on_done=done, on_event=on_event,
+                                 on_failed=failed, on_cancelled=cancelled)
 
     def shutdown(self) -> None:
         self.disconnect_vehicle()

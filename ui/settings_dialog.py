@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.store_settings import StoreSettings
 from ui.views.common import VERDICT_COLOURS
 from workshop.foundation.errors import ConfigError
 from workshop.foundation.settings import Settings, load_settings, save_settings, settings_path
@@ -46,7 +47,7 @@ class SettingsDialog(QDialog):
         except ConfigError as exc:
             current, problem = Settings(), f"{exc.message}. {exc.hint or ''}"
         self.saved: Settings | None = None
-        self._current = current  # kept: what this dialog does not show (adapter, store)
+        self._current = current  # kept: what this dialog does not show (adapter)
         self.workshop = QLineEdit(current.workshop_name)
         self.workshop.setPlaceholderText("name and town, as the customer report shows it")
         self.name = QLineEdit(current.technician_name)
@@ -78,6 +79,7 @@ class SettingsDialog(QDialog):
             self.theme.addItem(label, key)
         self.theme.setCurrentIndex(list(THEME_LABELS).index(current.theme))
         form.addRow("Theme", self.theme)
+        self.store = StoreSettings(current, form)
         self.problem = QLabel(problem)
         self.problem.setWordWrap(True)
         self.problem.setStyleSheet(f"color: {VERDICT_COLOURS['failed']}")
@@ -99,7 +101,8 @@ class SettingsDialog(QDialog):
             edit.setText(folder)
 
     def values(self) -> Settings:
-        return replace(self._current, workshop_name=self.workshop.text().strip(),
+        return replace(self._current, **self.store.values(),
+                       workshop_name=self.workshop.text().strip(),
                        technician_name=self.name.text().strip(),
                        technician_id=self.ident.text().strip(),
                        theme=str(self.theme.currentData()),
@@ -115,3 +118,7 @@ class SettingsDialog(QDialog):
             return
         self.saved = settings
         self.accept()
+
+    def done(self, result: int) -> None:
+        self.store.shutdown()  # a connection test still running is waited for, not leaked
+        super().done(result)

@@ -32,12 +32,13 @@ def _show(args: argparse.Namespace) -> int:
 
     values = asdict(load_settings())
     values["store"] = shown_dsn(values["store"])
+    values["fleet_store"] = shown_dsn(values["fleet_store"])
     if args.json:
         print_json({"file": str(settings_path()), "settings": values})
         return 0
     print(f"settings file: {settings_path()}")
     for key, value in values.items():
-        print(f"  {key:16} {value or '(default)'}")
+        print(f"  {key:18} {value or '(default)'}")
     return 0
 
 
@@ -61,7 +62,7 @@ def _set(args: argparse.Namespace) -> int:
             raise ConfigError(f"{args.key} {path}: {clash} is a file, not a folder",
                               hint="choose a folder ('' restores the default)")
         value = str(path)
-    if args.key == "store" and value:
+    if args.key in ("store", "fleet_store") and value:
         try:
             from workshop.store.dsn import parse  # the store extra; checked before it is saved
         except ImportError as exc:
@@ -71,7 +72,7 @@ def _set(args: argparse.Namespace) -> int:
         parse(value)
     path = save_settings(replace(load_settings(), **{args.key: value}))
     print(f"{args.key} saved in {path}")
-    if args.key == "store" and value and "password" in shown_dsn(value):
+    if args.key in ("store", "fleet_store") and value and "password" in shown_dsn(value):
         print("note: the connection string holds a password, kept in plain text in the "
               "settings file; a ~/.pgpass entry or a client certificate keeps it out")
     return 0

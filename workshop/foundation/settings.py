@@ -19,6 +19,8 @@ from workshop.foundation.text import printable
 SETTINGS_FILE = "settings.json"
 THEMES = ("system", "light", "dark")
 _MAX_TEXT = 80
+DEFAULT_SYNC_SECONDS = 60
+SYNC_SECONDS = (10, 86_400)  # no faster than a busy server likes, at least once a day
 _SHORT = ("technician_name", "technician_id", "theme")  # typed names, not paths or DSNs
 
 
@@ -34,6 +36,11 @@ class Settings:
     # the central store's libpq connection string (`workshop sync`); "" = no store. Keep the
     # password out of it (~/.pgpass or a client certificate): this file is plain text.
     store: str = ""
+    # the connection the Fleet view answers with (an auditor's role reads every workstation's
+    # records; a workstation's reads only its own); "" = the store above
+    fleet_store: str = ""
+    # how often the app syncs with the store in the background, in seconds ("" = 60)
+    store_sync_seconds: str = ""
     # the connection panel's last adapter, remembered per user (bitrates as digits)
     adapter_interface: str = ""
     adapter_channel: str = ""
@@ -70,10 +77,22 @@ class Settings:
             if f.name.endswith("_dir") and value and not Path(value).is_absolute():
                 raise ConfigError(f"setting {f.name} must be an absolute folder, not {value!r}",
                                   hint="choose the folder with Browse… in Settings")
+        if self.store_sync_seconds and not (
+                self.store_sync_seconds.isdigit()
+                and SYNC_SECONDS[0] <= int(self.store_sync_seconds) <= SYNC_SECONDS[1]):
+            raise ConfigError(f"setting store_sync_seconds must be a whole number of seconds "
+                              f"from {SYNC_SECONDS[0]} to {SYNC_SECONDS[1]}, not "
+                              f"{printable(self.store_sync_seconds)[:_MAX_TEXT]!r}",
+                              hint="e.g. 60 ('' restores the default of "
+                                   f"{DEFAULT_SYNC_SECONDS} s)")
         if self.theme not in THEMES:
             raise ConfigError(f"setting theme must be one of {', '.join(THEMES)}, "
                               f"not {printable(self.theme)!r}", hint="choose it in Settings")
         return self
+
+    @property
+    def sync_seconds(self) -> int:
+        return int(self.store_sync_seconds or DEFAULT_SYNC_SECONDS)
 
     @property
     def technician(self) -> str:
@@ -119,5 +138,5 @@ def save_settings(settings: Settings) -> Path:
     path = settings_path()
     # owner-only once it names a store: its connection string may hold a password
     atomic_write(path, (json.dumps(asdict(settings.checked()), indent=2) + "\n").encode(),
-                 private=bool(settings.store))
+                 private=bool(settings.store or settings.fleet_store))
     return path

@@ -22,7 +22,7 @@ from workshop.audit.errors import AuditError
 from workshop.audit.records import STORE_ALARM_ACTION, canonical_json, utc_now
 from workshop.audit.signing import chain_pem
 from workshop.foundation.paths import atomic_write
-from workshop.services.identity import technician
+from workshop.services.identity import PassphraseSource, technician
 from workshop.services.pull import PullResult
 from workshop.store import dsn as store_dsn
 from workshop.store.session import BATCH, StoreSession
@@ -170,9 +170,10 @@ def configured_store(dsn: str | None = None) -> str:
     return value
 
 
-def sync_now(dsn: str | None = None) -> SyncResult:
+def sync_now(dsn: str | None = None, ask: PassphraseSource | None = None) -> SyncResult:
     """Sync the local log with the configured store; an unreachable server is remembered in
-    the sync state (the app shows it) and raised, with nothing lost."""
+    the sync state (the app shows it) and raised, with nothing lost. `ask`: where the key
+    that signs an alarm record gets its passphrase (the app's, not the terminal's)."""
     from workshop.audit import load_installation
     from workshop.services.audit_trail import audit_signer
     from workshop.store import StoreUnavailableError
@@ -183,8 +184,9 @@ def sync_now(dsn: str | None = None) -> SyncResult:
         raise AuditError("there is no audit log on this workstation yet",
                          hint="nothing to sync: no vehicle-changing action was recorded")
     try:
+        asking = {"ask": ask} if ask is not None else {}
         result = sync_log(store, log_path,
-                          lambda: audit_signer(simulated=load_installation() is None))
+                          lambda: audit_signer(simulated=load_installation() is None, **asking))
         if result.alarm is None:
             pulled = pull_now(store)
             result.pulled, result.refused = pulled.pulled, pulled.refused
