@@ -46,8 +46,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     v.add_argument("--trust", type=Path, help="trust store folder with the dealer root")
     add_json_flag(v)
     v.set_defaults(func=_verify)
-    pb = sub.add_parser("publish", help="publish a signed baseline or package for every "
-                        "workstation to pull (as a publisher)")
+    pb = sub.add_parser("publish", help="publish a signed baseline, package, CRL or trust "
+                        "update for every workstation to pull (as a publisher)")
     pb.add_argument("file", type=Path)
     pb.add_argument("--dsn", required=True, help="libpq connection string of a publisher")
     add_json_flag(pb)
@@ -169,10 +169,13 @@ def _publish(args: argparse.Namespace) -> int:
     from workshop.services.baseline_check import BASELINE_SUFFIX, PACKAGE_SUFFIX
     from workshop.store.session import StoreSession
 
-    kind = {BASELINE_SUFFIX: "baseline", PACKAGE_SUFFIX: "package"}.get(args.file.suffix)
+    kind = {BASELINE_SUFFIX: "baseline", PACKAGE_SUFFIX: "package", ".crl": "crl",
+            ".pem": "trust"}.get(args.file.suffix)
     if kind is None:
-        raise ConfigError(f"{args.file.name} is neither a baseline ({BASELINE_SUFFIX}) nor a "
-                          f"package ({PACKAGE_SUFFIX})", hint="publish signed files only")
+        raise ConfigError(f"{args.file.name} is neither a baseline ({BASELINE_SUFFIX}), a "
+                          f"package ({PACKAGE_SUFFIX}), a CRL (.crl) nor a trust update "
+                          "(<purpose>.<label>.pem: new root, then its cross-certificate)",
+                          hint="publish signed files only")
     try:
         content = args.file.read_bytes()
     except OSError as exc:

@@ -208,16 +208,19 @@ def log_id_of(log_path: Path) -> str:
 
 
 def pull_now(dsn: str) -> PullResult:
-    """Pull published baselines and packages into this workstation's folders, each verified
-    (with the trust store of a simulator action; a real vehicle's action verifies again)."""
+    """Pull published baselines, packages, CRLs and trust updates into this workstation's
+    folders, each verified (with the trust store of a simulator action; a real vehicle's
+    action verifies again, without the demo roots)."""
     from workshop.services.baseline_check import baseline_store, package_store
     from workshop.services.pull import pull
     from workshop.services.trust_policy import trust_store
     from workshop.transport.adapters import AdapterConfig
+    from workshop.trust.location import pulled_trust_dir
 
+    pulled = pulled_trust_dir()
     with StoreSession(dsn) as store:
-        return pull(store, {"baseline": baseline_store(), "package": package_store()},
-                    trust_store(AdapterConfig()))
+        return pull(store, {"baseline": baseline_store(), "package": package_store(),
+                            "crl": pulled, "trust": pulled}, trust_store(AdapterConfig()))
 
 
 @dataclass(frozen=True)
