@@ -24,6 +24,7 @@ from workshop.audit import (
 from workshop.audit.verification import verify_chain
 from workshop.foundation.errors import WorkshopError
 from workshop.packages.baseline import Baseline, load_baseline
+from workshop.services.alarms import CheckedResolution, check_resolution
 from workshop.store.session import Alarm, StoreSession
 from workshop.trust.certs import utcnow
 from workshop.trust.store import TrustStore
@@ -55,14 +56,24 @@ class LogReport:
 class StoreReport:
     logs: list[LogReport]
     alarms: list[Alarm]
+    # alarm id -> its auditor's resolution (checked: `problem` says why it does not count)
+    resolutions: dict[int, CheckedResolution] = field(default_factory=dict)
+
+    def resolution(self, alarm: Alarm) -> CheckedResolution | None:
+        found = self.resolutions.get(alarm.id)
+        return found if found is not None and found.problem is None else None
 
     @property
     def ok(self) -> bool:
-        return all(r.ok for r in self.logs) and not self.alarms
+        return all(r.ok for r in self.logs) and all(self.resolution(a) for a in self.alarms)
 
     def to_json(self) -> dict[str, Any]:
-        return {"ok": self.ok, "logs": [r.to_json() for r in self.logs],
-                "alarms": [vars(a) for a in self.alarms]}
+        alarms = []
+        for a in self.alarms:
+            r = self.resolutions.get(a.id)
+            alarms.append({**vars(a), "resolution": vars(r) if r else None,
+                           "resolved": self.resolution(a) is not None})
+        return {"ok": self.ok, "logs": [r.to_json() for r in self.logs], "alarms": alarms}
 
 
 def _parse(body: str, kind: type[Record] | type[Checkpoint]) -> Any:
@@ -119,7 +130,12 @@ def verify_store(dsn: str, trust_dir: Path | None = None, *,
                         f"records signed as {signer.workstation!r} were pushed by "
                         f"{workstation!r}: a workstation pushed another's records")
             reports.append(report)
-        return StoreReport(reports, store.alarms())
+        checked: dict[int, CheckedResolution] = {}
+        for stored in store.resolutions():  # the first that verifies counts
+            held = checked.get(stored.alarm)
+            if held is None or held.problem is not None:
+                checked[stored.alarm] = check_resolution(stored, checker)
+        return StoreReport(reports, store.alarms(), checked)
 
 
 @dataclass

@@ -37,6 +37,20 @@ class Alarm:
     seq: int
     reason: str
     raised_at: str
+    id: int = 0
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """An auditor's resolution of alarm `alarm`, as stored: the signed text, its signature
+    and the signer's chain (PEM); who recorded it and when are the server's word."""
+
+    alarm: int
+    body: str
+    signature: str
+    chain: str
+    resolved_by: str
+    resolved_at: str
 
 
 class StoreSession:
@@ -167,10 +181,25 @@ class StoreSession:
         return chains
 
     def alarms(self) -> list[Alarm]:
-        return [Alarm(str(w), str(g), int(s), str(r), t.isoformat()) for w, g, s, r, t in
-                self._run("reading alarms", lambda c: c.execute(
-                    "SELECT workstation, log, seq, reason, raised_at FROM workshop.alarms "
+        return [Alarm(str(w), str(g), int(s), str(r), t.isoformat(), int(i))
+                for w, g, s, r, t, i in self._run("reading alarms", lambda c: c.execute(
+                    "SELECT workstation, log, seq, reason, raised_at, id FROM workshop.alarms "
                     "ORDER BY id").fetchall())]
+
+    def resolve(self, body: str, signature: str, chain: str) -> None:
+        """Record an auditor's signed resolution (the database checks it names the alarm)."""
+        self._run("recording the alarm resolution", lambda c: c.execute(
+            "INSERT INTO workshop.resolutions (body, signature, chain) VALUES (%s, %s, %s)",
+            (body, signature, chain)))
+
+    def resolutions(self, log: str | None = None) -> list[Resolution]:
+        """Resolutions this role may read (a workstation: its own alarms'), of `log` if
+        given."""
+        return [Resolution(int(a), str(b), str(s), str(c), str(w), t.isoformat())
+                for a, b, s, c, w, t in self._run("reading alarm resolutions", lambda c: c.execute(
+                    "SELECT alarm, body, signature, chain, resolved_by, resolved_at "
+                    "FROM workshop.resolutions WHERE %s::text IS NULL OR log = %s ORDER BY id",
+                    (log, log)).fetchall())]
 
     def vin_records(self, vin: str) -> list[tuple[str, str, str, str]]:
         """(workstation, log, body, received_at) of every record about `vin`, oldest first by
