@@ -79,8 +79,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     h.add_argument("--trust", type=Path, help="trust store folder with the dealer root")
     add_json_flag(h)
     h.set_defaults(func=_history)
-    d = fsub.add_parser("deviations", help="ECUs whose last flashed software is outside the "
-                        "approved baseline of their vehicle model")
+    d = fsub.add_parser("deviations", help="ECUs whose last known software (flash or scan) is "
+                        "outside the approved baseline of their vehicle model")
     d.add_argument("--dsn", help="connection string (default: the store in settings)")
     d.add_argument("--trust", type=Path, help="trust store folder that verifies the baselines "
                    "(default: as for a simulator action)")
@@ -293,10 +293,11 @@ def _deviations(args: argparse.Namespace) -> int:
         print_json({"deviations": [d.to_json() for d in found], "no_baseline": unknown})
         return 0
     if not found:
-        print("no vehicle's last flashed software is outside its approved baseline")
+        print("no vehicle's last known software is outside its approved baseline")
     for d in found:
         print(f"{d.vin} {d.model} {d.ecu}: runs {d.version}, baseline {d.baseline} approves "
-              f"{', '.join(d.approved) or 'no software for this ECU'} (flashed {d.flashed_at} "
+              f"{', '.join(d.approved) or 'no software for this ECU'} ("
+              f"{'flashed' if d.source == 'flash' else 'read by a scan'} {d.flashed_at} "
               f"by {d.workstation})")
     for model in unknown:
         print(f"note: no verified baseline published for {model}")

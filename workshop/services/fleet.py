@@ -179,8 +179,9 @@ class Deviation:
     version: str
     approved: tuple[str, ...]
     baseline: str  # integration level
-    flashed_at: str
+    flashed_at: str  # when that software was last seen (the record's signed time)
     workstation: str
+    source: str = "flash"  # "flash": a successful flash wrote it; "scan": a scan read it
 
     def to_json(self) -> dict[str, Any]:
         return {**vars(self), "approved": list(self.approved)}
@@ -208,14 +209,15 @@ def _published_baselines(store: StoreSession, trust: TrustStore) -> dict[str, Ba
 
 
 def deviations(dsn: str, trust: TrustStore) -> tuple[list[Deviation], list[str]]:
-    """ECUs whose last known software (their last successful flash in the store) is outside
-    the approved baseline of their vehicle model; and the models with no verified baseline."""
+    """ECUs whose last known software (the newest of their last successful flash and their
+    last scan identification in the store) is outside the approved baseline of their
+    vehicle model; and the models with no verified baseline."""
     with StoreSession(dsn) as store:
         baselines = _published_baselines(store, trust)
         models = store.vehicle_models()
-        flashed = store.last_flashed()
+        known = store.last_known()
     out, unknown = [], set()
-    for vin, ecu, version, time, workstation in flashed:
+    for vin, ecu, version, time, workstation, source in known:
         model = models.get(vin)
         baseline = baselines.get(model) if model else None
         if baseline is None:
@@ -225,7 +227,7 @@ def deviations(dsn: str, trust: TrustStore) -> tuple[list[Deviation], list[str]]
         allowed = approved.software_versions if approved else ()
         if version not in allowed:
             out.append(Deviation(vin, model or "", ecu, version, tuple(allowed),
-                                 baseline.integration_level, time, workstation))
+                                 baseline.integration_level, time, workstation, source))
     return out, sorted(unknown)
 
 

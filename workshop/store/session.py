@@ -18,6 +18,19 @@ from workshop.store.dsn import connect, database_error
 
 T = TypeVar("T")
 BATCH = 500  # records per transaction: a kill mid-sync loses at most one uncommitted batch
+# Each ECU's newest known software: a successful flash's version_after, or a scan's
+# identification (one record per scan, the ECUs in its details), newest by signed time.
+LAST_KNOWN = (
+    "SELECT DISTINCT ON (vin, ecu) vin, ecu, version, time, workstation, source FROM ("
+    "SELECT vin, ecu, body::jsonb #>> '{details,result,version_after}' AS version, time, "
+    "workstation, 'flash' AS source FROM workshop.records WHERE action = 'flash.ecu' "
+    "AND vin IS NOT NULL AND body::jsonb #>> '{details,outcome}' = 'success' UNION ALL "
+    "SELECT r.vin, e.key, e.value ->> 'software_version', r.time, r.workstation, 'scan' "
+    "FROM workshop.records r, jsonb_each(CASE jsonb_typeof(r.body::jsonb #> '{details,ecus}') "
+    "WHEN 'object' THEN r.body::jsonb #> '{details,ecus}' ELSE '{}'::jsonb END) e "
+    "WHERE r.action = 'scan.identification' AND r.vin IS NOT NULL AND "
+    "jsonb_typeof(e.value) = 'object') k "
+    "WHERE version IS NOT NULL ORDER BY vin, ecu, time DESC")
 
 
 @dataclass(frozen=True)
@@ -210,24 +223,25 @@ class StoreSession:
                 "SELECT workstation, log, body, received_at FROM workshop.records "
                 "WHERE vin = %s ORDER BY time, workstation, log, seq", (vin,)).fetchall())]
 
-    def last_flashed(self) -> list[tuple[str, str, str, str, str]]:
-        """(vin, ecu, version_after, time, workstation) of each ECU's last successful flash,
-        by the records' signed time."""
-        return [(str(v), str(e), str(s), str(t), str(w)) for v, e, s, t, w in self._run(
-            "reading the last flash of each ECU", lambda c: c.execute(
-                "SELECT DISTINCT ON (vin, ecu) vin, ecu, "
-                "body::jsonb #>> '{details,result,version_after}', time, workstation "
-                "FROM workshop.records WHERE action = 'flash.ecu' AND vin IS NOT NULL "
-                "AND body::jsonb #>> '{details,outcome}' = 'success' "
-                "ORDER BY vin, ecu, time DESC").fetchall()) if s is not None]
+    def last_known(self) -> list[tuple[str, str, str, str, str, str]]:
+        """(vin, ecu, software version, time, workstation, source) of each ECU's last known
+        software, by the records' signed time: the newest of its last successful flash
+        ('flash') and its last scan identification ('scan')."""
+        return [(str(v), str(e), str(s), str(t), str(w), str(k))
+                for v, e, s, t, w, k in self._run(
+                    "reading the last known software of each ECU",
+                    lambda c: c.execute(LAST_KNOWN).fetchall())]
 
     def vehicle_models(self) -> dict[str, str]:
-        """VIN -> vehicle model named by its last flash."""
+        """VIN -> vehicle model named by its newest flash or scan."""
         return {str(v): str(m) for v, m in self._run("reading vehicle models", lambda c: c.execute(
-            "SELECT DISTINCT ON (vin) vin, body::jsonb #>> '{details,request,vehicle}' "
+            "SELECT DISTINCT ON (vin) vin, model FROM ("
+            "SELECT vin, time, body::jsonb #>> '{details,request,vehicle}' AS model "
             "FROM workshop.records WHERE action = 'flash' AND vin IS NOT NULL "
-            "AND body::jsonb #>> '{details,phase}' = 'intent' "
-            "ORDER BY vin, time DESC").fetchall()) if m is not None}
+            "AND body::jsonb #>> '{details,phase}' = 'intent' UNION ALL "
+            "SELECT vin, time, body::jsonb #>> '{details,vehicle}' FROM workshop.records "
+            "WHERE action = 'scan.identification' AND vin IS NOT NULL) m "
+            "WHERE model IS NOT NULL ORDER BY vin, time DESC").fetchall())}
 
     def dtc_counts(self) -> list[tuple[str, str, str, int, int]]:
         """(ecu, software version, DTC, vehicles, occurrences) of the DTCs each flash found
