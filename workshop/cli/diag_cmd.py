@@ -263,8 +263,6 @@ def cmd_dtc_read(args: argparse.Namespace) -> int:
         for e in result.ecus:
             _print_ecu(e, dtc_only=True, descriptions=conn.vehicle.descriptions, raw=args.raw)
         _print_bootloader_footer(result)
-        if recorded is not None:
-            print(f"identification recorded in the audit log (seq {recorded})")
     return EXIT_OK if all(e.error is None for e in result.ecus) else EXIT_FAILED
 
 
