@@ -235,11 +235,41 @@ CREATE POLICY audit_insert ON workshop.resolutions FOR INSERT TO workshop_audito
     WITH CHECK (resolved_by = session_user);
 """
 
+# The fleet answers read each ECU's last known software and each vehicle's model. Parsing
+# the record text for that on every query costs seconds per million records, so migration 3
+# derives both once, when a record arrives, as generated columns (still from the signed text
+# alone). No index: the whole-fleet question reads every such row, and the planner rightly
+# prefers a sequential scan (benchmarks/fleet_query.py). Applying it rewrites the records
+# table once (about a minute per 200,000 records on the benchmark machine: run it when the
+# workshops are closed).
+_V3 = r"""
+-- ECU -> {"software_version": ...} that the record tells: a successful flash of one ECU, or
+-- a scan's identification of several
+ALTER TABLE workshop.records ADD COLUMN software jsonb GENERATED ALWAYS AS (CASE
+    WHEN body::jsonb ->> 'action' = 'flash.ecu'
+         AND body::jsonb #>> '{details,outcome}' = 'success'
+         AND body::jsonb #>> '{details,result,version_after}' IS NOT NULL
+         AND body::jsonb ->> 'ecu' IS NOT NULL
+    -- jsonb_set and jsonb_object are immutable (jsonb_build_object is not)
+    THEN jsonb_set('{}'::jsonb, ARRAY[body::jsonb ->> 'ecu'], jsonb_object(ARRAY[
+         'software_version', body::jsonb #>> '{details,result,version_after}']))
+    WHEN body::jsonb ->> 'action' = 'scan.identification'
+         AND jsonb_typeof(body::jsonb #> '{details,ecus}') = 'object'
+    THEN body::jsonb #> '{details,ecus}' END) STORED;
+-- the vehicle model a flash intent or a scan names
+ALTER TABLE workshop.records ADD COLUMN model text GENERATED ALWAYS AS (CASE
+    WHEN body::jsonb ->> 'action' = 'flash' AND body::jsonb #>> '{details,phase}' = 'intent'
+    THEN body::jsonb #>> '{details,request,vehicle}'
+    WHEN body::jsonb ->> 'action' = 'scan.identification'
+    THEN body::jsonb #>> '{details,vehicle}' END) STORED;
+"""
+
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (1, "logs, records, heads, certificates, alarms, published; roles and row-level security",
      _V1),
     (2, "alarm resolutions: signed by an auditor, append-only, read by the alarm's workstation",
      _V2),
+    (3, "fleet answers: software and model derived once from each record", _V3),
 )
 LATEST = MIGRATIONS[-1][0]
 

@@ -18,19 +18,15 @@ from workshop.store.dsn import connect, database_error
 
 T = TypeVar("T")
 BATCH = 500  # records per transaction: a kill mid-sync loses at most one uncommitted batch
-# Each ECU's newest known software: a successful flash's version_after, or a scan's
-# identification (one record per scan, the ECUs in its details), newest by signed time.
+# Each ECU's newest known software, from the records' derived `software` column (a
+# successful flash's version_after, or a scan's identification), newest by signed time.
 LAST_KNOWN = (
-    "SELECT DISTINCT ON (vin, ecu) vin, ecu, version, time, workstation, source FROM ("
-    "SELECT vin, ecu, body::jsonb #>> '{details,result,version_after}' AS version, time, "
-    "workstation, 'flash' AS source FROM workshop.records WHERE action = 'flash.ecu' "
-    "AND vin IS NOT NULL AND body::jsonb #>> '{details,outcome}' = 'success' UNION ALL "
-    "SELECT r.vin, e.key, e.value ->> 'software_version', r.time, r.workstation, 'scan' "
-    "FROM workshop.records r, jsonb_each(CASE jsonb_typeof(r.body::jsonb #> '{details,ecus}') "
-    "WHEN 'object' THEN r.body::jsonb #> '{details,ecus}' ELSE '{}'::jsonb END) e "
-    "WHERE r.action = 'scan.identification' AND r.vin IS NOT NULL AND "
-    "jsonb_typeof(e.value) = 'object') k "
-    "WHERE version IS NOT NULL ORDER BY vin, ecu, time DESC")
+    "SELECT DISTINCT ON (r.vin, e.key) r.vin, e.key, e.value ->> 'software_version', r.time, "
+    "r.workstation, CASE r.action WHEN 'flash.ecu' THEN 'flash' ELSE 'scan' END "
+    "FROM workshop.records r, jsonb_each(r.software) e "
+    "WHERE r.software IS NOT NULL AND r.vin IS NOT NULL AND jsonb_typeof(e.value) = 'object' "
+    "AND e.value ->> 'software_version' IS NOT NULL "
+    "ORDER BY r.vin, e.key, r.time DESC")
 
 
 @dataclass(frozen=True)
@@ -235,13 +231,8 @@ class StoreSession:
     def vehicle_models(self) -> dict[str, str]:
         """VIN -> vehicle model named by its newest flash or scan."""
         return {str(v): str(m) for v, m in self._run("reading vehicle models", lambda c: c.execute(
-            "SELECT DISTINCT ON (vin) vin, model FROM ("
-            "SELECT vin, time, body::jsonb #>> '{details,request,vehicle}' AS model "
-            "FROM workshop.records WHERE action = 'flash' AND vin IS NOT NULL "
-            "AND body::jsonb #>> '{details,phase}' = 'intent' UNION ALL "
-            "SELECT vin, time, body::jsonb #>> '{details,vehicle}' FROM workshop.records "
-            "WHERE action = 'scan.identification' AND vin IS NOT NULL) m "
-            "WHERE model IS NOT NULL ORDER BY vin, time DESC").fetchall())}
+            "SELECT DISTINCT ON (vin) vin, model FROM workshop.records "
+            "WHERE model IS NOT NULL AND vin IS NOT NULL ORDER BY vin, time DESC").fetchall())}
 
     def dtc_counts(self) -> list[tuple[str, str, str, int, int]]:
         """(ecu, software version, DTC, vehicles, occurrences) of the DTCs each flash found
