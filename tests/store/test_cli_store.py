@@ -59,6 +59,8 @@ def test_two_workstations_an_auditor_and_a_cut_back_log(store_db: str, unique: s
         assert PASSWORD not in shown and "password=***" in shown
         ok(cli(home, "flash", "engine-1.1.0", "--yes"))
         ok(cli(home, "dtc", "clear", "--all", "--yes"))
+        if key == "b":  # with a store configured, a scan records what it identified
+            assert "identification recorded in the audit log" in ok(cli(home, "scan"))
         synced = ok(cli(home, "sync"))
         assert "record(s) sent" in synced and PASSWORD not in synced
 
@@ -69,6 +71,9 @@ def test_two_workstations_an_auditor_and_a_cut_back_log(store_db: str, unique: s
     assert {e["workstation"] for e in flashes} == set(names.values())
     assert {e["workstation"] for e in clears} == set(names.values())
     assert all(e["verified"] for e in history)
+    scans = [e for e in history if e["action"] == "scan.identification"]
+    assert [e["workstation"] for e in scans] == [names["b"]]
+    assert scans[0]["details"]["ecus"]["ENGINE"]["software_version"]
     text = ok(cli(admin, "fleet", "history", VIN, "--dsn", role_dsn(store_db, f"aud-{unique}")))
     assert names["a"] in text and "flash.ecu" in text
     verified = ok(cli(admin, "store", "verify", "--dsn", role_dsn(store_db, f"aud-{unique}")))
