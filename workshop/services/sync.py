@@ -98,8 +98,9 @@ def sync_log(dsn: str, log_path: Path, alarm_signer: Callable[[], AuditSigner],
         if len(pending) > len(result.resolved):
             raised = min(pending.values(), key=lambda r: r.seq)
             result.alarm = (f"this log holds a tamper alarm (seq {raised.seq}: "
-                            f"{raised.details.get('reason', '')}); it is not pushed again "
-                            "until an auditor resolves it (`workshop store resolve-alarm`)")
+                            f"{raised.details.get('reason', '')}); it is not pushed again, and "
+                            "`audit verify` fails until an auditor resolves the alarm "
+                            "(`workshop store resolve-alarm`)")
         else:
             result.held = ("this log holds a resolved tamper alarm: it stays as evidence and "
                            "is not pushed; move it and its .head.json aside to start a new log")
