@@ -1,7 +1,8 @@
 """The issue's "done when", as technicians and an auditor run it, one process per command,
 on a real PostgreSQL: two workstations flash and clear the simulated vehicle and sync; the
 auditor sees both in the VIN history and verifies the store; a log cut back on one
-workstation is flagged at its next sync, and `audit verify` fails on it from then on."""
+workstation is flagged at its next sync, and `audit verify` fails on it until an auditor
+resolves the alarm and the workstation's next sync closes it."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import pytest
 
 from tests.store.helpers import PASSWORD, role_dsn
 from tests.store.pgserver import Server
+from workshop.store.migrations import LATEST
 
 ROOT = Path(__file__).resolve().parents[2]
 VIN = "WDXDEMC12RA000001"  # the simulated demo car's
@@ -40,7 +42,7 @@ def test_two_workstations_an_auditor_and_a_cut_back_log(store_db: str, unique: s
                                                         pg_server: Server) -> None:
     admin = tmp_path / "admin"
     out = ok(cli(admin, "store", "init", "--dsn", store_db))
-    assert "schema version 1" in out and "test-superuser-secret" not in out
+    assert f"schema version {LATEST}" in out and "test-superuser-secret" not in out
     names = {"a": f"ws-a-{unique}", "b": f"ws-b-{unique}"}
     for name in names.values():
         ok(cli(admin, "store", "enroll", "workstation", name, "--dsn", store_db,
@@ -57,6 +59,8 @@ def test_two_workstations_an_auditor_and_a_cut_back_log(store_db: str, unique: s
         assert PASSWORD not in shown and "password=***" in shown
         ok(cli(home, "flash", "engine-1.1.0", "--yes"))
         ok(cli(home, "dtc", "clear", "--all", "--yes"))
+        if key == "b":  # with a store configured, a scan records what it identified
+            assert "identification recorded in the audit log" in ok(cli(home, "scan"))
         synced = ok(cli(home, "sync"))
         assert "record(s) sent" in synced and PASSWORD not in synced
 
@@ -67,6 +71,9 @@ def test_two_workstations_an_auditor_and_a_cut_back_log(store_db: str, unique: s
     assert {e["workstation"] for e in flashes} == set(names.values())
     assert {e["workstation"] for e in clears} == set(names.values())
     assert all(e["verified"] for e in history)
+    scans = [e for e in history if e["action"] == "scan.identification"]
+    assert [e["workstation"] for e in scans] == [names["b"]]
+    assert scans[0]["details"]["ecus"]["ENGINE"]["software_version"]
     text = ok(cli(admin, "fleet", "history", VIN, "--dsn", role_dsn(store_db, f"aud-{unique}")))
     assert names["a"] in text and "flash.ecu" in text
     verified = ok(cli(admin, "store", "verify", "--dsn", role_dsn(store_db, f"aud-{unique}")))
@@ -91,6 +98,24 @@ def test_two_workstations_an_auditor_and_a_cut_back_log(store_db: str, unique: s
     assert status.returncode == 1 and "TAMPER ALARM" in status.stdout
     report = cli(admin, "store", "verify", "--dsn", role_dsn(store_db, f"aud-{unique}"))
     assert report.returncode == 1 and f"ALARM from {names['a']}" in report.stdout
+
+    # the auditor inspects and resolves it, signed with an identity from the group's dealer
+    # CA (here: one demo PKI shared by the group); A's next sync closes the alarm
+    auditor = role_dsn(store_db, f"aud-{unique}")
+    shutil.rmtree(admin / "pki", ignore_errors=True)
+    shutil.copytree(a / "pki", admin / "pki")
+    alarms = json.loads(cli(admin, "store", "verify", "--json", "--dsn", auditor).stdout)
+    seq = alarms["alarms"][0]["seq"]
+    refused = cli(a, "store", "resolve-alarm", names["a"], str(seq), "--reason", "mine")
+    assert refused.returncode != 0 and "refused recording the alarm resolution" in refused.stderr
+    ok(cli(admin, "store", "resolve-alarm", names["a"], str(seq), "--dsn", auditor,
+           "--reason", "old copy restored by IT after a disk failure; records are on the server"))
+    closed = ok(cli(a, "sync"))
+    assert "closed:" in closed and "disk failure" in closed and "not pushed" in closed
+    verified_a = ok(cli(a, "audit", "verify"))
+    assert "RESOLVED" in verified_a and "disk failure" in verified_a
+    resolved = ok(cli(admin, "store", "verify", "--dsn", auditor))
+    assert f"RESOLVED alarm from {names['a']}" in resolved and f"aud-{unique}" in resolved
 
 
 def test_unreachable_store_and_bad_dsn_are_clear_errors(tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
-"""`fleet deviations`: the last flashed software of each ECU against the published baseline
-of its vehicle model (verified before it counts)."""
+"""`fleet deviations`: the last known software of each ECU (newest of its last successful
+flash and its last scan identification) against the published baseline of its vehicle model
+(verified before it counts)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ from pathlib import Path
 
 from tests.store.helpers import PASSWORD, role_dsn, workstation
 from workshop.audit import AuditLog, AuditSigner
+from workshop.packages.baseline import load_baseline
 from workshop.services import fleet
 from workshop.services.baseline_check import baseline_store, ensure_demo_material
+from workshop.services.connection import VehicleConnection
+from workshop.services.diagnose import record_identification, scan
 from workshop.services.sync import sync_log
 from workshop.services.trust_policy import trust_store
 from workshop.store.admin import enroll
@@ -76,3 +80,44 @@ def test_dtc_frequency_by_ecu_and_version(store_db: str, unique: str, tmp_path: 
     counts = [(c.ecu, c.version, c.dtc, c.vehicles) for c in fleet.dtc_frequency(store_db)]
     assert counts == [("ABS", "1.1.0", "C003500", 2), ("ABS", "1.0.0", "C003500", 1),
                       ("ABS", "1.0.0", "C004100", 1)]
+
+
+def test_last_known_software_is_the_newest_of_flash_and_scan(
+        store_db: str, unique: str, tmp_path: Path, demo: VehicleConnection) -> None:
+    init_store(store_db)
+    a, a_dsn = workstation(store_db, f"ws-a-{unique}")
+    log = tmp_path / "a.db"
+    scanned = scan(demo)  # the simulated demo car over CAN/ISO-TP/UDS
+    vin = scanned.vin
+    assert vin is not None
+    versions = {e.name: e.identity.software_version for e in scanned.ecus
+                if e.identity.software_version}
+    assert "ENGINE" in versions
+    _flash(log, a, vin, "ENGINE", "1.0.0", "6.6.6")  # an older flash, outside any baseline
+    ensure_demo_material("demo-car")
+    signed = next(baseline_store().glob("*.baseline"))
+    enroll(store_db, "publisher", f"pub-{unique}", password=PASSWORD)
+    with StoreSession(role_dsn(store_db, f"pub-{unique}")) as publisher:
+        publisher.publish("baseline", signed.name, signed.read_bytes())
+    sync_log(a_dsn, log, lambda: a)
+    trust = trust_store(AdapterConfig())
+    before = {d.ecu: d for d in fleet.deviations(store_db, trust)[0] if d.vin == vin}
+    assert before["ENGINE"].version == "6.6.6" and before["ENGINE"].source == "flash"
+
+    with AuditLog.open(log, a) as opened:
+        seq = record_identification(scanned, opened)
+    assert seq is not None
+    sync_log(a_dsn, log, lambda: a)
+    after = {d.ecu: d for d in fleet.deviations(store_db, trust)[0] if d.vin == vin}
+    approved = load_baseline(signed, trust).ecus
+    for ecu, version in versions.items():
+        allowed = approved[ecu].software_versions if ecu in approved else ()
+        if version in allowed:
+            assert ecu not in after  # the scan shows approved software: no deviation
+        else:
+            assert (after[ecu].version, after[ecu].source) == (version, "scan")
+    # a newer flash wins over the scan again
+    _flash(log, a, vin, "ENGINE", versions["ENGINE"], "0.0.1")
+    sync_log(a_dsn, log, lambda: a)
+    last = {d.ecu: d for d in fleet.deviations(store_db, trust)[0] if d.vin == vin}
+    assert (last["ENGINE"].version, last["ENGINE"].source) == ("0.0.1", "flash")

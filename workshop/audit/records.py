@@ -16,6 +16,10 @@ CHECKPOINT_KIND = "workshop-audit-checkpoint/2"
 # at the same seq, than the log itself: the log was cut back or rewritten. A log holding one
 # never verifies again (see verification.py); it is kept as evidence and a new log started.
 STORE_ALARM_ACTION = "store.tamper-alarm"
+# Written by a sync that pulled an auditor's signed resolution of such an alarm; details name
+# the alarm record (`alarm_seq`), the auditor, when and why. It closes that alarm: verification
+# then reports it as resolved instead of failing.
+STORE_RESOLVED_ACTION = "store.alarm-resolved"
 
 
 def canonical_json(obj: object) -> str:

@@ -19,6 +19,7 @@ from workshop.audit.intents import open_intents
 from workshop.audit.records import (
     GENESIS_HASH,
     STORE_ALARM_ACTION,
+    STORE_RESOLVED_ACTION,
     Checkpoint,
     Record,
     record_signed_bytes,
@@ -208,10 +209,12 @@ def verify_chain(records: Iterable[Record], checkpoint: Checkpoint | None,
     """
     walk = _Walk(certificates, verify_chain_fn, pinned)
     result = walk.result
+    all_records = list(records)
+    closed = _closing_records(all_records)
     expected_seq, prev_hash = 1, GENESIS_HASH
     hashes: dict[int, str] = {}
     seen: list[Record] = []
-    for rec in records:
+    for rec in all_records:
         seen.append(rec)
         result.records += 1
         reason = None
@@ -243,9 +246,17 @@ def verify_chain(records: Iterable[Record], checkpoint: Checkpoint | None,
             result.signers[rec.signer].records += 1
             result.record_signers[rec.seq] = rec.signer
             if rec.action == STORE_ALARM_ACTION:
-                result.problems.append(Problem(rec.seq, (
-                    "tamper alarm from the central store: "
-                    f"{rec.details.get('reason', 'no reason given')}")))
+                alarm = f"tamper alarm from the central store: " \
+                        f"{rec.details.get('reason', 'no reason given')}"
+                closing = closed.get(rec.seq)
+                if closing is None:
+                    result.problems.append(Problem(rec.seq, alarm))
+                else:
+                    d = closing.details
+                    result.notes.append(
+                        f"seq {rec.seq}: {alarm}; RESOLVED (seq {closing.seq}) by auditor "
+                        f"{d.get('auditor')} (role {d.get('resolved_by')}) at "
+                        f"{d.get('resolved_at')}: {d.get('reason')}")
         else:
             result.problems.append(Problem(rec.seq, reason))
         expected_seq = max(expected_seq, rec.seq + 1)
@@ -265,6 +276,18 @@ def verify_chain(records: Iterable[Record], checkpoint: Checkpoint | None,
     result.open_intents = [OpenIntent(r.seq, str(r.action), r.ecu, r.vin, str(r.time))
                            for r in open_intents(r for r in seen if isinstance(r.seq, int))]
     return result
+
+
+def _closing_records(records: Sequence[Record]) -> dict[int, Record]:
+    """Alarm seq -> the later record that closes it (a pulled, verified resolution)."""
+    closed: dict[int, Record] = {}
+    for rec in records:
+        if rec.action != STORE_RESOLVED_ACTION or not isinstance(rec.details, Mapping):
+            continue
+        seq = rec.details.get("alarm_seq")
+        if isinstance(seq, int) and isinstance(rec.seq, int) and seq < rec.seq:
+            closed.setdefault(seq, rec)
+    return closed
 
 
 def _signed_statement(walk: _Walk, cp: Checkpoint, what: str, at: int,

@@ -35,6 +35,7 @@ from workshop.foundation.events import (
     EventSink,
     ignore_events,
 )
+from workshop.foundation.settings import load_settings
 from workshop.foundation.text import printable
 from workshop.services import diagnose
 from workshop.services.audit_trail import open_audit_log
@@ -60,6 +61,10 @@ def register(sub: Any) -> None:
     p.add_argument("--sequential", action="store_true", help="one ECU after another")
     p.add_argument("--no-discovery", action="store_true",
                    help="only the ECUs of the vehicle definition")
+    p.add_argument("--record", action=argparse.BooleanOptionalAction, default=None,
+                   help="write the identification (VIN, software per ECU) to the audit log "
+                   "for the central store's fleet answers (default: when a store is "
+                   "configured)")
     add_json_flag(p)
     p.set_defaults(func=cmd_scan)
 
@@ -201,6 +206,11 @@ def cmd_scan(args: argparse.Namespace) -> int:
         result = diagnose.scan(conn, discover=not args.no_discovery,
                                concurrent=not args.sequential, events=event_printer(args),
                                cancel=token)
+        record = args.record if args.record is not None else bool(load_settings().store)
+        recorded = None
+        if record:
+            with open_audit_log(simulated=conn.adapter.is_simulated) as log:
+                recorded = diagnose.record_identification(result, log)
     if args.json:
         print_json(result.to_json())
     else:
@@ -217,6 +227,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
             if e.vin_problem and e.identity.vin != vin:
                 print(f"      VIN {e.identity.vin} INVALID: {e.vin_problem}")
         _print_bootloader_footer(result)
+        if recorded is not None:
+            print(f"identification recorded in the audit log (seq {recorded})")
     return EXIT_OK if all(e.error is None for e in result.ecus) else EXIT_FAILED
 
 

@@ -46,8 +46,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     v.add_argument("--trust", type=Path, help="trust store folder with the dealer root")
     add_json_flag(v)
     v.set_defaults(func=_verify)
-    pb = sub.add_parser("publish", help="publish a signed baseline or package for every "
-                        "workstation to pull (as a publisher)")
+    r = sub.add_parser("resolve-alarm", help="record a signed resolution of a workstation's "
+                       "tamper alarm (as an auditor); the workstation closes it at its next "
+                       "sync")
+    r.add_argument("workstation", help="the workstation (role) that raised the alarm")
+    r.add_argument("seq", type=int, help="the alarm's seq, as `workshop store verify` lists it")
+    r.add_argument("--reason", required=True, help="what was found and done (one line)")
+    r.add_argument("--dsn", help="connection string of an auditor (default: the store in "
+                   "settings)")
+    add_json_flag(r)
+    r.set_defaults(func=_resolve)
+    pb = sub.add_parser("publish", help="publish a signed baseline, package, CRL or trust "
+                        "update for every workstation to pull (as a publisher)")
     pb.add_argument("file", type=Path)
     pb.add_argument("--dsn", required=True, help="libpq connection string of a publisher")
     add_json_flag(pb)
@@ -69,8 +79,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     h.add_argument("--trust", type=Path, help="trust store folder with the dealer root")
     add_json_flag(h)
     h.set_defaults(func=_history)
-    d = fsub.add_parser("deviations", help="ECUs whose last flashed software is outside the "
-                        "approved baseline of their vehicle model")
+    d = fsub.add_parser("deviations", help="ECUs whose last known software (flash or scan) is "
+                        "outside the approved baseline of their vehicle model")
     d.add_argument("--dsn", help="connection string (default: the store in settings)")
     d.add_argument("--trust", type=Path, help="trust store folder that verifies the baselines "
                    "(default: as for a simulator action)")
@@ -157,9 +167,34 @@ def _verify(args: argparse.Namespace) -> int:
         for n in r.result.notes:
             print(f"    note: {n}")
     for a in report.alarms:
-        print(f"  ALARM from {a.workstation} at {a.raised_at} (log {a.log[:16]}, seq {a.seq}): "
-              f"{a.reason}")
+        resolution = report.resolutions.get(a.id)
+        state = "RESOLVED alarm" if report.resolution(a) else "ALARM"
+        print(f"  {state} from {a.workstation} at {a.raised_at} (log {a.log[:16]}, seq "
+              f"{a.seq}): {a.reason}")
+        if resolution is not None and resolution.problem is None:
+            print(f"    {resolution.text()}")
+        elif resolution is not None:
+            print(f"    a resolution was recorded but does not count: {resolution.problem}")
     return 0 if report.ok else 1
+
+
+def _resolve(args: argparse.Namespace) -> int:
+    from workshop.audit import load_installation
+    from workshop.cli import print_json
+    from workshop.services.alarms import resolve_alarm
+    from workshop.services.audit_trail import audit_signer
+
+    _, _, _, sync, _ = _modules()
+    signer = audit_signer(simulated=load_installation() is None)
+    done = resolve_alarm(sync.configured_store(args.dsn), args.workstation, args.seq,
+                         args.reason, signer)
+    if args.json:
+        print_json({"resolved": [vars(a) for a in done], "auditor": signer.workstation})
+    else:
+        for a in done:
+            print(f"alarm of {a.workstation} at seq {a.seq} (log {a.log[:16]}) resolved, signed "
+                  f"by {signer.workstation}; the workstation closes it at its next sync")
+    return 0
 
 
 def _publish(args: argparse.Namespace) -> int:
@@ -169,10 +204,13 @@ def _publish(args: argparse.Namespace) -> int:
     from workshop.services.baseline_check import BASELINE_SUFFIX, PACKAGE_SUFFIX
     from workshop.store.session import StoreSession
 
-    kind = {BASELINE_SUFFIX: "baseline", PACKAGE_SUFFIX: "package"}.get(args.file.suffix)
+    kind = {BASELINE_SUFFIX: "baseline", PACKAGE_SUFFIX: "package", ".crl": "crl",
+            ".pem": "trust"}.get(args.file.suffix)
     if kind is None:
-        raise ConfigError(f"{args.file.name} is neither a baseline ({BASELINE_SUFFIX}) nor a "
-                          f"package ({PACKAGE_SUFFIX})", hint="publish signed files only")
+        raise ConfigError(f"{args.file.name} is neither a baseline ({BASELINE_SUFFIX}), a "
+                          f"package ({PACKAGE_SUFFIX}), a CRL (.crl) nor a trust update "
+                          "(<purpose>.<label>.pem: new root, then its cross-certificate)",
+                          hint="publish signed files only")
     try:
         content = args.file.read_bytes()
     except OSError as exc:
@@ -208,6 +246,12 @@ def _sync(args: argparse.Namespace) -> int:
         print_json(result.to_json())
     elif result.alarm:
         print(f"TAMPER ALARM: {result.alarm}\n  -> {sync.EVIDENCE_HINT}", file=sys.stderr)
+        for why in result.refused:
+            print(f"  REFUSED {why}", file=sys.stderr)
+    elif result.held:
+        for text in result.resolved:
+            print(f"closed: {text}")
+        print(f"not pushed: {result.held}")
     else:
         print(f"synced with {result.store}: {result.pushed} record(s) sent, the store holds "
               f"this log up to seq {result.server_seq} (signed head at seq {result.head_seq})")
@@ -249,10 +293,11 @@ def _deviations(args: argparse.Namespace) -> int:
         print_json({"deviations": [d.to_json() for d in found], "no_baseline": unknown})
         return 0
     if not found:
-        print("no vehicle's last flashed software is outside its approved baseline")
+        print("no vehicle's last known software is outside its approved baseline")
     for d in found:
         print(f"{d.vin} {d.model} {d.ecu}: runs {d.version}, baseline {d.baseline} approves "
-              f"{', '.join(d.approved) or 'no software for this ECU'} (flashed {d.flashed_at} "
+              f"{', '.join(d.approved) or 'no software for this ECU'} ("
+              f"{'flashed' if d.source == 'flash' else 'read by a scan'} {d.flashed_at} "
               f"by {d.workstation})")
     for model in unknown:
         print(f"note: no verified baseline published for {model}")

@@ -96,6 +96,25 @@ def scan(conn: VehicleConnection, *, only: list[str] | None = None, discover: bo
     return result
 
 
+SCAN_RECORD_ACTION = "scan.identification"
+
+
+def record_identification(result: VehicleScan, log: AuditLog) -> int | None:
+    """Append what the scan identified (VIN; each answering ECU's software version and part
+    number) to the audit log, so the central store knows each ECU's last known software
+    from scans too, not only from flashes. Returns the record's seq; None (nothing written)
+    when no ECU reported its software or the vehicle its VIN: there is nothing to know."""
+    ecus = {e.name: {"software_version": e.identity.software_version,
+                     "part_number": e.identity.part_number}
+            for e in result.ecus if e.identity.software_version and not e.in_bootloader}
+    if not ecus or result.vin is None:
+        return None
+    record = log.append(SCAN_RECORD_ACTION, vin=result.vin, ecu=None, technician=technician(),
+                        details={"vehicle": result.vehicle, "ecus": ecus,
+                                 "vin_conflicts": result.vin_conflicts})
+    return record.seq
+
+
 def read_dtcs(conn: VehicleConnection, *, only: list[str] | None = None,
               mask: int = DEFAULT_STATUS_MASK, events: EventSink = ignore_events,
               cancel: CancelToken | None = None) -> VehicleScan:

@@ -24,6 +24,7 @@ from workshop.audit import (
 from workshop.audit.verification import verify_chain
 from workshop.foundation.errors import WorkshopError
 from workshop.packages.baseline import Baseline, load_baseline
+from workshop.services.alarms import CheckedResolution, check_resolution
 from workshop.store.session import Alarm, StoreSession
 from workshop.trust.certs import utcnow
 from workshop.trust.store import TrustStore
@@ -55,14 +56,24 @@ class LogReport:
 class StoreReport:
     logs: list[LogReport]
     alarms: list[Alarm]
+    # alarm id -> its auditor's resolution (checked: `problem` says why it does not count)
+    resolutions: dict[int, CheckedResolution] = field(default_factory=dict)
+
+    def resolution(self, alarm: Alarm) -> CheckedResolution | None:
+        found = self.resolutions.get(alarm.id)
+        return found if found is not None and found.problem is None else None
 
     @property
     def ok(self) -> bool:
-        return all(r.ok for r in self.logs) and not self.alarms
+        return all(r.ok for r in self.logs) and all(self.resolution(a) for a in self.alarms)
 
     def to_json(self) -> dict[str, Any]:
-        return {"ok": self.ok, "logs": [r.to_json() for r in self.logs],
-                "alarms": [vars(a) for a in self.alarms]}
+        alarms = []
+        for a in self.alarms:
+            r = self.resolutions.get(a.id)
+            alarms.append({**vars(a), "resolution": vars(r) if r else None,
+                           "resolved": self.resolution(a) is not None})
+        return {"ok": self.ok, "logs": [r.to_json() for r in self.logs], "alarms": alarms}
 
 
 def _parse(body: str, kind: type[Record] | type[Checkpoint]) -> Any:
@@ -119,7 +130,12 @@ def verify_store(dsn: str, trust_dir: Path | None = None, *,
                         f"records signed as {signer.workstation!r} were pushed by "
                         f"{workstation!r}: a workstation pushed another's records")
             reports.append(report)
-        return StoreReport(reports, store.alarms())
+        checked: dict[int, CheckedResolution] = {}
+        for stored in store.resolutions():  # the first that verifies counts
+            held = checked.get(stored.alarm)
+            if held is None or held.problem is not None:
+                checked[stored.alarm] = check_resolution(stored, checker)
+        return StoreReport(reports, store.alarms(), checked)
 
 
 @dataclass
@@ -163,8 +179,9 @@ class Deviation:
     version: str
     approved: tuple[str, ...]
     baseline: str  # integration level
-    flashed_at: str
+    flashed_at: str  # when that software was last seen (the record's signed time)
     workstation: str
+    source: str = "flash"  # "flash": a successful flash wrote it; "scan": a scan read it
 
     def to_json(self) -> dict[str, Any]:
         return {**vars(self), "approved": list(self.approved)}
@@ -192,14 +209,15 @@ def _published_baselines(store: StoreSession, trust: TrustStore) -> dict[str, Ba
 
 
 def deviations(dsn: str, trust: TrustStore) -> tuple[list[Deviation], list[str]]:
-    """ECUs whose last known software (their last successful flash in the store) is outside
-    the approved baseline of their vehicle model; and the models with no verified baseline."""
+    """ECUs whose last known software (the newest of their last successful flash and their
+    last scan identification in the store) is outside the approved baseline of their
+    vehicle model; and the models with no verified baseline."""
     with StoreSession(dsn) as store:
         baselines = _published_baselines(store, trust)
         models = store.vehicle_models()
-        flashed = store.last_flashed()
+        known = store.last_known()
     out, unknown = [], set()
-    for vin, ecu, version, time, workstation in flashed:
+    for vin, ecu, version, time, workstation, source in known:
         model = models.get(vin)
         baseline = baselines.get(model) if model else None
         if baseline is None:
@@ -209,7 +227,7 @@ def deviations(dsn: str, trust: TrustStore) -> tuple[list[Deviation], list[str]]
         allowed = approved.software_versions if approved else ()
         if version not in allowed:
             out.append(Deviation(vin, model or "", ecu, version, tuple(allowed),
-                                 baseline.integration_level, time, workstation))
+                                 baseline.integration_level, time, workstation, source))
     return out, sorted(unknown)
 
 

@@ -17,11 +17,12 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from workshop.audit import AuditLog, AuditSigner, Record, default_log_path
+from workshop.audit import AuditLog, AuditSigner, ChainVerifier, Record, default_log_path
 from workshop.audit.errors import AuditError
 from workshop.audit.records import STORE_ALARM_ACTION, canonical_json, utc_now
 from workshop.audit.signing import chain_pem
 from workshop.foundation.paths import atomic_write
+from workshop.services.alarms import close_resolved, open_alarms
 from workshop.services.identity import PassphraseSource, technician
 from workshop.services.pull import PullResult
 from workshop.store import dsn as store_dsn
@@ -30,7 +31,8 @@ from workshop.store.session import BATCH, StoreSession
 STATE_FILE = "sync-state.json"
 EVIDENCE_HINT = ("keep the log and its .head.json as evidence, report it to the store's "
                  "auditor, and move them aside: the next action starts a new log; "
-                 "`workshop audit verify` fails on this log from now on")
+                 "`workshop audit verify` fails on this log until an auditor resolves the "
+                 "alarm (`workshop store resolve-alarm`) and a sync closes it")
 
 
 @dataclass
@@ -48,6 +50,8 @@ class SyncResult:
     unreachable: bool = False  # the last attempt found no server (state file only)
     pulled: list[str] = field(default_factory=list)  # baselines and packages brought in
     refused: list[str] = field(default_factory=list)  # published files that failed to verify
+    resolved: list[str] = field(default_factory=list)  # alarms closed by this sync, in words
+    held: str | None = None  # why this log is not pushed (it holds a resolved alarm)
 
     @property
     def waiting(self) -> int:
@@ -71,10 +75,13 @@ def last_state(log_path: Path | None = None) -> SyncResult | None:
         return None
 
 
-def sync_log(dsn: str, log_path: Path, alarm_signer: Callable[[], AuditSigner]) -> SyncResult:
+def sync_log(dsn: str, log_path: Path, alarm_signer: Callable[[], AuditSigner],
+             verify_chain_fn: ChainVerifier | None = None) -> SyncResult:
     """Push what the store lacks of the log at `log_path`. Raises StoreUnavailableError when
     the server cannot be reached (nothing lost); returns a result with `alarm` set when the
-    log was cut back or rewritten (the alarm is then in the log and on the server)."""
+    log was cut back or rewritten (the alarm is then in the log and on the server). A log
+    holding an alarm is not pushed; the sync pulls the auditors' resolutions of its alarms
+    (their signers checked with `verify_chain_fn`) and closes those that verify."""
     with AuditLog.open(log_path, None) as log:
         snap = log.snapshot()
     if snap.log_id is None:
@@ -82,10 +89,21 @@ def sync_log(dsn: str, log_path: Path, alarm_signer: Callable[[], AuditSigner]) 
     records = snap.records
     local_seq = records[-1].seq if records else 0
     result = SyncResult(store_dsn.redact(dsn), snap.log_id, local_seq, 0, 0, 0, utc_now())
-    raised = next((r for r in records if r.action == STORE_ALARM_ACTION), None)
-    if raised is not None:
-        result.alarm = (f"this log holds a tamper alarm (seq {raised.seq}: "
-                        f"{raised.details.get('reason', '')}); it is not pushed again")
+    if any(r.action == STORE_ALARM_ACTION for r in records):
+        pending = open_alarms(records)
+        if pending:
+            with StoreSession(dsn) as store:
+                result.resolved, result.refused = close_resolved(
+                    store, snap.log_id, log_path, records, alarm_signer(), verify_chain_fn)
+        if len(pending) > len(result.resolved):
+            raised = min(pending.values(), key=lambda r: r.seq)
+            result.alarm = (f"this log holds a tamper alarm (seq {raised.seq}: "
+                            f"{raised.details.get('reason', '')}); it is not pushed again, and "
+                            "`audit verify` fails until an auditor resolves the alarm "
+                            "(`workshop store resolve-alarm`)")
+        else:
+            result.held = ("this log holds a resolved tamper alarm: it stays as evidence and "
+                           "is not pushed; move it and its .head.json aside to start a new log")
         return _saved(result, log_path)
     with StoreSession(dsn) as store:
         if store.claim(snap.log_id) is None:
@@ -174,7 +192,7 @@ def sync_now(dsn: str | None = None, ask: PassphraseSource | None = None) -> Syn
     """Sync the local log with the configured store; an unreachable server is remembered in
     the sync state (the app shows it) and raised, with nothing lost. `ask`: where the key
     that signs an alarm record gets its passphrase (the app's, not the terminal's)."""
-    from workshop.audit import load_installation
+    from workshop.audit import load_installation, workstation_chain_verifier
     from workshop.services.audit_trail import audit_signer
     from workshop.store import StoreUnavailableError
 
@@ -186,10 +204,11 @@ def sync_now(dsn: str | None = None, ask: PassphraseSource | None = None) -> Syn
     try:
         asking = {"ask": ask} if ask is not None else {}
         result = sync_log(store, log_path,
-                          lambda: audit_signer(simulated=load_installation() is None, **asking))
+                          lambda: audit_signer(simulated=load_installation() is None, **asking),
+                          workstation_chain_verifier(None))
         if result.alarm is None:
             pulled = pull_now(store)
-            result.pulled, result.refused = pulled.pulled, pulled.refused
+            result.pulled, result.refused = pulled.pulled, result.refused + pulled.refused
             _saved(result, log_path)
         return result
     except StoreUnavailableError:
@@ -210,16 +229,19 @@ def log_id_of(log_path: Path) -> str:
 
 
 def pull_now(dsn: str) -> PullResult:
-    """Pull published baselines and packages into this workstation's folders, each verified
-    (with the trust store of a simulator action; a real vehicle's action verifies again)."""
+    """Pull published baselines, packages, CRLs and trust updates into this workstation's
+    folders, each verified (with the trust store of a simulator action; a real vehicle's
+    action verifies again, without the demo roots)."""
     from workshop.services.baseline_check import baseline_store, package_store
     from workshop.services.pull import pull
     from workshop.services.trust_policy import trust_store
     from workshop.transport.adapters import AdapterConfig
+    from workshop.trust.location import pulled_trust_dir
 
+    pulled = pulled_trust_dir()
     with StoreSession(dsn) as store:
-        return pull(store, {"baseline": baseline_store(), "package": package_store()},
-                    trust_store(AdapterConfig()))
+        return pull(store, {"baseline": baseline_store(), "package": package_store(),
+                            "crl": pulled, "trust": pulled}, trust_store(AdapterConfig()))
 
 
 @dataclass(frozen=True)
@@ -239,6 +261,8 @@ class SyncStatus:
             return f"Central store: not synced yet; {self.waiting} record(s) waiting"
         if last.alarm:
             return f"Central store: TAMPER ALARM: {last.alarm}"
+        if last.held:
+            return f"Central store: alarm resolved; {last.held}"
         when = last.time[:16].replace("T", " ")
         if last.unreachable:
             return (f"Central store: unreachable at {when} UTC; {self.waiting} record(s) "

@@ -9,6 +9,8 @@
 - For a real adapter every demo root is taken out of the store, wherever it came from, so a
   demo key can never vouch for a change to a real vehicle. No configured store is an error,
   and so is one that another account can write to.
+- Without `--trust DIR`, the CRLs and roots pulled from the central store (each verified
+  against the store in use when pulled) are added: a newer CRL there wins over an older one.
 
 Lower layers verify against the store they are given and know nothing of adapters.
 """
@@ -23,6 +25,7 @@ from workshop.trust.demo import user_demo_pki
 from workshop.trust.location import (
     check_not_writable_by_others,
     configured_trust_dir,
+    pulled_trust_dir,
     system_trust_dir,
     user_trust_dir,
 )
@@ -42,7 +45,8 @@ def trust_store(target: AdapterConfig, trust_dir: Path | None = None) -> TrustSt
         if trust_dir is not None:
             return TrustStore.load(trust_dir)
         demo = TrustStore.load(user_demo_pki().trust_dir)
-        return demo if configured is None else TrustStore.load(configured).merged(demo)
+        store = demo if configured is None else TrustStore.load(configured).merged(demo)
+        return _with_pulled(store)
     if configured is None:
         raise ConfigError(
             f"no trust store configured for adapter '{target.interface}'",
@@ -50,4 +54,13 @@ def trust_store(target: AdapterConfig, trust_dir: Path | None = None) -> TrustSt
                  "(firmware/, baseline/ and workstation/ with their CRLs), choose a trust "
                  "store in Settings, or pass --trust DIR")
     check_not_writable_by_others(configured)
-    return TrustStore.load(configured).without_demo_roots()
+    store = TrustStore.load(configured)
+    return (store if trust_dir is not None else _with_pulled(store)).without_demo_roots()
+
+
+def _with_pulled(store: TrustStore) -> TrustStore:
+    pulled = pulled_trust_dir()
+    if not pulled.is_dir():
+        return store
+    check_not_writable_by_others(pulled)
+    return store.merged(TrustStore.load(pulled))

@@ -56,10 +56,30 @@ def connect(dsn: str, *, autocommit: bool = False) -> psycopg.Connection[Any]:
                                application_name="workshop")
     except psycopg.OperationalError as exc:
         first = scrub(str(exc).strip().splitlines()[0] if str(exc).strip() else "", dsn)
+        refusal = _refusal(exc, first)
+        if refusal is not None:
+            raise StoreError(f"the central store {redact(dsn)} refused the connection: "
+                             f"{first}", hint=refusal) from exc
         raise StoreUnavailableError(
             f"the central store {redact(dsn)} cannot be reached: {first}",
             hint="nothing is lost: the records stay in the local log; check the network, the "
                  "server and the credentials, then run `workshop sync` again") from exc
+
+
+def _refusal(exc: psycopg.OperationalError, text: str) -> str | None:
+    """What to do when the server was reached but refused us (who we are, or TLS), rather
+    than being unreachable; None when it is not such a refusal."""
+    lowered = text.lower()
+    if "certificate" in lowered or "ssl" in lowered or "encryption" in lowered:
+        return ("the server and this workstation do not agree on TLS: the store requires "
+                "TLS with a client certificate from the dealer CA; check sslmode=verify-full, "
+                "sslrootcert (the CA that signed the server), sslcert and sslkey (this "
+                "workstation's certificate, CN = its role) in the connection string")
+    if (exc.sqlstate or "").startswith("28") or "authentication" in lowered:
+        return ("the server does not accept these credentials; check the role name and its "
+                "password (~/.pgpass) or client certificate, or ask the store's "
+                "administrator to enroll this workstation")
+    return None
 
 
 def database_error(exc: psycopg.Error, doing: str, dsn: str) -> StoreError:

@@ -186,9 +186,90 @@ CREATE POLICY own_insert ON workshop.heads FOR INSERT TO workshop_workstation
         AND l.workstation = session_user));
 """
 
+_V2 = r"""
+-- An auditor's signed resolution of a tamper alarm. The signed text names the alarm (id,
+-- workstation, log, seq); the columns are generated from it and must match the alarm they
+-- close; who recorded it and when are the server's word. The workstation and `store verify`
+-- count the first that verifies (one that does not cannot block a later, genuine one).
+CREATE TABLE workshop.resolutions (
+    id bigserial PRIMARY KEY,
+    body text NOT NULL CHECK (length(body) < 16384),
+    signature text NOT NULL CHECK (signature ~ '^[0-9a-f]+$' AND length(signature) <= 512),
+    chain text NOT NULL CHECK (length(chain) < 65536),
+    alarm bigint GENERATED ALWAYS AS ((body::jsonb ->> 'alarm')::bigint) STORED NOT NULL
+        REFERENCES workshop.alarms (id),
+    workstation name GENERATED ALWAYS AS ((body::jsonb ->> 'workstation')::name) STORED
+        NOT NULL,
+    log text GENERATED ALWAYS AS (body::jsonb ->> 'log') STORED NOT NULL,
+    seq bigint GENERATED ALWAYS AS ((body::jsonb ->> 'seq')::bigint) STORED NOT NULL,
+    resolved_by name NOT NULL DEFAULT session_user,
+    resolved_at timestamptz NOT NULL DEFAULT now());
+
+CREATE FUNCTION workshop.resolution_matches_alarm() RETURNS trigger LANGUAGE plpgsql
+    SECURITY DEFINER SET search_path = pg_catalog AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM workshop.alarms a WHERE a.id = NEW.alarm
+                   AND a.workstation = NEW.workstation AND a.log = NEW.log
+                   AND a.seq = NEW.seq) THEN
+        RAISE EXCEPTION 'workshop store: the resolution does not name alarm % as raised',
+            NEW.alarm USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END $$;
+-- AFTER: generated columns are not yet computed when a BEFORE trigger runs
+CREATE TRIGGER matches_alarm AFTER INSERT ON workshop.resolutions
+    FOR EACH ROW EXECUTE FUNCTION workshop.resolution_matches_alarm();
+CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON workshop.resolutions
+    FOR EACH ROW EXECUTE FUNCTION workshop.refuse_change();
+CREATE TRIGGER no_truncate BEFORE TRUNCATE ON workshop.resolutions
+    FOR EACH STATEMENT EXECUTE FUNCTION workshop.refuse_change();
+REVOKE ALL ON workshop.resolutions FROM PUBLIC;
+GRANT SELECT, INSERT (body, signature, chain) ON workshop.resolutions TO workshop_auditor;
+GRANT USAGE ON SEQUENCE workshop.resolutions_id_seq TO workshop_auditor;
+GRANT SELECT ON workshop.resolutions TO workshop_workstation;
+ALTER TABLE workshop.resolutions ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own_read ON workshop.resolutions FOR SELECT TO workshop_workstation
+    USING (workstation = session_user);
+CREATE POLICY audit_read ON workshop.resolutions FOR SELECT TO workshop_auditor USING (true);
+CREATE POLICY audit_insert ON workshop.resolutions FOR INSERT TO workshop_auditor
+    WITH CHECK (resolved_by = session_user);
+"""
+
+# The fleet answers read each ECU's last known software and each vehicle's model. Parsing
+# the record text for that on every query costs seconds per million records, so migration 3
+# derives both once, when a record arrives, as generated columns (still from the signed text
+# alone). No index: the whole-fleet question reads every such row, and the planner rightly
+# prefers a sequential scan (benchmarks/fleet_query.py). Applying it rewrites the records
+# table once (about a minute per 200,000 records on the benchmark machine: run it when the
+# workshops are closed).
+_V3 = r"""
+-- ECU -> {"software_version": ...} that the record tells: a successful flash of one ECU, or
+-- a scan's identification of several
+ALTER TABLE workshop.records ADD COLUMN software jsonb GENERATED ALWAYS AS (CASE
+    WHEN body::jsonb ->> 'action' = 'flash.ecu'
+         AND body::jsonb #>> '{details,outcome}' = 'success'
+         AND body::jsonb #>> '{details,result,version_after}' IS NOT NULL
+         AND body::jsonb ->> 'ecu' IS NOT NULL
+    -- jsonb_set and jsonb_object are immutable (jsonb_build_object is not)
+    THEN jsonb_set('{}'::jsonb, ARRAY[body::jsonb ->> 'ecu'], jsonb_object(ARRAY[
+         'software_version', body::jsonb #>> '{details,result,version_after}']))
+    WHEN body::jsonb ->> 'action' = 'scan.identification'
+         AND jsonb_typeof(body::jsonb #> '{details,ecus}') = 'object'
+    THEN body::jsonb #> '{details,ecus}' END) STORED;
+-- the vehicle model a flash intent or a scan names
+ALTER TABLE workshop.records ADD COLUMN model text GENERATED ALWAYS AS (CASE
+    WHEN body::jsonb ->> 'action' = 'flash' AND body::jsonb #>> '{details,phase}' = 'intent'
+    THEN body::jsonb #>> '{details,request,vehicle}'
+    WHEN body::jsonb ->> 'action' = 'scan.identification'
+    THEN body::jsonb #>> '{details,vehicle}' END) STORED;
+"""
+
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (1, "logs, records, heads, certificates, alarms, published; roles and row-level security",
      _V1),
+    (2, "alarm resolutions: signed by an auditor, append-only, read by the alarm's workstation",
+     _V2),
+    (3, "fleet answers: software and model derived once from each record", _V3),
 )
 LATEST = MIGRATIONS[-1][0]
 

@@ -18,6 +18,15 @@ from workshop.store.dsn import connect, database_error
 
 T = TypeVar("T")
 BATCH = 500  # records per transaction: a kill mid-sync loses at most one uncommitted batch
+# Each ECU's newest known software, from the records' derived `software` column (a
+# successful flash's version_after, or a scan's identification), newest by signed time.
+LAST_KNOWN = (
+    "SELECT DISTINCT ON (r.vin, e.key) r.vin, e.key, e.value ->> 'software_version', r.time, "
+    "r.workstation, CASE r.action WHEN 'flash.ecu' THEN 'flash' ELSE 'scan' END "
+    "FROM workshop.records r, jsonb_each(r.software) e "
+    "WHERE r.software IS NOT NULL AND r.vin IS NOT NULL AND jsonb_typeof(e.value) = 'object' "
+    "AND e.value ->> 'software_version' IS NOT NULL "
+    "ORDER BY r.vin, e.key, r.time DESC")
 
 
 @dataclass(frozen=True)
@@ -37,6 +46,20 @@ class Alarm:
     seq: int
     reason: str
     raised_at: str
+    id: int = 0
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """An auditor's resolution of alarm `alarm`, as stored: the signed text, its signature
+    and the signer's chain (PEM); who recorded it and when are the server's word."""
+
+    alarm: int
+    body: str
+    signature: str
+    chain: str
+    resolved_by: str
+    resolved_at: str
 
 
 class StoreSession:
@@ -167,10 +190,25 @@ class StoreSession:
         return chains
 
     def alarms(self) -> list[Alarm]:
-        return [Alarm(str(w), str(g), int(s), str(r), t.isoformat()) for w, g, s, r, t in
-                self._run("reading alarms", lambda c: c.execute(
-                    "SELECT workstation, log, seq, reason, raised_at FROM workshop.alarms "
+        return [Alarm(str(w), str(g), int(s), str(r), t.isoformat(), int(i))
+                for w, g, s, r, t, i in self._run("reading alarms", lambda c: c.execute(
+                    "SELECT workstation, log, seq, reason, raised_at, id FROM workshop.alarms "
                     "ORDER BY id").fetchall())]
+
+    def resolve(self, body: str, signature: str, chain: str) -> None:
+        """Record an auditor's signed resolution (the database checks it names the alarm)."""
+        self._run("recording the alarm resolution", lambda c: c.execute(
+            "INSERT INTO workshop.resolutions (body, signature, chain) VALUES (%s, %s, %s)",
+            (body, signature, chain)))
+
+    def resolutions(self, log: str | None = None) -> list[Resolution]:
+        """Resolutions this role may read (a workstation: its own alarms'), of `log` if
+        given."""
+        return [Resolution(int(a), str(b), str(s), str(c), str(w), t.isoformat())
+                for a, b, s, c, w, t in self._run("reading alarm resolutions", lambda c: c.execute(
+                    "SELECT alarm, body, signature, chain, resolved_by, resolved_at "
+                    "FROM workshop.resolutions WHERE %s::text IS NULL OR log = %s ORDER BY id",
+                    (log, log)).fetchall())]
 
     def vin_records(self, vin: str) -> list[tuple[str, str, str, str]]:
         """(workstation, log, body, received_at) of every record about `vin`, oldest first by
@@ -181,24 +219,20 @@ class StoreSession:
                 "SELECT workstation, log, body, received_at FROM workshop.records "
                 "WHERE vin = %s ORDER BY time, workstation, log, seq", (vin,)).fetchall())]
 
-    def last_flashed(self) -> list[tuple[str, str, str, str, str]]:
-        """(vin, ecu, version_after, time, workstation) of each ECU's last successful flash,
-        by the records' signed time."""
-        return [(str(v), str(e), str(s), str(t), str(w)) for v, e, s, t, w in self._run(
-            "reading the last flash of each ECU", lambda c: c.execute(
-                "SELECT DISTINCT ON (vin, ecu) vin, ecu, "
-                "body::jsonb #>> '{details,result,version_after}', time, workstation "
-                "FROM workshop.records WHERE action = 'flash.ecu' AND vin IS NOT NULL "
-                "AND body::jsonb #>> '{details,outcome}' = 'success' "
-                "ORDER BY vin, ecu, time DESC").fetchall()) if s is not None]
+    def last_known(self) -> list[tuple[str, str, str, str, str, str]]:
+        """(vin, ecu, software version, time, workstation, source) of each ECU's last known
+        software, by the records' signed time: the newest of its last successful flash
+        ('flash') and its last scan identification ('scan')."""
+        return [(str(v), str(e), str(s), str(t), str(w), str(k))
+                for v, e, s, t, w, k in self._run(
+                    "reading the last known software of each ECU",
+                    lambda c: c.execute(LAST_KNOWN).fetchall())]
 
     def vehicle_models(self) -> dict[str, str]:
-        """VIN -> vehicle model named by its last flash."""
+        """VIN -> vehicle model named by its newest flash or scan."""
         return {str(v): str(m) for v, m in self._run("reading vehicle models", lambda c: c.execute(
-            "SELECT DISTINCT ON (vin) vin, body::jsonb #>> '{details,request,vehicle}' "
-            "FROM workshop.records WHERE action = 'flash' AND vin IS NOT NULL "
-            "AND body::jsonb #>> '{details,phase}' = 'intent' "
-            "ORDER BY vin, time DESC").fetchall()) if m is not None}
+            "SELECT DISTINCT ON (vin) vin, model FROM workshop.records "
+            "WHERE model IS NOT NULL AND vin IS NOT NULL ORDER BY vin, time DESC").fetchall())}
 
     def dtc_counts(self) -> list[tuple[str, str, str, int, int]]:
         """(ecu, software version, DTC, vehicles, occurrences) of the DTCs each flash found

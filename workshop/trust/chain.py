@@ -250,3 +250,27 @@ def _verify_chain(chain: Sequence[x509.Certificate], store: TrustStore, purpose:
     _check_leaf(path[0], purpose)
     _check_revocation(path, store, at)
     return VerifiedChain(tuple(path), purpose)
+
+
+def verify_cross_certificate(cert: x509.Certificate, store: TrustStore, *,
+                             purpose: Purpose, at: dt.datetime | None = None) -> VerifiedChain:
+    """Verify a CA certificate issued by a root the store already trusts for `purpose` (a
+    root rollover's cross-certificate): the same checks as `verify_chain`, except that the
+    first certificate must be a CA, not a signer."""
+    when = at or utcnow()
+    try:
+        path = build_path(cert, [], store, purpose)
+        if len(path) < 2:
+            raise UntrustedRootError(
+                f"trusted-root check failed: '{common_name(cert)}' is already a root here, "
+                "not a certificate issued by one", hint="publish a cross-certificate")
+        for c in path:
+            _check_validity(c, when)
+            _check_extensions(c)
+        for c in path:  # the cross-certificate is never part of a signer's path: no length
+            _check_ca(c, below=0, purpose=purpose)
+        _check_revocation(path, store, when)
+    except (ValueError, TypeError, UnsupportedAlgorithm, x509.InvalidVersion) as exc:
+        raise ChainError(f"chain check failed: a certificate is malformed ({exc})",
+                         hint="the certificate chain is corrupt; obtain a new copy") from exc
+    return VerifiedChain(tuple(path), purpose)

@@ -37,6 +37,15 @@ def user_trust_dir() -> Path:
     return user_home() / USER_FOLDER
 
 
+PULLED_FOLDER = "store-trust"
+
+
+def pulled_trust_dir() -> Path:
+    """CRLs and roots pulled from the central store, each verified against the trust store
+    in use before it was written here (workshop.services.pull); added to the store in use."""
+    return user_home() / PULLED_FOLDER
+
+
 def configured_trust_dir() -> Path | None:
     """The trust store in force when no --trust is given (see the module docstring)."""
     chosen = load_settings().trust_dir

@@ -99,7 +99,8 @@ class TrustStore:
         return replace(self, roots=roots)
 
     def crl_for(self, issuer: x509.Certificate) -> x509.CertificateRevocationList | None:
-        """The newest CRL issued (and correctly signed) by `issuer`, if any."""
+        """The newest CRL issued (and correctly signed) by `issuer`, if any; of two issued
+        the same second, the one revoking more (a revocation is never lost to a tie)."""
         found = [c for c in self.crls if c.issuer == issuer.subject
                  and c.is_signature_valid(issuer.public_key())]  # type: ignore[arg-type]
-        return max(found, key=lambda c: c.last_update_utc) if found else None
+        return max(found, key=lambda c: (c.last_update_utc, len(c))) if found else None

@@ -1,0 +1,214 @@
+"""Fleet queries on a large store: VIN history and baseline deviation over N records from V
+vehicles (default 1,000,000 from 10,000), median and p99, on the same data before and after
+migration 3 (software and model derived once per record), side by side.
+
+Rows are synthetic but schema-valid (the record JSON a workstation pushes: flash intents
+and outcomes, scan identifications, DTC clears, from 200 workstations' logs), loaded with
+COPY; signatures are random hex (query timing does not verify them). Measured are the
+store's queries as `fleet history` and `fleet deviations` run them, as an auditor role
+(row-level security on): the VIN history query for random VINs, and the whole-fleet last
+known software per ECU with the vehicle models (what deviations compares to the baseline).
+"Before" is the store at schema version 2 with the queries as they were then (the record
+text parsed in each query); then `upgrade_store` applies migration 3 (its duration on this
+data is shown) and the same questions are asked with today's queries. A throwaway server is
+started from the distribution's binaries (as tests/store does).
+
+Run: python benchmarks/fleet_query.py [--records 1000000] [--vehicles 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import psycopg
+
+from tests.store.helpers import PASSWORD, role_dsn
+from tests.store.pgserver import running_server
+from workshop.store import migrations
+from workshop.store.admin import enroll
+from workshop.store.session import StoreSession
+
+ECUS = ("ENGINE", "TRANSMISSION", "ABS", "AIRBAG", "BODY", "INSTRUMENT", "GATEWAY")
+VERSIONS = ("1.0.0", "1.0.5", "1.1.0", "1.2.0")
+LOGS = 200
+# the queries of schema version 2: each parses the record text
+V2_LAST_KNOWN = (
+    "SELECT DISTINCT ON (vin, ecu) vin, ecu, version, time, workstation, source FROM ("
+    "SELECT vin, ecu, body::jsonb #>> '{details,result,version_after}' AS version, time, "
+    "workstation, 'flash' AS source FROM workshop.records WHERE action = 'flash.ecu' "
+    "AND vin IS NOT NULL AND body::jsonb #>> '{details,outcome}' = 'success' UNION ALL "
+    "SELECT r.vin, e.key, e.value ->> 'software_version', r.time, r.workstation, 'scan' "
+    "FROM workshop.records r, jsonb_each(CASE jsonb_typeof(r.body::jsonb #> '{details,ecus}') "
+    "WHEN 'object' THEN r.body::jsonb #> '{details,ecus}' ELSE '{}'::jsonb END) e "
+    "WHERE r.action = 'scan.identification' AND r.vin IS NOT NULL AND "
+    "jsonb_typeof(e.value) = 'object') k "
+    "WHERE version IS NOT NULL ORDER BY vin, ecu, time DESC")
+V2_MODELS = (
+    "SELECT DISTINCT ON (vin) vin, model FROM ("
+    "SELECT vin, time, body::jsonb #>> '{details,request,vehicle}' AS model "
+    "FROM workshop.records WHERE action = 'flash' AND vin IS NOT NULL "
+    "AND body::jsonb #>> '{details,phase}' = 'intent' UNION ALL "
+    "SELECT vin, time, body::jsonb #>> '{details,vehicle}' FROM workshop.records "
+    "WHERE action = 'scan.identification' AND vin IS NOT NULL) m "
+    "WHERE model IS NOT NULL ORDER BY vin, time DESC")
+
+
+def _vin(n: int) -> str:
+    return f"WBENCH{n:011d}"
+
+
+_CLEAR = '{"group":"FFFFFF","outcome":"success","phase":"outcome"}'
+
+
+def _details(rng: random.Random, kind: float, ecu: str) -> list[tuple[str, str | None, str]]:
+    """(action, ecu, details JSON) of one piece of work: a DTC clear, a flash (intent and
+    ECU outcome) or a scan identification. JSON written by hand: json.dumps of a million
+    records would take most of the generation time."""
+    if kind < 0.4:
+        return [("dtc.clear", ecu, _CLEAR)]
+    if kind < 0.85:
+        old, new = rng.choice(VERSIONS), rng.choice(VERSIONS)
+        dtcs = '["P030100"]' if rng.random() < 0.2 else "[]"
+        outcome = "success" if rng.random() < 0.95 else "failure"
+        return [("flash", "*", f'{{"phase":"intent","request":{{"dtcs_before":{{"{ecu}":{dtcs}}},'
+                               f'"ecus":{{"{ecu}":{{"from":"{old}","to":"{new}"}}}},'
+                               f'"vehicle":"demo-car"}}}}'),
+                ("flash.ecu", ecu, f'{{"outcome":"{outcome}","phase":"outcome","result":'
+                                   f'{{"version_after":"{new}","version_before":"{old}"}}}}')]
+    ecus = ",".join(f'"{e}":{{"part_number":"5Q0","software_version":"{rng.choice(VERSIONS)}"}}'
+                    for e in ECUS)
+    return [("scan.identification", None, f'{{"ecus":{{{ecus}}},"vehicle":"demo-car"}}')]
+
+
+def _bodies(records: int, vehicles: int, seed: int = 7) -> list[tuple[str, str, str]]:
+    """(log, workstation, body) rows: each log a chain of seqs, time rising within it."""
+    rng = random.Random(seed)
+    rows = []
+    per_log = records // LOGS
+    zeros, signer = "0" * 64, "f" * 64
+    for log_no in range(LOGS):
+        log, who = f"{log_no:032x}", f"bench-ws-{log_no}"
+        seq = 0
+        while seq < per_log:
+            vin = _vin(rng.randrange(vehicles))
+            day = rng.randrange(1, 365)
+            stamp = f"2026-{1 + day // 31 % 12:02d}-{1 + day % 28:02d}T{seq % 24:02d}:" \
+                    f"{seq % 60:02d}:{rng.randrange(60):02d}.000000Z"
+            for action, ecu, details in _details(rng, rng.random(), rng.choice(ECUS)):
+                seq += 1
+                on = "null" if ecu is None else f'"{ecu}"'
+                rows.append((log, who, (
+                    f'{{"action":"{action}","details":{details},"ecu":{on},'
+                    f'"hash":"{rng.getrandbits(256):064x}","prev_hash":"{zeros}","seq":{seq},'
+                    f'"signature":"00","signer":"{signer}","technician":"bench",'
+                    f'"time":"{stamp}","vin":"{vin}","workstation":"{who}"}}')))
+    return rows
+
+
+def _copy(dsn: str, rows: list[tuple[str, str, str]]) -> None:
+    """COPY in text format, in large chunks (the JSON holds no tab, newline or backslash)."""
+    with psycopg.connect(dsn) as conn, conn.cursor().copy(
+            "COPY workshop.records (log, workstation, body) FROM STDIN") as copy:
+        for i in range(0, len(rows), 20_000):
+            copy.write("".join(f"{a}\t{b}\t{c}\n" for a, b, c in rows[i:i + 20_000]))
+
+
+def _load(dsn: str, rows: list[tuple[str, str, str]]) -> None:
+    """The logs, then the records on two connections at once (the server derives the
+    generated columns of each row: that, not the transfer, is the cost)."""
+    with psycopg.connect(dsn) as conn, conn.cursor().copy(
+            "COPY workshop.logs (log, workstation) FROM STDIN") as copy:
+        for log, who in sorted({(r[0], r[1]) for r in rows}):
+            copy.write_row((log, who))
+    half = len(rows) // 2
+    while half < len(rows) and rows[half][0] == rows[half - 1][0]:
+        half += 1  # each log whole on one connection
+    threads = [threading.Thread(target=_copy, args=(dsn, part))
+               for part in (rows[:half], rows[half:])]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE workshop.records")
+
+
+def _timed(work: Callable[[], object], n: int) -> tuple[float, float]:
+    """Median and p99 in ms of n runs."""
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        work()
+        times.append((time.perf_counter() - t0) * 1000)
+    times.sort()
+    return statistics.median(times), times[min(len(times) - 1, int(len(times) * 0.99))]
+
+
+def _measure(dsn: str, vehicles: int, n_vin: int, n_dev: int, *, v2: bool
+             ) -> dict[str, tuple[float, float]]:
+    rng = random.Random(11)
+    with StoreSession(dsn) as store:
+        history = _timed(lambda: store.vin_records(_vin(rng.randrange(vehicles))), n_vin)
+        if v2:
+            def fleet() -> object:
+                return (store.conn.execute(V2_LAST_KNOWN).fetchall(),
+                        store.conn.execute(V2_MODELS).fetchall())
+        else:
+            def fleet() -> object:
+                return store.last_known(), store.vehicle_models()
+        deviation = _timed(fleet, n_dev)
+    return {"VIN history": history, "baseline deviation (whole fleet)": deviation}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--records", type=int, default=1_000_000)
+    ap.add_argument("--vehicles", type=int, default=10_000)
+    ap.add_argument("--vin-queries", type=int, default=200)
+    ap.add_argument("--deviation-queries", type=int, default=10)  # whole fleet: seconds each
+    args = ap.parse_args()
+    with running_server() as server:
+        with psycopg.connect(server.dsn(), autocommit=True) as conn:
+            conn.execute("CREATE DATABASE bench")
+        owner = server.dsn(dbname="bench")
+        shipped = migrations.MIGRATIONS
+        migrations.MIGRATIONS = shipped[:2]  # the store as schema version 2 left it
+        migrations.init_store(owner)
+        migrations.MIGRATIONS = shipped
+        enroll(owner, "auditor", "bench-auditor", password=PASSWORD)
+        auditor = role_dsn(owner, "bench-auditor")
+        t0 = time.perf_counter()
+        rows = _bodies(args.records, args.vehicles)
+        t1 = time.perf_counter()
+        _load(owner, rows)
+        t2 = time.perf_counter()
+        print(f"{len(rows):,} records from {args.vehicles:,} vehicles, {LOGS} logs: generated "
+              f"in {t1 - t0:.1f} s, loaded with COPY (and analysed) in {t2 - t1:.1f} s")
+        before = _measure(auditor, args.vehicles, args.vin_queries, args.deviation_queries,
+                          v2=True)
+        t3 = time.perf_counter()
+        migrations.upgrade_store(owner)
+        with psycopg.connect(owner, autocommit=True) as conn:
+            conn.execute("VACUUM ANALYZE workshop.records")
+        print(f"migration 3 on this data: {time.perf_counter() - t3:.1f} s")
+        after = _measure(auditor, args.vehicles, args.vin_queries, args.deviation_queries,
+                         v2=False)
+    print(f"{'query (median / p99)':<34} {'schema 2':>22} {'schema 3':>22}")
+    for label, (med, p99) in after.items():
+        b_med, b_p99 = before[label]
+        print(f"{label:<34} {b_med:>9.1f} / {b_p99:>7.1f} ms {med:>9.1f} / {p99:>7.1f} ms "
+              f"  x{b_med / med:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
