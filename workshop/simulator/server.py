@@ -46,6 +46,8 @@ class UdsServer:
             self.services.update(programming.SERVICES)
             self.services.update(self.convention.services)
         self.dids: dict[int, bytes] = dict(ecu.identification)
+        # RoutineControl starts answered as the ECU's description says (simulator/described)
+        self.routine_answers: dict[int, bytes] = {}
         self.rng = random.Random(ecu.name)
         self.clear_duration_s = 2.5 * ecu.p2_ms / 1000
         self.self_test_duration_s = 3 * ecu.p2_ms / 1000
