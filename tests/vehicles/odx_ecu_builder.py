@@ -58,7 +58,7 @@ APP_START, APP_MEMORY = 0x8000, 0x8000  # the ECU-MEM's one physical segment
 IDENT = {0xF187: ("spare_part_number", "SAULT-NEW-1"), 0xF189: ("software_version", "1.0.0"),
          0xF191: ("hardware_part_number", "HW-A")}
 ROUTINE = 0x0203  # check_injectors
-BREAKAGES = ("missing_block", "outside", "dotdot_datafile", "unknown_datafile")
+BREAKAGES = ("missing_block", "outside", "dotdot_datafile", "unknown_datafile", "bad_checksum")
 
 
 def new_image(version: str = "1.1.0", security_version: int = 2) -> bytes:
@@ -168,10 +168,11 @@ def _flash(db: odxtools.database.Database, image: bytes, encoded: bool,
                      ident_value=IdentValue(value_raw="1.1.0", value_type=ascii_)),
             OwnIdent(short_name="security_version", odx_id=oid("OI.sv"),
                      ident_value=IdentValue(value_raw="2", value_type=ascii_))]))
+    crc = zlib.crc32(image) ^ (breakage == "bad_checksum")  # one bit off: not this data
     checksum = Checksum(
         short_name="crc", odx_id=oid("CS.app"), checksum_alg="CRC32",
         source_start_address=start, source_end_address=start + len(image) - 1,
-        checksum_result=ValidityFor(value_raw=f"{zlib.crc32(image):08X}",
+        checksum_result=ValidityFor(value_raw=f"{crc:08X}",
                                     value_type=SessionSubElemType.A_BYTEFIELD))
     block_ref = (OdxLinkRef("sault_flash.DB.nowhere", docs) if breakage == "missing_block"
                  else OdxLinkRef.from_id(block.odx_id))
