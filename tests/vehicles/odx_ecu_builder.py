@@ -57,7 +57,7 @@ from workshop.packages.firmware import generate_image
 APP_START, APP_MEMORY = 0x8000, 0x8000  # the ECU-MEM's one physical segment
 IDENT = {0xF187: ("spare_part_number", "SAULT-NEW-1"), 0xF189: ("software_version", "1.0.0"),
          0xF191: ("hardware_part_number", "HW-A")}
-ROUTINE = 0x0203  # check_injectors
+ROUTINE = 0x0210  # check_injectors (0x0203 is the simulator's own self-test)
 BREAKAGES = ("missing_block", "outside", "dotdot_datafile", "unknown_datafile", "bad_checksum")
 
 
