@@ -19,6 +19,7 @@ from workshop.cli import main
 from workshop.packages.compression import compress
 from workshop.packages.container import MANIFEST, Container
 from workshop.packages.manifest import Manifest, parse_manifest
+from workshop.vehicles import load_vehicle
 
 
 def build_cli(capsys: pytest.CaptureFixture[str], pdx: Path, out: Path, *extra: str,
@@ -145,6 +146,22 @@ def test_a_security_method_the_ecu_profile_contradicts_is_refused(
     assert ("session update_app: its SECURITY-METHOD asks seed/key level 0x11; SAULT's flash "
             "profile unlocks with 0x01") in out
     assert not (tmp_path / "x.wspkg").exists()
+    odx = load_vehicle(vehicle).ecus[0].odx  # the definition wins, the conflict is said
+    assert odx is not None and ("flash security_level: the definition says 0x01, the "
+                                "description's SECURITY-METHOD 0x11; using 0x01") in odx.conflicts
+
+
+def test_json_output_names_the_package_and_its_notes(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    build_new_ecu(tmp_path / "sault.pdx")
+    code = main(["package", "build", "--json", "--odx", str(tmp_path / "sault.pdx"),
+                 "--session", "update_app", "--ecu", "SAULT", "--id", "sault-fix-7",
+                 "--out", str(tmp_path / "y.wspkg")])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 0 and (doc["id"], doc["version"], doc["ecus"]) == (
+        "sault-fix-7", "1.1.0", ["SAULT"])
+    assert doc["notes"] == ["security level 0x11 not checked: the vehicle definition has no "
+                            "ECU SAULT"]
 
 
 def test_spec_and_odx_options_do_not_mix(
