@@ -170,3 +170,12 @@ def test_spec_and_odx_options_do_not_mix(
     code = main(["package", "build", "--odx", str(tmp_path / "sault.pdx"), "--out",
                  str(tmp_path / "x.wspkg")])
     assert code != 0 and "--odx needs --session NAME and --ecu NAME" in capsys.readouterr().err
+
+
+def test_the_suppliers_text_is_shown_escaped(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # a right-to-left override in an EXPECTED-IDENT (XML allows it; a terminal obeys it)
+    build_new_ecu(tmp_path / "sault.pdx", hardware="HW-\u202eA")
+    code, out = build_cli(capsys, tmp_path / "sault.pdx", tmp_path / "x.wspkg")
+    assert code == 0, out
+    assert "\u202e" not in out and "hardware HW-\\u202eA;" in out

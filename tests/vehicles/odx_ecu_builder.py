@@ -68,7 +68,7 @@ def new_image(version: str = "1.1.0", security_version: int = 2) -> bytes:
 
 
 def build_new_ecu(out: Path, *, image: bytes | None = None, encoded: bool = False,
-                  breakage: str | None = None) -> bytes:
+                  breakage: str | None = None, hardware: str = "HW-A") -> bytes:
     """Write the PDX; returns the plain application image its ODX-F carries."""
     assert breakage in (None, *BREAKAGES)
     image = new_image() if image is None else image
@@ -76,7 +76,7 @@ def build_new_ecu(out: Path, *, image: bytes | None = None, encoded: bool = Fals
     _identification(db)
     _dtcs(db)
     _routine(db)
-    _flash(db, image, encoded, breakage)
+    _flash(db, image, encoded, breakage, hardware)
     if breakage != "missing_block":  # a link odxtools cannot resolve: written unresolved
         db.refresh()
     write_pdx_file(str(out), db)
@@ -133,7 +133,7 @@ def _routine(db: odxtools.database.Database) -> None:
 
 
 def _flash(db: odxtools.database.Database, image: bytes, encoded: bool,
-           breakage: str | None) -> None:
+           breakage: str | None, hardware: str) -> None:
     docs = (OdxDocFragment(doc_name="sault_flash", doc_type=DocType.FLASH),)
 
     def oid(n: str) -> OdxLinkId:
@@ -181,7 +181,7 @@ def _flash(db: odxtools.database.Database, image: bytes, encoded: bool,
         checksums=NamedItemList([checksum]), securities=securities,
         expected_idents=NamedItemList([
             ExpectedIdent(short_name="hardware_part_number", odx_id=oid("EI.hw"),
-                          ident_values=[IdentValue(value_raw="HW-A", value_type=ascii_)]),
+                          ident_values=[IdentValue(value_raw=hardware, value_type=ascii_)]),
             ExpectedIdent(short_name="software_version", odx_id=oid("EI.sw"),
                           ident_values=[IdentValue(value_raw="1.0.0", value_type=ascii_)])]))
     phys = PhysMem(short_name="sault_phys", odx_id=oid("PM"), phys_segments=NamedItemList([

@@ -7,6 +7,7 @@ import argparse
 import workshop.cli as cli
 from workshop.cli import options  # attributes used at call time (cli imports this module)
 from workshop.foundation.errors import ConfigError
+from workshop.foundation.text import printable
 from workshop.packages.build import build_package
 from workshop.packages.container import MANIFEST, Container
 from workshop.packages.manifest import MAX_MANIFEST_BYTES, parse_manifest
@@ -87,10 +88,12 @@ def _build_odx(args: argparse.Namespace) -> int:
                         "ecus": [e.name for e in m.ecus], "notes": built.notes})
         return cli.EXIT_OK
     (e,) = m.ecus
-    print(f"built {args.out}: {m.id} {m.version} ({e.name}) from {args.odx.name} session "
-          f"{args.session}")
-    print(f"  hardware {', '.join(e.hardware_part_numbers)}; from {', '.join(e.from_versions)}"
-          f" to {e.new_version} (security version {e.security_version}); check {e.check_memory}")
+    # identifications are the supplier's text: escaped, never obeyed by the terminal
+    print(printable(f"built {args.out}: {m.id} {m.version} ({e.name}) from {args.odx.name} "
+                    f"session {args.session}"))
+    print(printable(f"  hardware {', '.join(e.hardware_part_numbers)}; from "
+                    f"{', '.join(e.from_versions)} to {e.new_version} (security version "
+                    f"{e.security_version}); check {e.check_memory}"))
     for r in e.regions:
         kind = f"encoded, format 0x{r.data_format:02X}" if r.data_format is not None else "plain"
         print(f"  region 0x{r.address:08X} +{r.length} bytes ({kind})")

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from workshop.foundation.names import safe_name
+from workshop.foundation.text import printable
 from workshop.packages.build import ERASE_BLOCK, _Payload, write_package
 from workshop.packages.errors import BuildSpecError, PackageError
 from workshop.packages.manifest import (
@@ -67,7 +68,8 @@ class OdxBuild:
 
 def _refuse(text: str, hint: str = "ask the ECU's supplier for a complete, unmodified "
             "flash container") -> BuildSpecError:
-    return BuildSpecError(text[:500], hint=hint)
+    # names and values in it are the supplier's text: shown escaped, never obeyed by a terminal
+    return BuildSpecError(printable(text)[:500], hint=hint)
 
 
 def odx_manifest(path: Path, session_name: str, ecu_name: str, *,
@@ -115,7 +117,8 @@ def odx_manifest(path: Path, session_name: str, ecu_name: str, *,
             kind = ident_kind(own.short_name)
             if kind in owns:
                 owns[kind].add(str(own.ident_value.value_raw))
-        _block_regions(block, data, session, memory, ecu_name, where, regions, payloads)
+        _block_regions(block, data, session, memory, ecu_name, where, regions, payloads,
+                       notes)
     if not regions:
         raise _refuse(f"{where} writes no data blocks")
     versions, securities = owns["version"], owns["security_version"]
@@ -159,7 +162,7 @@ def odx_manifest(path: Path, session_name: str, ecu_name: str, *,
         check_order(manifest)
     except PackageError as exc:
         raise BuildSpecError(exc.message, hint=exc.hint) from exc
-    return OdxBuild(manifest, payloads, notes)
+    return OdxBuild(manifest, payloads, [printable(n) for n in notes])
 
 
 def _address(desc: Description, ecu: EcuDefinition | None, name: str, where: str) -> int:
@@ -231,7 +234,7 @@ def _block_data(desc: Description, block: Any, where: str) -> bytes:
 
 def _block_regions(block: Any, data: bytes, session: Any, memory: list[PhysRange],
                    ecu: str, where: str, regions: list[Region],
-                   payloads: list[_Payload]) -> None:
+                   payloads: list[_Payload], notes: list[str]) -> None:
     """A region per segment; segments take the block's data one after another (BINARY)."""
     at = f"{where} block {block.short_name}"
     flash_method = block.flashdata.encrypt_compress_method
@@ -256,6 +259,9 @@ def _block_regions(block: Any, data: bytes, session: Any, memory: list[PhysRange
                           f"{offset} of its data, which has {len(data)}: the data is truncated")
         payload = data[offset:offset + stored]
         offset += stored
+        if seg is block.segments[-1] and len(data) > offset:
+            notes.append(f"block {block.short_name}: {len(data) - offset} bytes of its data "
+                         "follow its last segment and are not flashed")
         home = next((m for m in memory if m.holds(start, plain)), None)
         if memory and home is None:
             known = ", ".join(f"{m.name} 0x{m.start:X}+0x{m.size:X}" for m in memory)
