@@ -61,6 +61,11 @@ def test_the_session_becomes_a_signed_package(
     assert list(files.values()) == [image]
     assert main(["package", "verify", str(pkg), "--json"]) == 0  # signed as any other
     assert json.loads(capsys.readouterr().out)["ok"] is True
+    assert main(["describe", str(tmp_path / "sault.pdx")]) == 0  # what it was made from
+    described = capsys.readouterr().out
+    assert "update_app (sault_mem) expects hardware_part_number HW-A; software_version 1.0.0" \
+        in described
+    assert "memory application_flash 0x8000+0x8000" in described
 
 
 def test_an_encoded_payload_passes_through_untouched(

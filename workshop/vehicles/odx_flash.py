@@ -3,7 +3,7 @@ sessions, the data blocks each writes, their segments, expected and own identifi
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
@@ -34,6 +34,7 @@ class FlashSession:
     blocks: list[FlashBlock]
     checksums: list[str]
     securities: list[str]
+    memory: list[str] = field(default_factory=list)  # the ECU-MEM's PHYS-MEM segments
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -52,7 +53,8 @@ def flash_sessions(database: Any) -> list[FlashSession]:
                     checksums=[f"{c.short_name} ({c.checksum_alg or '?'})"
                                for c in session.checksums],
                     securities=[f"security method {getattr(x.security_method, 'value_raw', '')}"
-                                for x in session.securities]))
+                                for x in session.securities],
+                    memory=[f"{r.name} 0x{r.start:X}+0x{r.size:X}" for r in phys_ranges(ecu_mem)]))
     return out
 
 
