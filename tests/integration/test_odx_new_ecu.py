@@ -14,6 +14,7 @@ import pytest
 
 from tests.vehicles.odx_ecu_builder import build_new_ecu
 from workshop.cli import main
+from workshop.packages.compression import compress
 
 TOML = """name = "sault-car"
 [bus]
@@ -85,3 +86,27 @@ def test_a_new_ecu_is_diagnosed_and_flashed_from_its_pdx_alone(
                  and r["details"].get("phase") == "outcome"]
     assert record["ecu"] == "SAULT" and record["details"]["outcome"] == "success"
     assert record["details"]["result"]["version_after"] == "1.1.0"
+
+
+def test_an_encoded_odx_f_payload_crosses_the_bus_untouched(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The container's data is compressed by the OEM (ENCRYPT-COMPRESS-METHOD 10): the
+    package carries it as it is and the ECU's bootloader decodes it. Which format 0x10 is,
+    only the bootloader knows: here the simulated one's lz4, declared in the TOML."""
+    image = build_new_ecu(tmp_path / "sault.pdx", encoded=True)
+    vehicle = tmp_path / "sault-car.toml"
+    vehicle.write_text(TOML + "[ecus.flash]\ndata_formats = { plain = 0x00, lz4 = 0x10 }\n",
+                       encoding="utf-8")
+    pkg = tmp_path / "sault-1.1.0.wspkg"
+    channel = f"sault-{uuid.uuid4()}"
+    code, out = run(capsys, channel, vehicle, "package", "build", "--odx",
+                    str(tmp_path / "sault.pdx"), "--session", "update_app", "--ecu", "SAULT",
+                    "--out", str(pkg))
+    assert code == 0 and "(encoded, format 0x10)" in out, out
+    code, out = run(capsys, channel, vehicle, "flash", str(pkg), "--yes", "--json",
+                    "--override", "rollback=test", "--override", "baseline=test")
+    assert code == 0, out
+    (entry,) = json.loads(out)["ecus"]
+    assert (entry["outcome"], entry["mode"], entry["version_after"]) == (
+        "success", "oem", "1.1.0")
+    assert entry["bytes_on_bus"] == len(compress(image))  # the OEM's bytes, not the image
