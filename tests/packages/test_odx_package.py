@@ -68,6 +68,19 @@ def test_the_session_becomes_a_signed_package(
     assert "memory application_flash 0x8000+0x8000" in described
 
 
+@pytest.mark.parametrize("data_format", ["INTEL-HEX", "MOTOROLA-S"])
+def test_addressed_records_are_cut_by_the_segments_addresses(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], data_format: str) -> None:
+    image = build_new_ecu(tmp_path / "sault.pdx", data_format=data_format)
+    pkg = tmp_path / "sault.wspkg"
+    code, out = build_cli(capsys, tmp_path / "sault.pdx", pkg)
+    assert code == 0, out
+    m, files = read(pkg)
+    (r,) = m.ecus[0].regions
+    assert (r.address, r.length, r.crc32) == (APP_START, len(image), zlib.crc32(image))
+    assert list(files.values()) == [image]
+
+
 def test_an_encoded_payload_passes_through_untouched(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     image = build_new_ecu(tmp_path / "sault.pdx", encoded=True)

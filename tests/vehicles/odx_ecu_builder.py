@@ -11,6 +11,7 @@ import io
 import zlib
 from pathlib import Path
 
+import bincopy
 import odxtools
 from odxtools.checksum import Checksum
 from odxtools.compumethods.compucategory import CompuCategory
@@ -68,15 +69,17 @@ def new_image(version: str = "1.1.0", security_version: int = 2) -> bytes:
 
 
 def build_new_ecu(out: Path, *, image: bytes | None = None, encoded: bool = False,
-                  breakage: str | None = None, hardware: str = "HW-A") -> bytes:
-    """Write the PDX; returns the plain application image its ODX-F carries."""
+                  breakage: str | None = None, hardware: str = "HW-A",
+                  data_format: str = "BINARY") -> bytes:
+    """Write the PDX; returns the plain application image its ODX-F carries (as a binary
+    file, or as an INTEL-HEX / MOTOROLA-S file with `data_format`)."""
     assert breakage in (None, *BREAKAGES)
     image = new_image() if image is None else image
     db = build_db(PDX, ecu=True, defaults=True)
     _identification(db)
     _dtcs(db)
     _routine(db)
-    _flash(db, image, encoded, breakage, hardware)
+    _flash(db, image, encoded, breakage, hardware, DataformatSelection(data_format))
     if breakage != "missing_block":  # a link odxtools cannot resolve: written unresolved
         db.refresh()
     write_pdx_file(str(out), db)
@@ -133,7 +136,7 @@ def _routine(db: odxtools.database.Database) -> None:
 
 
 def _flash(db: odxtools.database.Database, image: bytes, encoded: bool,
-           breakage: str | None, hardware: str) -> None:
+           breakage: str | None, hardware: str, selection: DataformatSelection) -> None:
     docs = (OdxDocFragment(doc_name="sault_flash", doc_type=DocType.FLASH),)
 
     def oid(n: str) -> OdxLinkId:
@@ -141,12 +144,18 @@ def _flash(db: odxtools.database.Database, image: bytes, encoded: bool,
 
     ascii_ = IdentValueType.A_ASCIISTRING
     payload = compress(image) if encoded else image
+    if selection != DataformatSelection.BINARY:
+        records = bincopy.BinFile()
+        records.add_binary(image, address=APP_START)
+        text = records.as_ihex() if selection == DataformatSelection.INTEL_HEX else \
+            records.as_srec()
+        payload = text.encode("ascii")
     datafile = {"dotdot_datafile": "../app.bin", "unknown_datafile": "other.bin"}.get(
         breakage or "", "app.bin")
     db.add_auxiliary_file("app.bin", io.BytesIO(payload))
     data = ExternFlashdata(
         short_name="app_data", odx_id=oid("FD.app"),
-        dataformat=Dataformat(selection=DataformatSelection.BINARY),
+        dataformat=Dataformat(selection=selection),
         encrypt_compress_method=(EncryptCompressMethod(
             value_raw="10", value_type=EncryptCompressMethodType.A_BYTEFIELD)
             if encoded else None),

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import bincopy
+
 from workshop.foundation.names import safe_name
 from workshop.foundation.text import printable
 from workshop.packages.build import ERASE_BLOCK, _Payload, write_package
@@ -54,6 +56,7 @@ from workshop.vehicles.odx_flash import (
 )
 
 MAX_FLASHDATA = 256 * 1024 * 1024
+TEXT_FORMATS = ("INTEL-HEX", "MOTOROLA-S")  # addressed records: a segment is cut by address
 # CHECKSUM-ALG names (normalised: lower case, letters and digits) -> check-memory methods
 CHECKSUM_ALGS = {"crc32": "crc32", "crc16x25": "crc16_x25", "crc16": "crc16_x25",
                  "sum8": "sum8", "sum16": "sum16", "sum32": "sum32", "sha256": "sha256"}
@@ -202,12 +205,15 @@ def _block_data(desc: Description, block: Any, where: str) -> bytes:
     if flashdata is None:
         raise _refuse(f"{at} names no FLASHDATA")
     selection = flashdata.dataformat.selection.value
-    if selection != "BINARY":
-        raise _refuse(f"{at}: its data is {selection}; only BINARY flash data is read",
-                      hint="ask the supplier for the container with binary data files")
+    if selection not in ("BINARY", *TEXT_FORMATS):
+        raise _refuse(f"{at}: its data is {selection}; BINARY, INTEL-HEX and MOTOROLA-S "
+                      "flash data are read", hint="ask the supplier for the container with "
+                      "binary, Intel HEX or S-record data")
     if getattr(block, "target_addr_offset", None) is not None:
         raise _refuse(f"{at} moves its data with a TARGET-ADDR-OFFSET, which is not supported")
     if hasattr(flashdata, "data"):
+        if selection in TEXT_FORMATS:
+            return str(flashdata.data).encode("ascii", "replace")
         try:
             return bytes.fromhex(flashdata.data)
         except ValueError:
@@ -235,9 +241,12 @@ def _block_data(desc: Description, block: Any, where: str) -> bytes:
 def _block_regions(block: Any, data: bytes, session: Any, memory: list[PhysRange],
                    ecu: str, where: str, regions: list[Region],
                    payloads: list[_Payload], notes: list[str]) -> None:
-    """A region per segment; segments take the block's data one after another (BINARY)."""
+    """A region per segment: BINARY segments take the block's data one after another, Intel
+    HEX / S-record segments the bytes their records put at the segment's addresses."""
     at = f"{where} block {block.short_name}"
     flash_method = block.flashdata.encrypt_compress_method
+    selection = block.flashdata.dataformat.selection.value
+    addressed = _addressed(data, selection, at) if selection in TEXT_FORMATS else None
     signature = next((str(s.fw_signature.value_raw) for s in block.securities
                       if s.fw_signature is not None), None)
     sha = next((str(s.fw_checksum.value_raw).lower() for s in block.securities
@@ -254,12 +263,22 @@ def _block_regions(block: Any, data: bytes, session: Any, memory: list[PhysRange
             raise _refuse(f"{at} segment {seg.short_name} gives no size"
                           + (" (an encoded segment needs COMPRESSED-SIZE and "
                              "UNCOMPRESSED-SIZE)" if method is not None else ""))
-        if len(data) < offset + stored:
+        if addressed is not None:
+            if method is not None:
+                raise _refuse(f"{at}: encoded {selection} data is not supported")
+            found = next((d[start - a:start - a + plain] for a, d in addressed
+                          if a <= start and start + plain <= a + len(d)), None)
+            if found is None:
+                raise _refuse(f"{at} segment {seg.short_name} (0x{start:X}+0x{plain:X}) is not "
+                              f"wholly in the records of its {selection} data")
+            payload = found
+        elif len(data) < offset + stored:
             raise _refuse(f"{at} segment {seg.short_name} needs {stored} bytes at offset "
                           f"{offset} of its data, which has {len(data)}: the data is truncated")
-        payload = data[offset:offset + stored]
-        offset += stored
-        if seg is block.segments[-1] and len(data) > offset:
+        else:
+            payload = data[offset:offset + stored]
+            offset += stored
+        if addressed is None and seg is block.segments[-1] and len(data) > offset:
             notes.append(f"block {block.short_name}: {len(data) - offset} bytes of its data "
                          "follow its last segment and are not flashed")
         home = next((m for m in memory if m.holds(start, plain)), None)
@@ -297,6 +316,20 @@ def _block_regions(block: Any, data: bytes, session: Any, memory: list[PhysRange
             regions.append(Region(start, plain, start, erase, sha, declared, p.ref(), None,
                                   dfi, signature))
         payloads.append(p)
+
+
+def _addressed(data: bytes, selection: str, at: str) -> list[tuple[int, bytes]]:
+    """Intel HEX or S-record text as (address, bytes) runs, read by bincopy."""
+    binfile = bincopy.BinFile()
+    try:
+        text = data.decode("ascii")
+        if selection == "INTEL-HEX":
+            binfile.add_ihex(text)
+        else:
+            binfile.add_srec(text)
+    except (UnicodeDecodeError, bincopy.Error, ValueError) as exc:
+        raise _refuse(f"{at}: its {selection} data is malformed: {exc}") from None
+    return [(seg.minimum_address, bytes(seg.data)) for seg in binfile.segments]
 
 
 def _declared_crc(session: Any, start: int, size: int, at: str) -> int | None:
