@@ -188,6 +188,10 @@ def test_spec_and_odx_options_do_not_mix(
     code = main(["package", "build", "--odx", str(tmp_path / "sault.pdx"), "--out",
                  str(tmp_path / "x.wspkg")])
     assert code != 0 and "--odx needs --session NAME and --ecu NAME" in capsys.readouterr().err
+    code = main(["package", "build", "--session", "update_app", "--out", str(tmp_path / "y")])
+    err = capsys.readouterr().err
+    assert code != 0 and "give a build spec, or --odx FILE --session NAME --ecu NAME" in err
+    assert not (tmp_path / "x.wspkg").exists() and not (tmp_path / "y").exists()
 
 
 def test_the_suppliers_text_is_shown_escaped(
