@@ -67,6 +67,8 @@ def _describe(args: argparse.Namespace) -> int:
                   + (f"; becomes {own}" if own else ""))
         for line in f.checksums + f.securities:
             print(f"    {line}")
+        if f.memory:
+            print(f"    memory {', '.join(f.memory)}")
     return cli.EXIT_OK
 
 

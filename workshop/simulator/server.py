@@ -49,6 +49,8 @@ class UdsServer:
         # DIDs whose value follows the clock (live_signals), set by the runtime
         self.live: dict[int, Callable[[float], bytes]] = {}
         self.started_at = now()
+        # RoutineControl starts answered as the ECU's description says (simulator/described)
+        self.routine_answers: dict[int, bytes] = {}
         self.rng = random.Random(ecu.name)
         self.clear_duration_s = 2.5 * ecu.p2_ms / 1000
         self.self_test_duration_s = 3 * ecu.p2_ms / 1000

@@ -6,6 +6,7 @@ from types import TracebackType
 
 import can
 
+from workshop.simulator.described import described
 from workshop.simulator.ecu import SimulatedEcu
 from workshop.simulator.faults import FaultPlan
 from workshop.simulator.state import VehicleStore, reset_state
@@ -25,11 +26,13 @@ class SimulatedVehicle:
         self.adapter = adapter or AdapterConfig()
         self._endpoint = BusEndpoint(open_bus(self.adapter))
         store = self.store = VehicleStore(definition.name)
-        self.ecus = {
-            e.name: SimulatedEcu(e, link_address(definition, e), self._endpoint, store,
-                                 ecu_descriptions(definition, e))
-            for e in definition.ecus
-        }
+        self.ecus = {}
+        for e in definition.ecus:
+            spoken = described(e)  # an ECU with a description serves what it says
+            ecu = SimulatedEcu(spoken.definition, link_address(definition, e), self._endpoint,
+                               store, ecu_descriptions(definition, e))
+            ecu.server.routine_answers.update(spoken.routine_answers)
+            self.ecus[e.name] = ecu
         self._endpoint.router.add_tap(self._on_frame)
         self._started = False
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import logging
+import stat
 import warnings
 import zipfile
 from collections.abc import Callable
@@ -294,6 +295,11 @@ def _check_unpacked_size(path: Path, container: zipfile.ZipFile) -> None:
                               "the container"[:300],
                               hint="a PDX from the ECU's supplier has plain member names; "
                               "ask for an unmodified copy")
+        if stat.S_ISLNK(item.external_attr >> 16):
+            raise ConfigError(f"{path.name}: member {item.filename!r} is a link, not a "
+                              "file"[:300],
+                              hint="a PDX from the ECU's supplier holds plain files; ask for "
+                              "an unmodified copy")
     unpacked = sum(item.file_size for item in container.infolist())
     if unpacked > MAX_UNPACKED_BYTES:
         raise ConfigError(f"{path.name}: unpacks to {unpacked} bytes, more than the "

@@ -8,15 +8,18 @@ A vehicle definition names it per ECU:
     variant = "engine_v2"     # optional: else identified from the ECU's answers
 
 From the description the ECU takes the names, scaling, units and text tables of its DIDs
-(identification and DTC snapshots), DTC texts, the ISO-TP block size and STmin and P2/P2*
-where the TOML gives none. What the TOML says explicitly wins; each conflict is logged once
-per process and kept in `EcuOdx.conflicts` for `workshop ecu info` to show. A description
-odxtools cannot read, or a variant it does not have, refuses the whole definition.
+(identification and DTC snapshots), DTC texts, the ISO-TP block size and STmin and P2/P2*,
+and from its ODX-F the programmable memory (PHYS-MEM) and the flash seed/key level
+(SECURITY-METHOD) where the TOML gives none. What the TOML says explicitly wins; each
+conflict is logged once per process and kept in `EcuOdx.conflicts` for `workshop ecu info`
+to show. A description odxtools cannot read, or a variant it does not have, refuses the
+whole definition.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import logging
 import math
 from dataclasses import dataclass, field
@@ -31,6 +34,7 @@ from workshop.vehicles.data_ids import (
     TableDescriptions,
 )
 from workshop.vehicles.odx import Description, VariantSummary, load_description
+from workshop.vehicles.odx_flash import phys_ranges, security_level
 
 if TYPE_CHECKING:
     from workshop.vehicles.definition import EcuDefinition, VehicleDefinition
@@ -142,6 +146,7 @@ def _attach(vehicle: VehicleDefinition, ecu: EcuDefinition, table: dict[str, Any
         if theirs_id is not None and ecu.addressing == ADDRESSING_11BIT and theirs_id != mine:
             conflicts.append(f"{what}: the definition says 0x{mine:X}, the description "
                              f"0x{theirs_id:X}; using 0x{mine:X}")
+    _flash_memory(ecu, table, description, conflicts, changes)
     texts = odx.dtc_texts()
     for d in ecu.dtcs:
         code = _dtc_number(d.code)
@@ -164,6 +169,35 @@ def _attach(vehicle: VehicleDefinition, ecu: EcuDefinition, table: dict[str, Any
                         "the vehicle definition", text)
     return dataclasses.replace(ecu, odx=dataclasses.replace(odx, conflicts=tuple(conflicts)),
                                **changes)
+
+
+def _flash_memory(ecu: EcuDefinition, table: dict[str, Any], description: Description,
+                  conflicts: list[str], changes: dict[str, Any]) -> None:
+    """The ECU's programmable memory from its ODX-F ECU-MEMs' physical segments, and its
+    flash profile's seed/key level from the sessions' SECURITY-METHOD, where the TOML gives
+    none ([[ecus.memory]], [ecus.flash] security_level)."""
+    from workshop.vehicles.definition import MemoryRange  # definition imports this module
+
+    ecu_mems = [m for f in description.database.flashs for m in f.ecu_mems]
+    ranges = sorted({(r.start, r.size) for m in ecu_mems for r in phys_ranges(m)})
+    if ranges and "memory" not in table:
+        overlapping = any(b[0] < a[0] + a[1] for a, b in itertools.pairwise(ranges))
+        if not overlapping:
+            changes["memory"] = tuple(MemoryRange(start, size) for start, size in ranges)
+    levels = {level for m in ecu_mems for s in m.mem.sessions
+              if (level := security_level([*s.securities, *(x for b in s.datablocks
+                                                              for x in b.securities)])[0])
+              is not None}
+    if len(levels) != 1:
+        return
+    (level,) = levels
+    flash = table.get("flash")
+    mine = flash.get("security_level") if isinstance(flash, dict) else None
+    if mine is None:
+        changes["flash"] = dataclasses.replace(ecu.flash, security_level=level)
+    elif mine != level:
+        conflicts.append(f"flash security_level: the definition says 0x{mine:02X}, the "
+                         f"description's SECURITY-METHOD 0x{level:02X}; using 0x{mine:02X}")
 
 
 def _inside(base: Path, name: str, where: str) -> Path:

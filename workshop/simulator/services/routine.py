@@ -18,6 +18,8 @@ def routine_control(ecu: UdsServer, req: bytes) -> list[Reply] | bytes:
     kind, rid = req[1], int.from_bytes(req[2:4], "big")
     if kind not in (1, 2, 3):
         raise Nrc(0x12)
+    if kind == 1 and rid in ecu.routine_answers:
+        return ecu.routine_answers[rid]
     if rid not in (ROUTINE_QUICK_CHECK, ROUTINE_SELF_TEST):
         raise Nrc(0x31)
     head = bytes([0x71, kind]) + req[2:4]
