@@ -90,5 +90,8 @@ def test_ctrl_c_stops_cleanly_with_a_complete_csv(tmp_path: Path) -> None:
     assert proc.returncode == 0, err
     with path.open(encoding="utf-8-sig", newline="") as f:
         rows = list(csv.reader(f))
-    assert len(rows) >= 6 and all(len(r) == 5 and all(r) for r in rows[1:])
+    # every row whole (time, ECU clock, three values); a value the ECU did not give in time on
+    # a busy machine is an empty cell, not a cut row
+    assert len(rows) >= 6 and all(len(r) == 5 and r[0] and r[1] for r in rows[1:])
+    assert any(all(r) for r in rows[1:])
     assert f"{len(rows) - 1} rows written" in err
