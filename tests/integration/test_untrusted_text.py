@@ -111,3 +111,13 @@ def test_certificate_name_in_package_verify(tmp_path: Path,
     captured = capsys.readouterr()
     assert "Signer \\x1b[2J" in captured.out + captured.err
     assert clean(captured.out) and clean(captured.err)
+
+
+def test_an_error_naming_a_hostile_file_is_escaped(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    hostile = tmp_path / "evil\x1b]0;owned\x07\x1b[2J.toml"
+    code = main(["--vehicle", str(hostile), "scan"])
+    err = capsys.readouterr().err
+    assert code != 0 and err.startswith("error: ")
+    assert "\x1b" not in err and "\x07" not in err
+    assert "\\x1b]0;owned\\x07" in err

@@ -25,6 +25,7 @@ from workshop.cli.output import (
 from workshop.flash.errors import FlashError
 from workshop.foundation import logs
 from workshop.foundation.errors import CancelledError, ConfigError, LockTimeoutError, WorkshopError
+from workshop.foundation.text import printable
 from workshop.packages.errors import BuildSpecError, PackageError
 from workshop.store.errors import StoreError, StoreUnavailableError
 from workshop.transport.errors import TransportError
@@ -146,5 +147,8 @@ def _report_error(exc: WorkshopError, as_json: bool) -> int:
         print_json({"error": type(exc).__name__, "message": exc.message, "hint": exc.hint,
                     "exit_code": code})
     else:
-        print(f"error: {exc}", file=sys.stderr)
+        # a message can carry text from outside (a file name, an ECU's or a supplier's
+        # text): escaped, so it cannot move the cursor or rewrite the terminal
+        hint = f"\n  -> {printable(exc.hint, layout=True)}" if exc.hint else ""
+        print(f"error: {printable(exc.message, layout=True)}{hint}", file=sys.stderr)
     return code
