@@ -6,6 +6,7 @@ from types import TracebackType
 
 import can
 
+from workshop.simulator.doip_ecu import DoipNativeEcu
 from workshop.simulator.ecu import SimulatedEcu
 from workshop.simulator.faults import FaultPlan
 from workshop.simulator.state import VehicleStore, reset_state
@@ -24,8 +25,10 @@ class SimulatedVehicle:
         self.adapter = adapter or AdapterConfig()
         self._endpoint = BusEndpoint(open_bus(self.adapter))
         store = self.store = VehicleStore(definition.name)
-        self.ecus = {
-            e.name: SimulatedEcu(e, link_address(definition, e), self._endpoint, store)
+        # an Ethernet ECU is not on the CAN bus: the DoIP gateway serves it (`gateway_end`)
+        self.ecus: dict[str, SimulatedEcu] = {
+            e.name: DoipNativeEcu(e, store) if e.ethernet else
+            SimulatedEcu(e, link_address(definition, e), self._endpoint, store)
             for e in definition.ecus
         }
         self._endpoint.router.add_tap(self._on_frame)
@@ -51,7 +54,8 @@ class SimulatedVehicle:
         payload = parse_single_frame(bytes(msg.data))
         if payload:
             for ecu in self.ecus.values():
-                ecu.submit_functional(payload)
+                if not ecu.definition.ethernet:
+                    ecu.submit_functional(payload)
 
     def start(self) -> SimulatedVehicle:
         if not self._started:
