@@ -9,41 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.flash import helpers
 from tests.flash.helpers import Update, build
-from tests.integration.vehicles import demo_variant
+from tests.integration.vehicles import ETHERNET_HEADUNIT, demo_variant
 from workshop.cli import main
 from workshop.vehicles import load_vehicle
 from workshop.vehicles.flash_profile import ETHERNET_BLOCK_LENGTH
-
-HEADUNIT = """
-[[ecus]]
-name = "HEADUNIT"
-request_id = 0x6F0
-response_id = 0x6F8
-ethernet = true
-seed_key = "demo-xor"
-
-[[ecus.memory]]
-start = 0x08000000
-length = 0x100000
-
-[ecus.flash]
-security_level = 0x11
-check_memory = { id = 0x0202, args = "checksum" }
-fingerprint_did = 0xF15A
-sector_size = 65536
-erase_ms_per_sector = 1
-write_bytes_per_s = 50000000
-
-[ecus.identification]
-F187 = "HU-901-A"
-F189 = "1.0.0"
-F18A = "Harman"
-F191 = "DC-HU-HW-100"
-F195 = "1.0.0"
-F197 = "HEADUNIT"
-"""
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -52,9 +22,8 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     return code, out.out, out.err
 
 
-def headunit_car(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setitem(helpers.DEMO_ECUS, "HEADUNIT", (0x6F0, "DC-HU-HW-100", 0x08000000))
-    return demo_variant(tmp_path, "demo-car", HEADUNIT)
+def headunit_car(tmp_path: Path) -> Path:
+    return demo_variant(tmp_path, "demo-car", ETHERNET_HEADUNIT)
 
 
 def software(capsys: pytest.CaptureFixture[str], *pre: str) -> dict[str, tuple[bool, str]]:
@@ -64,17 +33,15 @@ def software(capsys: pytest.CaptureFixture[str], *pre: str) -> dict[str, tuple[b
             for e in json.loads(out)["ecus"]}
 
 
-def test_definition_key_gives_large_blocks(tmp_path: Path,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    ecu = load_vehicle(headunit_car(tmp_path, monkeypatch)).ecu("HEADUNIT")
+def test_definition_key_gives_large_blocks(tmp_path: Path) -> None:
+    ecu = load_vehicle(headunit_car(tmp_path)).ecu("HEADUNIT")
     assert ecu.ethernet and ecu.flash.max_block_length == ETHERNET_BLOCK_LENGTH
     assert not load_vehicle("demo-car").ecu("ENGINE").ethernet
 
 
 def test_flash_the_ethernet_ecu_through_the_cli(capsys: pytest.CaptureFixture[str],
-                                                tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    car = str(headunit_car(tmp_path, monkeypatch))
+                                                tmp_path: Path) -> None:
+    car = str(headunit_car(tmp_path))
     doip = ["--vehicle", car, "--adapter", "sim-doip"]
     assert software(capsys, *doip)["HEADUNIT"] == (True, "1.0.0")
     assert software(capsys, "--vehicle", car)["HEADUNIT"][0] is False  # not on CAN
