@@ -8,7 +8,9 @@ the gateway (`sim-doip`). Concurrent and sequential scans are interleaved.
 
 Lower bound of a concurrent scan, as in benchmarks/scan.py: the slowest ECU's own chain of
 requests, timed from its EcuStarted to its EcuFinished event in the sequential scan (where
-it has the gateway and the bus to itself). Goal: concurrent within 1.5x of it.
+it has the gateway and the bus to itself). Goal: concurrent within 1.5x of it. Beside it, the
+same vehicle's concurrent scan on the CAN bus model without the gateway (`sim`): what the
+simulated ECUs and the tester's threads cost on this machine without DoIP.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.scan import one_scan as can_scan  # noqa: E402
 from benchmarks.scan import synthetic_vehicle  # noqa: E402
 from workshop.foundation.events import EcuFinished, EcuStarted, Event  # noqa: E402
 from workshop.services import diagnose  # noqa: E402
@@ -70,16 +73,20 @@ def main() -> None:
     for name in ("UdsClient", "isotp", "can"):  # NRC 0x31 on absent DIDs, in the results
         logging.getLogger(name).setLevel(logging.CRITICAL)
     vehicle = synthetic_vehicle(args.ecus, Path(tempfile.mkdtemp(prefix="workshop-fleet-")))
-    conc, seq, bounds = [], [], []
+    conc, seq, bounds, can = [], [], [], []
     for run in range(args.runs):  # interleaved
         t, ok, n, _ = one_scan(vehicle, True, run)
         assert ok == n, f"concurrent scan: only {ok}/{n} ECUs answered"
         conc.append(t)
+        t, _wall, ok, n, _peak, _chain = can_scan(vehicle, True, run)
+        assert ok == n, f"concurrent CAN scan: only {ok}/{n} ECUs answered"
+        can.append(t)
         t, ok, n, chain = one_scan(vehicle, False, run)
         assert ok == n, f"sequential scan: only {ok}/{n} ECUs answered"
         seq.append(t)
         bounds.append(chain)
     mc, ms, mb = statistics.median(conc), statistics.median(seq), statistics.median(bounds)
+    mcan = statistics.median(can)
     print(f"DoIP scan, synthetic {len(vehicle.ecus)} ECUs behind the simulated gateway "
           f"(500 kbit/s bus-rate model on its CAN side, 20-50 ms latency), {args.runs} runs")
     print(f"  concurrent scan : median {mc:6.2f} s  (runs: {', '.join(f'{x:.2f}' for x in conc)})")
@@ -87,6 +94,8 @@ def main() -> None:
     print(f"  lower bound     : median {mb:6.2f} s  (the slowest ECU's own chain of requests); "
           f"concurrent/bound {mc / mb:.2f} (goal <= 1.5)")
     print(f"  ratio sequential/concurrent: {ms / mc:5.1f}x")
+    print(f"  the same vehicle on the CAN bus model directly (sim, concurrent): median "
+          f"{mcan:6.2f} s (runs: {', '.join(f'{x:.2f}' for x in can)}); DoIP/CAN {mc / mcan:.2f}")
 
 
 if __name__ == "__main__":
