@@ -71,3 +71,32 @@ def test_ethernet_without_an_address_is_refused_in_words(qtbot, window: MainWind
         panel.toggle()
     assert "address" in failed[0][0] and "Discover" in failed[0][1]
     assert "--" not in failed[0][1]
+
+
+def test_simulated_vehicle_over_doip_with_tls(qtbot, window: MainWindow) -> None:
+    panel = window.panel
+    choose(window, "Simulated vehicle over DoIP")
+    panel.tls.setChecked(True)
+    reconnect(qtbot, window)
+    conn = window.session.conn
+    assert conn.doip is not None and conn.doip.tls  # the demo PKI on both sides
+    assert conn.gateway is not None and conn.gateway.tls_only
+    assert "TLS" in panel.state.text()
+    result = scan(qtbot, window)
+    assert all(e.responded for e in result.ecus)
+
+
+def test_tls_to_a_real_gateway_without_a_workstation_identity_says_what_to_do(
+        qtbot, window: MainWindow) -> None:
+    failed: list[tuple[str, str]] = []
+    window.session.connect_failed.connect(lambda what, hint: failed.append((what, hint)))
+    choose(window, "Ethernet (DoIP)")
+    panel = window.panel
+    panel.host.setText("127.0.0.1")
+    panel.tls.setChecked(True)
+    assert panel.port.value() == 3496
+    panel.toggle()
+    qtbot.waitUntil(lambda: window.session.conn is None, timeout=10000)
+    with qtbot.waitSignal(window.session.connect_failed, timeout=20000):
+        panel.toggle()
+    assert "identity" in (failed[0][0] + failed[0][1]).lower(), failed

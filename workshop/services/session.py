@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from workshop.foundation.errors import ConfigError
 from workshop.foundation.paths import resources_dir
 from workshop.services.connection import VehicleConnection
+from workshop.services.doip_tls import workstation_tls_context
+from workshop.services.identity import PassphraseSource, terminal_passphrase
 from workshop.transport.adapters import (
     DOIP,
     SIM,
@@ -92,10 +94,12 @@ def check_bus_options(definition: VehicleDefinition, fd: bool,
 def open_connection(vehicle: str, interface: str = SIM, channel: str | None = None,
                     bitrate: int | None = None, fd: bool = False,
                     data_bitrate: int | None = None, rate_model: bool = False, *,
-                    host: str | None = None, port: int | None = None, tls: bool = False
-                    ) -> VehicleConnection:
+                    host: str | None = None, port: int | None = None, tls: bool = False,
+                    ask: PassphraseSource = terminal_passphrase) -> VehicleConnection:
     """`rate_model`: the simulated bus takes each frame's real on-wire time. `host`, `port`
-    and `tls` are the DoIP gateway's (`doip`); `tls` also applies to `sim-doip`."""
+    and `tls` are the DoIP gateway's (`doip`); `tls` also applies to `sim-doip`. `ask` gives
+    the workstation key's passphrase for TLS with a real gateway (the app asks in a
+    dialog)."""
     definition = load_vehicle(vehicle)
     check_bus_options(definition, fd, data_bitrate)
     if interface == DOIP and not host:
@@ -107,4 +111,6 @@ def open_connection(vehicle: str, interface: str = SIM, channel: str | None = No
                             rate_model, host=host if interface == DOIP else None,
                             port=port if interface == DOIP else None,
                             tls=tls and interface in (DOIP, SIM_DOIP))
-    return VehicleConnection(adapter, definition).open()
+    context = (workstation_tls_context(simulator=False, ask=ask)
+               if adapter.tls and interface == DOIP else None)
+    return VehicleConnection(adapter, definition, tls_context=context).open()
