@@ -27,6 +27,8 @@ Each case checks five figures:
 - intents open: `audit verify` lists an intent left without its outcome.
 
 Run: python tools/fault_campaign.py [--seeds N] [--first S]   (prints the figures)
+With --doip: DoIP faults on sim-doip instead (TCP reset, gateway restart, slow answers; see
+tools/fault_campaign_doip.py).
 The tests run a fixed set of seeds through `run_case`.
 """
 
@@ -76,6 +78,7 @@ class Family:
     ecu: str
     modes: tuple[str, ...]
     spec: str | None = None  # shipped package spec; None: demo-car packages built per case
+    size: int = 8192  # the image's size, when built per case
 
 
 FAMILIES = (
@@ -169,12 +172,12 @@ def make_target(family: Family, folder: Path) -> Target:
     if family.spec is None:
         ecu, start = family.ecu, DEMO_ECUS[family.ecu][2]
         old = build(folder / "old", f"{ecu.lower()}-old",
-                    [Update(ecu, version="1.0.0", security_version=1)])
+                    [Update(ecu, version="1.0.0", security_version=1, size=family.size)])
         old_image = _region_image(old)
         verified(old)  # the image store learns 1.0.0: delta base and rollback image
         # a rollback image counts only when a signed package in the package store vouches
         shutil.copy(old, package_store() / old.name)
-        new = build(folder / "new", f"{ecu.lower()}-new", [Update(ecu)],
+        new = build(folder / "new", f"{ecu.lower()}-new", [Update(ecu, size=family.size)],
                     delta_from=old if "bsdiff4" in family.modes else None)
         return Target(family, new, start, _region_image(new), old_image, "1.0.0")
     pkg = folder / f"{family.spec}.wspkg"
@@ -543,8 +546,14 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=100)
     ap.add_argument("--first", type=int, default=0)
+    ap.add_argument("--doip", action="store_true",
+                    help="DoIP faults on sim-doip (tools/fault_campaign_doip.py)")
     ap.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    families, case = FAMILIES, run_case
+    if args.doip:
+        from tools.fault_campaign_doip import DOIP_FAMILIES, run_doip_case
+        families, case = DOIP_FAMILIES, run_doip_case
     if args.child:
         logging.disable(logging.CRITICAL)
         child_flash(*args.child)
@@ -560,7 +569,7 @@ def main() -> int:
     for n, seed in enumerate(seeds):
         with tempfile.TemporaryDirectory() as tmp:
             try:
-                r = run_case(seed, Path(tmp))
+                r = case(seed, Path(tmp))
             except Exception:  # a defect (a flash without an outcome...): counted, shown
                 traceback.print_exc()
                 crashed += 1
@@ -591,7 +600,7 @@ def main() -> int:
     print(f"  {'family':<30} {'runs':>5} " + " ".join(f"{a:>8}" for a in
                                                      ("bricked", "verdict", "audit", "record",
                                                       "intents")))
-    for f in FAMILIES:
+    for f in families:
         c = per_family[f.name]
         print(f"  {f.name:<30} {c['runs']:>5} "
               + " ".join(f"{c[attr]:>8}" for _n, attr in FIGURES))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +11,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
-    QCheckBox,
-    QComboBox,
     QFileDialog,
     QHBoxLayout,
     QInputDialog,
@@ -28,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from ui import report
+from ui.connection_panel import ConnectionPanel
 from ui.identity_dialog import IdentityDialog, identity_status
 from ui.session import Session
 from ui.settings_dialog import SettingsDialog
@@ -41,170 +39,15 @@ from ui.views.live_view import LiveView
 from ui.views.trace_view import TraceView
 from ui.views.update_view import UpdateView
 from ui.views.vehicle_view import VehicleView
-from workshop.foundation.errors import WorkshopError
 from workshop.foundation.events import CancelToken
-from workshop.foundation.settings import Settings, load_settings, save_settings
+from workshop.foundation.settings import Settings
 from workshop.services import diagnose
 from workshop.services.identity import key_protection
-from workshop.services.session import (
-    BITRATES,
-    DATA_BITRATES,
-    AdapterChoice,
-    adapter_interfaces,
-    available_adapters,
-    vehicle_names,
-)
 from workshop.services.session_report import AuditFacts, audit_facts
-
-
-def _rate(bits: int) -> str:
-    return f"{bits // 1_000_000} Mbit/s" if bits % 1_000_000 == 0 else f"{bits // 1000} kbit/s"
-
 
 VIEWS = [VehicleView, FaultsView, UpdateView, TraceView, AuditView, LiveView, FleetView]
 ALARM_STYLE = (f"background: {VERDICT_COLOURS['failed']}; color: white; font-weight: bold; "
                "padding: 1px 6px;")
-
-
-class ConnectionPanel(QWidget):
-    """Adapter (a detected one fills interface and channel), interface, channel, vehicle,
-    bitrate and CAN FD data bitrate from the standard values; the last successful choice is
-    remembered in the user's settings."""
-
-    def __init__(self, session: Session, vehicle: str, channel: str | None) -> None:
-        super().__init__()
-        self.session = session
-        self.channel_given = channel  # the simulator's bus channel (tests, screenshots)
-        self.adapter = QComboBox()
-        self._choices = [AdapterChoice("sim", channel or "workshop-sim", "Simulated vehicle")]
-        self.adapter.addItem(self._choices[0].label)
-        self.adapter.activated.connect(self._adapter_chosen)
-        refresh = QPushButton("Find adapters")
-        refresh.clicked.connect(self.refresh_adapters)
-        self.interface = QComboBox()
-        self.interface.addItems(adapter_interfaces())
-        self.interface.setToolTip("python-can interface: socketcan, pcan, kvaser, vector, "
-                                  "ixxat, … (sim: the simulated vehicle)")
-        self.interface.currentTextChanged.connect(self._interface_changed)
-        self.channel = QLineEdit()
-        self.channel.setPlaceholderText("channel, e.g. can0 or PCAN_USBBUS1")
-        self.channel.setMinimumWidth(140)
-        self.vehicle = QComboBox()
-        self.vehicle.addItems(vehicle_names())
-        if self.vehicle.findText(vehicle) < 0:  # a definition file (e.g. one naming a PDX)
-            self.vehicle.addItem(vehicle)
-        self.vehicle.setCurrentText(vehicle)
-        self.bitrate = QComboBox()
-        self.bitrate.addItem("vehicle's bitrate", None)
-        for rate in BITRATES:
-            self.bitrate.addItem(_rate(rate), rate)
-        self.fd = QCheckBox("CAN FD")
-        self.data_bitrate = QComboBox()
-        self.data_bitrate.addItem("vehicle's data bitrate", None)
-        for rate in DATA_BITRATES:
-            self.data_bitrate.addItem(f"data {_rate(rate)}", rate)
-        self.data_bitrate.setEnabled(False)
-        self.fd.toggled.connect(self.data_bitrate.setEnabled)
-        self.button = QPushButton("Connect")
-        self.button.clicked.connect(self.toggle)
-        self.state = QLabel("Not connected")
-        rows = QVBoxLayout(self)
-        rows.setContentsMargins(0, 0, 0, 0)
-        first, second = QHBoxLayout(), QHBoxLayout()
-        w: QWidget
-        for w in (QLabel("Adapter"), self.adapter, refresh, QLabel("Interface"),
-                  self.interface, QLabel("Channel"), self.channel):
-            first.addWidget(w)
-        first.addStretch(1)
-        for w in (QLabel("Vehicle"), self.vehicle, QLabel("Bitrate"), self.bitrate, self.fd,
-                  self.data_bitrate, self.button, self.state):
-            second.addWidget(w)
-        second.addStretch(1)
-        rows.addLayout(first)
-        rows.addLayout(second)
-        self._restore()
-        session.connected.connect(self._connected)
-        session.disconnected.connect(self._disconnected)
-        session.connect_failed.connect(lambda _what, _hint: self._disconnected())
-
-    def _restore(self) -> None:
-        """The user's last adapter; the simulator when a channel was given (tests)."""
-        try:
-            s = load_settings()
-        except WorkshopError:
-            s = Settings()
-        interface = "sim" if self.channel_given else (s.adapter_interface or "sim")
-        self.interface.setCurrentText(interface)
-        self.channel.setText(self.channel_given or
-                             (s.adapter_channel if interface != "sim" else ""))
-        for box, saved in ((self.bitrate, s.adapter_bitrate),
-                           (self.data_bitrate, s.adapter_data_bitrate)):
-            index = box.findData(int(saved)) if saved.isdigit() else -1
-            box.setCurrentIndex(max(index, 0))
-        if s.adapter_data_bitrate.isdigit() and interface != "sim":
-            self.fd.setChecked(True)
-        self._interface_changed(interface)
-
-    def _interface_changed(self, interface: str) -> None:
-        if interface == "sim" and not self.channel.text():
-            self.channel.setText(self.channel_given or "workshop-sim")
-
-    def _adapter_chosen(self, index: int) -> None:
-        choice = self._choices[index]
-        self.interface.setCurrentText(choice.interface)
-        self.channel.setText(choice.channel)
-
-    def refresh_adapters(self) -> None:
-        def work(_e: Any, _c: CancelToken) -> list[AdapterChoice]:
-            return available_adapters()
-
-        self.session.run(work, on_done=self._adapters)
-
-    def _adapters(self, found: list[AdapterChoice]) -> None:
-        self._choices = [c if c.interface != "sim" else
-                         AdapterChoice("sim", self.channel_given or c.channel, c.label)
-                         for c in found]
-        self.adapter.clear()
-        self.adapter.addItems([c.label for c in self._choices])
-
-    def toggle(self) -> None:
-        if self.session.conn is not None:
-            self.session.disconnect_vehicle()
-            return
-        self.state.setText("Connecting…")
-        self.state.setStyleSheet("")
-        interface = self.interface.currentText().strip() or "sim"
-        self.session.connect_vehicle(
-            self.vehicle.currentText(), interface, self.channel.text().strip() or None,
-            self.bitrate.currentData(), self.fd.isChecked(),
-            data_bitrate=self.data_bitrate.currentData() if self.fd.isChecked() else None)
-
-    def _remember(self, conn: Any) -> None:
-        a = conn.adapter
-        try:
-            s = load_settings()
-            save_settings(replace(
-                s, adapter_interface=a.interface,
-                adapter_channel="" if a.is_simulated else (a.channel or ""),
-                adapter_bitrate=str(self.bitrate.currentData() or ""),
-                adapter_data_bitrate=str(self.data_bitrate.currentData() or "")
-                if self.fd.isChecked() else ""))
-        except WorkshopError as exc:  # a damaged settings file: said, the connection stays
-            self.state.setToolTip(f"not remembered: {exc.message}")
-
-    def _connected(self, conn: Any) -> None:
-        self._remember(conn)
-        kind = ("simulated vehicle" if conn.adapter.is_simulated else
-                f"{conn.adapter.interface} {conn.adapter.channel or ''}".strip())
-        self.state.setText(f"Connected: {conn.vehicle.name} on {kind}, "
-                           f"{conn.adapter.bitrate // 1000} kbit/s")
-        self.state.setStyleSheet(f"color: {VERDICT_COLOURS['success']}")
-        self.button.setText("Disconnect")
-
-    def _disconnected(self) -> None:
-        self.state.setText("Not connected")
-        self.state.setStyleSheet("")
-        self.button.setText("Connect")
 
 
 class MainWindow(QMainWindow):

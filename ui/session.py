@@ -70,12 +70,17 @@ class Session(QObject):
 
     def connect_vehicle(self, vehicle: str, interface: str = "sim", channel: str | None = None,
                         bitrate: int | None = None, fd: bool = False,
-                        rate_model: bool = False, data_bitrate: int | None = None) -> None:
+                        rate_model: bool = False, data_bitrate: int | None = None, *,
+                        host: str | None = None, port: int | None = None,
+                        tls: bool = False) -> None:
         self.disconnect_vehicle()
+        if tls and interface == "doip":  # the workstation's TLS key: asked here, GUI thread
+            self.before_audited_work()
 
         def work(_events: Any, _cancel: CancelToken) -> VehicleConnection:
             return open_connection(vehicle, interface, channel, bitrate, fd,
-                                   data_bitrate=data_bitrate, rate_model=rate_model)
+                                   data_bitrate=data_bitrate, rate_model=rate_model,
+                                   host=host, port=port, tls=tls, ask=self.audit_ask)
 
         def failed(what: str, hint: str) -> None:
             self.connect_failed.emit(what, hint)

@@ -20,6 +20,8 @@ DEMO_ECUS = {
     "BODY": (0x7E4, "DC-BOD-HW-100", 0x00020000),
     "INSTRUMENT": (0x7E5, "DC-INS-HW-100", 0x00020000),
     "GATEWAY": (0x7E6, "DC-GAT-HW-100", 0x00000000),
+    # on Ethernet, in the demo-car variant of tests.integration.vehicles.ETHERNET_HEADUNIT
+    "HEADUNIT": (0x6F0, "DC-HU-HW-100", 0x08000000),
 }
 
 

@@ -36,3 +36,14 @@ def test_the_unlimited_simulated_bus_is_not_shown_as_beating_the_limit(
     line = _line(monkeypatch, wire_limited=False)
     assert "65.9 kB/s simulated (a real bus: at most 28.5)" in line
     assert "kB/s of" not in line
+
+
+def test_over_doip_the_limit_is_the_ethernet_links(monkeypatch: pytest.MonkeyPatch) -> None:
+    term = Terminal()
+    monkeypatch.setattr("sys.stderr", term)
+    show = progress_printer(argparse.Namespace(json=False), wire_limited=False,
+                            link="100 Mbit/s Ethernet link")
+    show(FlashProgress("flash", "HEADUNIT", "download", 65535, 65535, 65600, 40e6,
+                       11_866_059.0, 0.0, False))
+    assert "kB/s simulated (a real 100 Mbit/s Ethernet link: at most 11866.1)" in \
+        term.getvalue()

@@ -6,6 +6,38 @@ from pathlib import Path
 
 from workshop.foundation.paths import resources_dir
 
+# A head unit on the vehicle's Ethernet (demo_variant(..., ETHERNET_HEADUNIT)): the DoIP
+# gateway serves it itself, with 64 KiB blocks
+ETHERNET_HEADUNIT = """
+[[ecus]]
+name = "HEADUNIT"
+request_id = 0x6F0
+response_id = 0x6F8
+ethernet = true
+seed_key = "demo-xor"
+
+[[ecus.memory]]
+start = 0x08000000
+length = 0x100000
+
+[ecus.flash]
+security_level = 0x11
+check_memory = { id = 0x0202, args = "checksum" }
+fingerprint_did = 0xF15A
+data_formats = { plain = 0x00, lz4 = 0x10 }
+sector_size = 65536
+erase_ms_per_sector = 1
+write_bytes_per_s = 50000000
+
+[ecus.identification]
+F187 = "HU-901-A"
+F189 = "1.0.0"
+F18A = "Harman"
+F191 = "DC-HU-HW-100"
+F195 = "1.0.0"
+F197 = "HEADUNIT"
+"""
+
 
 def demo_variant(tmp_path: Path, name: str, extra: str = "", vin: str | None = None) -> Path:
     """demo-car with `extra` TOML appended (e.g. one more [[ecus]]) and optionally another VIN."""

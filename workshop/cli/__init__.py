@@ -49,7 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="doip: the DoIP gateway's IP address or host name")
     bus.add_argument("--port", type=options.tcp_port, default=None,
                      help="doip: the gateway's TCP port (default: the vehicle definition's, "
-                          "13400)")
+                          "13400; with --tls 3496)")
+    bus.add_argument("--tls", action="store_true",
+                     help="doip, sim-doip: DoIP over TLS (ISO 13400-2:2019), with the "
+                          "workstation identity's certificate (the demo PKI's on sim-doip)")
     bus.add_argument("--channel", default=None, help="adapter channel (e.g. can0, PCAN_USBBUS1)")
     bus.add_argument("--bitrate", type=options.bitrate("bitrate", *options.NOMINAL_BITRATES),
                      default=None, help="nominal bitrate in bit/s")

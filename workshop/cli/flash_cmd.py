@@ -128,7 +128,8 @@ class CancelWatch:
                 "Ctrl-C again stops at once")
 
 
-def progress_printer(args: argparse.Namespace, wire_limited: bool = True) -> EventSink:
+def progress_printer(args: argparse.Namespace, wire_limited: bool = True,
+                     link: str = "bus") -> EventSink:
     """One progress line per ECU event on a terminal: bar, rate against the bus limit, ETA.
     `wire_limited` False: the simulated bus without its rate model, which carries frames as
     fast as the PC makes them, so the rate is not compared with the bus limit it exceeds."""
@@ -153,7 +154,7 @@ def progress_printer(args: argparse.Namespace, wire_limited: bool = True) -> Eve
                     f"{100 * event.done // max(event.total, 1):3d}%  "
                     + (f"{event.rate_bps / 1000:6.1f} kB/s of {event.bus_limit_bps / 1000:.1f}"
                        if wire_limited else
-                       f"{event.rate_bps / 1000:6.1f} kB/s simulated (a real bus: at most "
+                       f"{event.rate_bps / 1000:6.1f} kB/s simulated (a real {link}: at most "
                        f"{event.bus_limit_bps / 1000:.1f})")
                     + f"  ETA {eta}")
             err.write("\r" + line)
@@ -269,7 +270,9 @@ def _run(args: argparse.Namespace, conn: Any, preps: list[FlashPreparation]) -> 
         return EXIT_USAGE
     results = []
     unlimited = conn.adapter.is_simulated and not conn.adapter.rate_model
-    watch, show = CancelWatch(), progress_printer(args, wire_limited=not unlimited)
+    watch, show = CancelWatch(), progress_printer(
+        args, wire_limited=not unlimited,
+        link="100 Mbit/s Ethernet link" if conn.adapter.is_doip else "bus")
 
     def events(event: Event) -> None:
         watch(event)

@@ -11,7 +11,7 @@ from pathlib import Path
 from workshop.foundation.errors import ConfigError
 from workshop.foundation.text import printable
 from workshop.services.session import check_bus_options
-from workshop.transport.adapters import DOIP, AdapterConfig
+from workshop.transport.adapters import DOIP, SIM_DOIP, AdapterConfig
 from workshop.trust.demo import Signer, demo_signer
 from workshop.vehicles import VehicleDefinition, load_vehicle
 from workshop.vehicles.definition import builtin_vehicles
@@ -167,6 +167,11 @@ def adapter_config(args: argparse.Namespace, vehicle: VehicleDefinition) -> Adap
     if args.adapter != DOIP and (host is not None or port is not None):
         raise ConfigError(f"--host and --port are for the doip adapter, not {args.adapter!r}",
                           hint="use --adapter doip --host ADDRESS [--port N]")
+    tls = bool(getattr(args, "tls", False))
+    if tls and args.adapter not in (DOIP, SIM_DOIP):
+        raise ConfigError(f"--tls is for DoIP, not the {args.adapter!r} adapter",
+                          hint="use --adapter doip --host ADDRESS --tls, or --adapter "
+                               "sim-doip --tls")
     if args.adapter == DOIP and host is None:
         raise ConfigError("the doip adapter needs the gateway's address",
                           hint="give --host (e.g. --host 169.254.10.1) and, if it is not "
@@ -174,7 +179,7 @@ def adapter_config(args: argparse.Namespace, vehicle: VehicleDefinition) -> Adap
     return AdapterConfig(interface=args.adapter, channel=args.channel,
                          bitrate=args.bitrate or vehicle.bitrate, fd=args.fd or vehicle.fd,
                          data_bitrate=args.data_bitrate or vehicle.data_bitrate,
-                         host=host, port=port)
+                         host=host, port=port, tls=tls)
 
 
 def vehicle(args: argparse.Namespace) -> VehicleDefinition:

@@ -189,13 +189,16 @@ class PlanInputs:
     previous_image: Callable[[str, str], list[StoredRegion] | None] = (
         lambda _ecu, _version: None)
     compressed_size: Callable[[bytes], int] | None = None
+    # over DoIP the Ethernet link's limit (payload bytes/s) replaces the CAN bus model's
+    link_limit_bps: float | None = None
 
 
 def make_plan(package: VerifiedPackage, inputs: PlanInputs) -> FlashPlan:
     manifest = package.manifest
     vehicle = inputs.vehicle
     extended = vehicle.addressing != "normal_11bit"
-    limit = isotp_ceiling_bps(inputs.bus, fd=inputs.fd, extended_id=extended)
+    limit = inputs.link_limit_bps or isotp_ceiling_bps(inputs.bus, fd=inputs.fd,
+                                                       extended_id=extended)
     problems: list[str] = []
     if inputs.mode not in MODES:
         problems.append(f"transfer mode {inputs.mode!r} is not one of {', '.join(MODES)}")

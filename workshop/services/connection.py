@@ -3,15 +3,18 @@ or a DoIP gateway (`doip`), and the simulated vehicle behind its own gateway (`s
 
 from __future__ import annotations
 
+import ssl
 from types import TracebackType
 
 from workshop.diagnostics.discovery import FunctionalAnswer, FunctionalRequest
 from workshop.foundation.errors import ConfigError
+from workshop.services.doip_tls import simulated_gateway_context, workstation_tls_context
 from workshop.simulator import SimulatedVehicle
 from workshop.simulator.doip_gateway import DoipGateway
 from workshop.transport.adapters import SIM_DOIP, AdapterConfig, open_bus
 from workshop.transport.doip import DoipConnection
 from workshop.transport.doip_functional import functional_request
+from workshop.transport.doip_tls import TLS_PORT
 from workshop.transport.isotp_link import ADDRESSING_29BIT_FIXED, LinkAddress, LinkParams
 from workshop.transport.router import BusEndpoint
 from workshop.uds.client import EcuClient, EcuTarget
@@ -30,8 +33,12 @@ class VehicleConnection:
     """
 
     def __init__(self, adapter: AdapterConfig, vehicle: VehicleDefinition, *,
-                 simulated: VehicleDefinition | None = None) -> None:
+                 simulated: VehicleDefinition | None = None,
+                 tls_context: ssl.SSLContext | None = None) -> None:
         self.adapter = adapter
+        # --tls: the workstation's TLS context; by default the demo identity on the
+        # simulator, else the installation's identity (its passphrase asked on the terminal)
+        self.tls_context = tls_context
         self.vehicle = vehicle
         self.simulated = simulated or vehicle
         self.simulator: SimulatedVehicle | None = None
@@ -54,17 +61,29 @@ class VehicleConnection:
         return self
 
     def _open_doip(self) -> DoipConnection:
+        tls = self.adapter.tls
         if self.adapter.interface == SIM_DOIP:
             assert self.simulator is not None
-            self.gateway = DoipGateway(self.simulator, "127.0.0.1", 0).start()
-            host, port = self.gateway.host, self.gateway.port
+            # --tls: the simulated gateway serves TLS only, with its demo-PKI certificate,
+            # and asks for the workstation's
+            self.gateway = DoipGateway(
+                self.simulator, "127.0.0.1", 0,
+                tls=simulated_gateway_context() if tls else None, tls_only=tls).start()
+            host = self.gateway.host
+            port = self.gateway.tls_port if tls and self.gateway.tls_port else self.gateway.port
         else:
             if not self.adapter.host:
                 raise ConfigError("the doip adapter needs the gateway's address",
                                   hint="give --host (e.g. --host 169.254.10.1) and, if it "
                                        "is not 13400, --port")
-            host, port = self.adapter.host, self.adapter.port or self.vehicle.doip.port
-        return DoipConnection(host, port, tester_address=self.vehicle.doip.tester_address)
+            host = self.adapter.host
+            port = self.adapter.port or (TLS_PORT if tls else self.vehicle.doip.port)
+        context = None
+        if tls:
+            context = self.tls_context or workstation_tls_context(
+                simulator=self.adapter.is_simulated)
+        return DoipConnection(host, port, tester_address=self.vehicle.doip.tester_address,
+                              tls=context)
 
     @property
     def transport(self) -> BusEndpoint | DoipConnection:

@@ -41,6 +41,7 @@ from workshop.services.flash_resume import prepare_resume, resumable_flashes
 from workshop.services.identity import PassphraseSource, terminal_passphrase
 from workshop.services.keep_awake import KeepAwake
 from workshop.transport.busrate import BusRateModel
+from workshop.transport.doip_codec import doip_ceiling_bps
 
 __all__ = ["FlashPreparation", "find_package", "prepare_flash", "prepare_resume",
            "resumable_flashes", "run_flash"]
@@ -126,7 +127,8 @@ def prepare_flash(conn: VehicleConnection, package: Path, *, trust_dir: Path | N
     plan = make_plan(report.package, PlanInputs(
         conn.vehicle, states, baseline, why,
         BusRateModel(conn.adapter.bitrate, conn.adapter.data_bitrate), conn.adapter.fd, mode,
-        only, dict(overrides or {}), dict(resumable or {}), rollback_images))
+        only, dict(overrides or {}), dict(resumable or {}), rollback_images,
+        link_limit_bps=doip_ceiling_bps() if conn.adapter.is_doip else None))
     for e in plan.ecus:  # say why an image the store's index names was not taken
         for check in e.checks:
             if check.name == "rollback" and not check.passed and e.ecu in rollback_images.refused:

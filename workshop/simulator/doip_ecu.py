@@ -16,8 +16,9 @@ from workshop.simulator.ecu import SimulatedEcu
 from workshop.simulator.state import VehicleStore
 from workshop.transport.router import BusEndpoint
 from workshop.vehicles import EcuDefinition
+from workshop.vehicles.flash_profile import ETHERNET_BLOCK_LENGTH
 
-ETHERNET_BLOCK_LENGTH = 0xFFFF  # the largest a 2-byte lengthFormatIdentifier can say
+__all__ = ["ETHERNET_BLOCK_LENGTH", "DoipNativeEcu", "PipeEnd", "ethernet_definition", "pipe"]
 
 
 class PipeEnd:
@@ -53,7 +54,7 @@ def pipe() -> tuple[PipeEnd, PipeEnd]:
 
 def ethernet_definition(base: EcuDefinition, name: str) -> EcuDefinition:
     """`base` as an Ethernet ECU: its flash profile allows 64 KiB blocks."""
-    return dataclasses.replace(base, name=name, flash=dataclasses.replace(
+    return dataclasses.replace(base, name=name, ethernet=True, flash=dataclasses.replace(
         base.flash, max_block_length=ETHERNET_BLOCK_LENGTH))
 
 

@@ -105,9 +105,12 @@ class DoipGateway:
         self.functional_address = definition.doip.functional_address
         self.faults = GatewayFaults()
         self._endpoint = BusEndpoint(open_bus(vehicle.adapter))  # the gateway's CAN side
+        # an Ethernet ECU of the definition is the gateway's own (no CAN hop)
+        self._native = [ecu for ecu in vehicle.ecus.values() if isinstance(ecu, DoipNativeEcu)]
+        served = {ecu.definition.name: ecu.gateway_end for ecu in self._native}
         self._links: dict[int, RoutedLink | PipeEnd] = {
-            doip_address(definition, e): open_link(self._endpoint, link_address(definition, e),
-                                                   LinkParams(fd=e.fd))
+            doip_address(definition, e): served[e.name] if e.name in served else
+            open_link(self._endpoint, link_address(definition, e), LinkParams(fd=e.fd))
             for e in definition.ecus}
         self._owner: dict[int, _Client] = {}  # who last sent to an ECU gets its answers
         self._tcp = socket.create_server((host, port))
@@ -131,6 +134,7 @@ class DoipGateway:
         if address in self._links or address == GATEWAY_ADDRESS:
             raise ValueError(f"logical address 0x{address:04X} is taken")
         self._links[address] = ecu.gateway_end
+        self._native.append(ecu)
         self.addresses[ecu.name] = address
 
     def start(self) -> DoipGateway:
@@ -277,6 +281,8 @@ class DoipGateway:
         for address in self._links:
             self._owner[address] = client
         client.send(DiagnosticMessagePositiveAcknowledgement(m.target_address, source, 0x00))
+        for ecu in self._native:
+            ecu.submit_functional(payload)
         extended = definition.addressing == ADDRESSING_29BIT_FIXED
         with contextlib.suppress(Exception):  # a bus fault: no ECU answers, the tester says so
             self._endpoint.bus.send(functional_message(definition.functional_id, extended,

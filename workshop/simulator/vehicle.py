@@ -7,6 +7,7 @@ from types import TracebackType
 import can
 
 from workshop.simulator.described import described
+from workshop.simulator.doip_ecu import DoipNativeEcu
 from workshop.simulator.ecu import SimulatedEcu
 from workshop.simulator.faults import FaultPlan
 from workshop.simulator.state import VehicleStore, reset_state
@@ -26,11 +27,13 @@ class SimulatedVehicle:
         self.adapter = adapter or AdapterConfig()
         self._endpoint = BusEndpoint(open_bus(self.adapter))
         store = self.store = VehicleStore(definition.name)
-        self.ecus = {}
+        # an Ethernet ECU is not on the CAN bus: the DoIP gateway serves it (`gateway_end`)
+        self.ecus: dict[str, SimulatedEcu] = {}
         for e in definition.ecus:
             spoken = described(e)  # an ECU with a description serves what it says
-            ecu = SimulatedEcu(spoken.definition, link_address(definition, e), self._endpoint,
-                               store, ecu_descriptions(definition, e))
+            ecu = (DoipNativeEcu(spoken.definition, store) if e.ethernet else
+                   SimulatedEcu(spoken.definition, link_address(definition, e), self._endpoint,
+                                store, ecu_descriptions(definition, e)))
             ecu.server.routine_answers.update(spoken.routine_answers)
             self.ecus[e.name] = ecu
         self._endpoint.router.add_tap(self._on_frame)
@@ -56,7 +59,8 @@ class SimulatedVehicle:
         payload = parse_single_frame(bytes(msg.data))
         if payload:
             for ecu in self.ecus.values():
-                ecu.submit_functional(payload)
+                if not ecu.definition.ethernet:
+                    ecu.submit_functional(payload)
 
     def start(self) -> SimulatedVehicle:
         if not self._started:

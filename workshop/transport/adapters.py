@@ -29,6 +29,7 @@ class AdapterConfig:
     rate_model: bool = False  # sim only: delay frames by their on-wire time
     host: str | None = None  # doip: the gateway's address
     port: int | None = None  # doip: its TCP port
+    tls: bool = False  # doip: TLS (ISO 13400-2:2019), port 3496 unless `port` says
 
     @property
     def is_simulated(self) -> bool:

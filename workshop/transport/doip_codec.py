@@ -11,6 +11,19 @@ from doipclient.messages import ReservedMessage, payload_type_to_message
 
 PROTOCOL_VERSION = 0x02  # ISO 13400-2:2012
 
+# What a DoIP flash's rate and ETA are measured against: 100BASE-TX, the Ethernet an OBD
+# socket's activation line gives (ISO 13400-3), nominal, not measured. Of each full-size
+# frame, 1500 bytes plus 38 on the wire (preamble, header, FCS, inter-frame gap), 1460 are
+# TCP payload; the DoIP and UDS headers (14 bytes per 64 KiB block) do not count.
+NOMINAL_LINK_BITS_PER_S = 100_000_000
+ETHERNET_MTU = 1500
+
+
+def doip_ceiling_bps(link_bits_per_s: float = NOMINAL_LINK_BITS_PER_S,
+                     mtu: int = ETHERNET_MTU) -> float:
+    """Payload bytes per second a DoIP connection can carry at most on the link."""
+    return link_bits_per_s / 8 * (mtu - 40) / (mtu + 38)
+
 
 def pack(message: Any) -> bytes:
     """One DoIP message with its generic header."""

@@ -6,6 +6,7 @@ For a real vehicle only the bus and each ECU's name and addresses are needed; th
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 import tomllib
@@ -19,7 +20,13 @@ from workshop.foundation.names import is_safe_name, safe_name
 from workshop.foundation.paths import resources_dir
 from workshop.vehicles.data_ids import TableDescriptions, parse_did_description
 from workshop.vehicles.doip_addressing import DoipAddressing, DoipAddressingError, parse_doip
-from workshop.vehicles.flash_profile import FlashProfile, RoutineSpec, parse_profile, parse_routine
+from workshop.vehicles.flash_profile import (
+    ETHERNET_BLOCK_LENGTH,
+    FlashProfile,
+    RoutineSpec,
+    parse_profile,
+    parse_routine,
+)
 from workshop.vehicles.odx_source import EcuOdx, attach_descriptions
 
 # Bootloader families the simulator implements (workshop.simulator.bootloaders).
@@ -89,6 +96,9 @@ class EcuDefinition:
     # a simulated ECU uses ISO 14229-1).
     dtc_format: int | None = None
     odx: EcuOdx | None = None  # the ECU's ODX/PDX description (`odx = "file.pdx"`)
+    # On the vehicle's Ethernet (`ethernet = true`): reached through the DoIP gateway only,
+    # never on CAN; its blocks are up to 64 KiB unless its flash profile says otherwise.
+    ethernet: bool = False
 
     @property
     def logical_address(self) -> int:
@@ -382,8 +392,12 @@ def _parse_ecu(raw: dict[str, Any], bus: dict[str, Any], vin: str, where: str,
         if signal not in SIM_SIGNALS:
             raise DefinitionError(f"{where}.sim_live.{did:04X} must be one of "
                                   f"{', '.join(SIM_SIGNALS)}, not {str(signal)[:40]!r}")
+    ethernet = _opt(raw, "ethernet", bool, where, False)
+    profile = parse_profile(_table(raw, "flash", where), flash, f"{where}.flash")
+    if ethernet and profile.max_block_length is None:
+        profile = dataclasses.replace(profile, max_block_length=ETHERNET_BLOCK_LENGTH)
     return EcuDefinition(
-        name=name, request_id=request_id, response_id=response_id,
+        name=name, request_id=request_id, response_id=response_id, ethernet=ethernet,
         addressing=addressing, fd=_opt(raw, "fd", bool, where, _opt(bus, "fd", bool, "bus",
                                                                       False)),
         identification=ident,
@@ -394,7 +408,7 @@ def _parse_ecu(raw: dict[str, Any], bus: dict[str, Any], vin: str, where: str,
         sim_bootloader=sim_bootloader,
         sim_live=sim_live,
         memory=_parse_memory(raw, where),
-        flash=parse_profile(_table(raw, "flash", where), flash, f"{where}.flash"),
+        flash=profile,
         p2_ms=_ranged(_opt(raw, "p2_ms", int, where, 50), 1, 0xFFFF, f"{where}.p2_ms"),
         p2_star_ms=_ranged(_opt(raw, "p2_star_ms", int, where, 5000), 1, 655350,
                            f"{where}.p2_star_ms"),

@@ -46,6 +46,9 @@ TESTER_PRESENT = ("physical", "functional")
 READOUTS = ("none", "upload", "read_memory")
 
 
+# An Ethernet ECU's maxNumberOfBlockLength: the largest a 2-byte lengthFormatIdentifier says
+ETHERNET_BLOCK_LENGTH = 0xFFFF
+
 @dataclass(frozen=True)
 class RoutineSpec:
     id: int

@@ -1,0 +1,102 @@
+"""The connection panel over Ethernet: the simulated vehicle behind its DoIP gateway, scanned
+in the Vehicle view; discovery of that gateway on loopback, picked from the list."""
+
+from __future__ import annotations
+
+from tests.ui.conftest import scan
+from ui.main_window import MainWindow
+from workshop.transport.adapters import DOIP, SIM_DOIP
+
+
+def choose(window: MainWindow, label: str) -> None:
+    panel = window.panel
+    index = panel.adapter.findText(label)
+    assert index >= 0, label
+    panel.adapter.setCurrentIndex(index)
+    panel.adapter.activated.emit(index)
+
+
+def reconnect(qtbot, window: MainWindow) -> None:
+    panel = window.panel
+    panel.toggle()  # the fixture connected over CAN: disconnect first
+    qtbot.waitUntil(lambda: window.session.conn is None, timeout=10000)
+    with qtbot.waitSignal(window.session.connected, timeout=30000):
+        panel.toggle()
+
+
+def test_simulated_vehicle_over_doip_is_scanned(qtbot, window: MainWindow) -> None:
+    panel = window.panel
+    choose(window, "Simulated vehicle over DoIP")
+    assert panel.interface.currentText() == SIM_DOIP
+    assert panel.doip_row.isVisible() and not panel.bitrate.isVisible()
+    reconnect(qtbot, window)
+    conn = window.session.conn
+    assert conn.doip is not None and conn.gateway is not None
+    assert "over DoIP" in panel.state.text()
+    result = scan(qtbot, window)
+    view = window.views["VehicleView"]
+    assert view.table.rowCount() == len(result.ecus) == 7
+    assert all(e.responded for e in result.ecus)
+
+
+def test_discover_finds_the_simulated_gateway_and_picks_it(qtbot, window: MainWindow) -> None:
+    panel = window.panel
+    choose(window, "Simulated vehicle over DoIP")
+    reconnect(qtbot, window)
+    gateway = window.session.conn.gateway
+    choose(window, "Ethernet (DoIP)")
+    assert panel.host.isEnabled()
+    panel.host.setText("127.0.0.1")
+    panel.port.setValue(gateway.port)  # the simulated gateway's own free port
+    panel.discover_button.click()
+    qtbot.waitUntil(lambda: panel.gateways.count() == 1, timeout=30000)
+    qtbot.waitUntil(lambda: panel.discover_button.isEnabled(), timeout=30000)
+    label = panel.gateways.itemText(0)
+    assert window.session.conn.vehicle.vin[:17] in label
+    assert f"127.0.0.1 port {gateway.port}" in label and "TLS" in label
+    panel.gateways.activated.emit(0)
+    assert panel.interface.currentText() == DOIP
+    assert (panel.host.text(), panel.port.value()) == ("127.0.0.1", gateway.port)
+
+
+def test_ethernet_without_an_address_is_refused_in_words(qtbot, window: MainWindow) -> None:
+    failed: list[tuple[str, str]] = []
+    window.session.connect_failed.connect(lambda what, hint: failed.append((what, hint)))
+    choose(window, "Ethernet (DoIP)")
+    panel = window.panel
+    panel.host.clear()
+    panel.toggle()
+    qtbot.waitUntil(lambda: window.session.conn is None, timeout=10000)
+    with qtbot.waitSignal(window.session.connect_failed, timeout=20000):
+        panel.toggle()
+    assert "address" in failed[0][0] and "Discover" in failed[0][1]
+    assert "--" not in failed[0][1]
+
+
+def test_simulated_vehicle_over_doip_with_tls(qtbot, window: MainWindow) -> None:
+    panel = window.panel
+    choose(window, "Simulated vehicle over DoIP")
+    panel.tls.setChecked(True)
+    reconnect(qtbot, window)
+    conn = window.session.conn
+    assert conn.doip is not None and conn.doip.tls  # the demo PKI on both sides
+    assert conn.gateway is not None and conn.gateway.tls_only
+    assert "TLS" in panel.state.text()
+    result = scan(qtbot, window)
+    assert all(e.responded for e in result.ecus)
+
+
+def test_tls_to_a_real_gateway_without_a_workstation_identity_says_what_to_do(
+        qtbot, window: MainWindow) -> None:
+    failed: list[tuple[str, str]] = []
+    window.session.connect_failed.connect(lambda what, hint: failed.append((what, hint)))
+    choose(window, "Ethernet (DoIP)")
+    panel = window.panel
+    panel.host.setText("127.0.0.1")
+    panel.tls.setChecked(True)
+    assert panel.port.value() == 3496
+    panel.toggle()
+    qtbot.waitUntil(lambda: window.session.conn is None, timeout=10000)
+    with qtbot.waitSignal(window.session.connect_failed, timeout=20000):
+        panel.toggle()
+    assert "identity" in (failed[0][0] + failed[0][1]).lower(), failed
