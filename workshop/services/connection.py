@@ -71,6 +71,8 @@ class VehicleConnection:
                 tls=simulated_gateway_context() if tls else None, tls_only=tls).start()
             host = self.gateway.host
             port = self.gateway.tls_port if tls and self.gateway.tls_port else self.gateway.port
+            # our own gateway's TLS port, not 3496 on loopback, where another program may be
+            tls_port = self.gateway.tls_port
         else:
             if not self.adapter.host:
                 raise ConfigError("the doip adapter needs the gateway's address",
@@ -78,12 +80,13 @@ class VehicleConnection:
                                        "is not 13400, --port")
             host = self.adapter.host
             port = self.adapter.port or (TLS_PORT if tls else self.vehicle.doip.port)
+            tls_port = TLS_PORT
         context = None
         if tls:
             context = self.tls_context or workstation_tls_context(
                 simulator=self.adapter.is_simulated)
         return DoipConnection(host, port, tester_address=self.vehicle.doip.tester_address,
-                              tls=context)
+                              tls=context, tls_port=tls_port)
 
     @property
     def transport(self) -> BusEndpoint | DoipConnection:
