@@ -18,15 +18,37 @@ from workshop.store.dsn import connect, database_error
 
 T = TypeVar("T")
 BATCH = 500  # records per transaction: a kill mid-sync loses at most one uncommitted batch
-# Each ECU's newest known software, from the records' derived `software` column (a
-# successful flash's version_after, or a scan's identification), newest by signed time.
-LAST_KNOWN = (
+# Each ECU's newest known software and each vehicle's model, computed from the records
+# themselves (what the fleet summary of migration 4 keeps; `store verify` compares the two).
+# Newest by the record's signed time, ties broken by workstation, log and seq (all
+# descending); a record without a signed time does not count.
+LAST_KNOWN_FROM_RECORDS = (
     "SELECT DISTINCT ON (r.vin, e.key) r.vin, e.key, e.value ->> 'software_version', r.time, "
-    "r.workstation, CASE r.action WHEN 'flash.ecu' THEN 'flash' ELSE 'scan' END "
+    "r.workstation, CASE r.action WHEN 'flash.ecu' THEN 'flash' ELSE 'scan' END, r.log, r.seq "
     "FROM workshop.records r, jsonb_each(r.software) e "
-    "WHERE r.software IS NOT NULL AND r.vin IS NOT NULL AND jsonb_typeof(e.value) = 'object' "
-    "AND e.value ->> 'software_version' IS NOT NULL "
-    "ORDER BY r.vin, e.key, r.time DESC")
+    "WHERE r.software IS NOT NULL AND r.vin IS NOT NULL AND r.time IS NOT NULL "
+    "AND jsonb_typeof(e.value) = 'object' AND e.value ->> 'software_version' IS NOT NULL "
+    "ORDER BY r.vin, e.key, r.time DESC, r.workstation DESC, r.log DESC, r.seq DESC")
+MODELS_FROM_RECORDS = (
+    "SELECT DISTINCT ON (vin) vin, model FROM workshop.records "
+    "WHERE model IS NOT NULL AND vin IS NOT NULL AND time IS NOT NULL "
+    "ORDER BY vin, time DESC, workstation DESC, log DESC, seq DESC")
+# The same answers from the summary: an auditor reads the fleet-wide table, a workstation
+# its own rows (row-level security), as it reads only its own records.
+_SUMMARY = {
+    "fleet": ("SELECT vin, ecu, version, time, workstation, source, log, seq "
+              "FROM workshop.fleet_software ORDER BY vin, ecu",
+              "SELECT vin, model FROM workshop.fleet_models"),
+    "own": ("SELECT vin, ecu, version, time, workstation, source, log, seq "
+            "FROM workshop.software_by_workstation ORDER BY vin, ecu",
+            "SELECT vin, model FROM workshop.model_by_workstation"),
+    "records": (LAST_KNOWN_FROM_RECORDS, MODELS_FROM_RECORDS),  # a store before migration 4
+}
+_SUMMARY_READ = (
+    "SELECT CASE WHEN to_regclass('workshop.fleet_software') IS NULL THEN 'records' "
+    "WHEN has_table_privilege('workshop.fleet_software', 'SELECT') THEN 'fleet' "
+    "ELSE 'own' END")
+Known = tuple[str, str, str, str, str, str, str, int]
 
 
 @dataclass(frozen=True)
@@ -219,20 +241,26 @@ class StoreSession:
                 "SELECT workstation, log, body, received_at FROM workshop.records "
                 "WHERE vin = %s ORDER BY time, workstation, log, seq", (vin,)).fetchall())]
 
-    def last_known(self) -> list[tuple[str, str, str, str, str, str]]:
-        """(vin, ecu, software version, time, workstation, source) of each ECU's last known
-        software, by the records' signed time: the newest of its last successful flash
-        ('flash') and its last scan identification ('scan')."""
-        return [(str(v), str(e), str(s), str(t), str(w), str(k))
-                for v, e, s, t, w, k in self._run(
-                    "reading the last known software of each ECU",
-                    lambda c: c.execute(LAST_KNOWN).fetchall())]
+    def _summary(self) -> tuple[str, str]:
+        row = self._run("reading the schema", lambda c: c.execute(_SUMMARY_READ).fetchone())
+        return _SUMMARY[str(row[0]) if row else "records"]
 
-    def vehicle_models(self) -> dict[str, str]:
+    def last_known(self, *, from_records: bool = False) -> list[Known]:
+        """(vin, ecu, software version, time, workstation, source, log, seq) of each ECU's
+        last known software by the records' signed time: the newest of its last successful
+        flash ('flash') and its last scan identification ('scan'), from the summary (or,
+        `from_records`, computed from every record: seconds per million)."""
+        query = LAST_KNOWN_FROM_RECORDS if from_records else self._summary()[0]
+        return [(str(v), str(e), str(s), str(t), str(w), str(k), str(g), int(q))
+                for v, e, s, t, w, k, g, q in self._run(
+                    "reading the last known software of each ECU",
+                    lambda c: c.execute(query).fetchall())]
+
+    def vehicle_models(self, *, from_records: bool = False) -> dict[str, str]:
         """VIN -> vehicle model named by its newest flash or scan."""
-        return {str(v): str(m) for v, m in self._run("reading vehicle models", lambda c: c.execute(
-            "SELECT DISTINCT ON (vin) vin, model FROM workshop.records "
-            "WHERE model IS NOT NULL AND vin IS NOT NULL ORDER BY vin, time DESC").fetchall())}
+        query = MODELS_FROM_RECORDS if from_records else self._summary()[1]
+        return {str(v): str(m) for v, m in self._run(
+            "reading vehicle models", lambda c: c.execute(query).fetchall())}
 
     def dtc_counts(self) -> list[tuple[str, str, str, int, int]]:
         """(ecu, software version, DTC, vehicles, occurrences) of the DTCs each flash found
