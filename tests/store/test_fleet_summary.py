@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 
 import psycopg
 import pytest
@@ -51,8 +52,29 @@ def _body(rng: random.Random, who: str, seq: int) -> str:
     return json.dumps(body, sort_keys=True)
 
 
+APPROVED = {"car-a": {"ENGINE": ["1.0", "1.1"], "ABS": ["2.0"]}}  # car-b: no baseline
+
+
+def _outside_the_old_way(store: StoreSession) -> tuple[list[object], set[str]]:
+    """What `fleet deviations` computed before the summary: every ECU's last known software
+    from the records, compared in Python."""
+    models = store.vehicle_models(from_records=True)
+    found, unknown = [], set()
+    for known in store.last_known(from_records=True):
+        model = models.get(known[0])
+        if not model or model not in APPROVED:
+            unknown.add(model or f"(model of {known[0]} unknown)")
+        elif known[2] not in APPROVED[model].get(known[1], []):
+            found.append((known, model))
+    return found, unknown
+
+
 def _answers(dsn: str) -> tuple[object, ...]:
     with StoreSession(dsn) as store:
+        outside = store.outside(APPROVED)
+        assert outside == store.outside(APPROVED, from_records=True) \
+            == _outside_the_old_way(store)
+        assert outside[0] and "car-b" in outside[1]
         return (store.last_known(), store.last_known(from_records=True),
                 store.vehicle_models(), store.vehicle_models(from_records=True))
 
@@ -138,3 +160,45 @@ def test_workstations_cannot_write_or_read_past_the_summary(store_db: str,
         ws._run("writing", lambda c: c.execute(
             "INSERT INTO workshop.fleet_software VALUES ('V', 'E', '1', '3000', "
             "session_user, 'l', 1, 'flash', now())"))
+
+
+def _flash_body(who: str, seq: int, vin: str) -> str:
+    return json.dumps({"seq": seq, "time": "2026-03-01T10:00:00.000000Z", "workstation": who,
+                       "vin": vin, "ecu": "ENGINE", "action": "flash.ecu",
+                       "hash": f"{seq:064x}", "details": {
+                           "outcome": "success", "result": {"version_after": "1.1.0"}}})
+
+
+def test_a_push_rolled_back_by_a_deadlock_on_the_summary_is_run_again(
+        store_db: str, unique: str) -> None:
+    """Two pushes about the same two vehicles, holding their summary rows in opposite order:
+    the server breaks the deadlock by rolling one back, and the push runs it again."""
+    migrations.init_store(store_db)
+    name = f"ws-{unique}"
+    enroll(store_db, "workstation", name, password=PASSWORD)
+    ws = StoreSession(role_dsn(store_db, name))
+    ws.claim("a" * 32)
+    with psycopg.connect(store_db) as other:  # the owner: waits long before it checks
+        other.execute("SET deadlock_timeout = '60s'")
+        other.execute("INSERT INTO workshop.logs (log) VALUES (%s)", ("b" * 32,))
+        other.execute("INSERT INTO workshop.records (log, body) VALUES (%s, %s)",
+                      ("b" * 32, _flash_body("owner", 1, VINS[1])))
+        pid = ws.conn.info.backend_pid
+        done: list[int] = []
+        pusher = threading.Thread(target=lambda: done.append(ws.push_records("a" * 32, [
+            _flash_body(name, 1, VINS[0]), _flash_body(name, 2, VINS[1])])))
+        pusher.start()
+        with psycopg.connect(store_db, autocommit=True) as watch:
+            while not watch.execute("SELECT wait_event_type = 'Lock' FROM pg_stat_activity "
+                                    "WHERE pid = %s", (pid,)).fetchone()[0]:
+                watch.execute("SELECT pg_sleep(0.05)")
+        # now the other side takes VINS[0]: the push's deadlock check rolls it back, it runs
+        # again and waits for this transaction to commit
+        other.execute("INSERT INTO workshop.records (log, body) VALUES (%s, %s)",
+                      ("b" * 32, _flash_body("owner", 2, VINS[0])))
+        other.commit()
+        pusher.join(timeout=60)
+    assert done == [2]
+    with StoreSession(store_db) as owner:
+        assert fleet.summary_problems(owner) == []
+    ws.close()

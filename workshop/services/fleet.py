@@ -248,21 +248,16 @@ def deviations(dsn: str, trust: TrustStore) -> tuple[list[Deviation], list[str]]
     vehicle model; and the models with no verified baseline."""
     with StoreSession(dsn) as store:
         baselines = _published_baselines(store, trust)
-        models = store.vehicle_models()
-        known = store.last_known()
-    out, unknown = [], set()
-    for vin, ecu, version, time, workstation, source, log, seq in known:
-        model = models.get(vin)
-        baseline = baselines.get(model) if model else None
-        if baseline is None:
-            unknown.add(model or f"(model of {vin} unknown)")
-            continue
+        found, unknown = store.outside({
+            model: {ecu: list(a.software_versions) for ecu, a in b.ecus.items()}
+            for model, b in baselines.items()})
+    out = []
+    for (vin, ecu, version, time, workstation, source, log, seq), model in found:
+        baseline = baselines[model]
         approved = baseline.ecus.get(ecu)
-        allowed = approved.software_versions if approved else ()
-        if version not in allowed:
-            out.append(Deviation(vin, model or "", ecu, version, tuple(allowed),
-                                 baseline.integration_level, time, workstation, source,
-                                 log, seq))
+        out.append(Deviation(vin, model, ecu, version,
+                             tuple(approved.software_versions if approved else ()),
+                             baseline.integration_level, time, workstation, source, log, seq))
     return out, sorted(unknown)
 
 

@@ -13,10 +13,13 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import psycopg
+from psycopg.types.json import Jsonb
 
 from workshop.store.dsn import connect, database_error
 
 T = TypeVar("T")
+_ATTEMPTS = 3  # of a transaction the server rolled back (deadlock, serialization)
+_ROLLED_BACK = {"40P01", "40001"}
 BATCH = 500  # records per transaction: a kill mid-sync loses at most one uncommitted batch
 # Each ECU's newest known software and each vehicle's model, computed from the records
 # themselves (what the fleet summary of migration 4 keeps; `store verify` compares the two).
@@ -100,12 +103,18 @@ class StoreSession:
             self.conn.close()
 
     def _run(self, doing: str, work: Callable[[psycopg.Connection[Any]], T]) -> T:
-        """`work` in one transaction; driver errors become StoreErrors."""
-        try:
-            with self.conn.transaction():
-                return work(self.conn)
-        except psycopg.Error as exc:
-            raise database_error(exc, doing, self.dsn) from exc
+        """`work` in one transaction; driver errors become StoreErrors. A transaction the
+        server rolled back to break a deadlock is run again: two workstations pushing records
+        about the same vehicles update the same fleet summary rows (migration 4), in
+        whatever order their batches hold them."""
+        for attempt in range(_ATTEMPTS):
+            try:
+                with self.conn.transaction():
+                    return work(self.conn)
+            except psycopg.Error as exc:
+                if exc.sqlstate not in _ROLLED_BACK or attempt == _ATTEMPTS - 1:
+                    raise database_error(exc, doing, self.dsn) from exc
+        raise AssertionError("unreachable")
 
     def role(self) -> str:
         row = self._run("identifying the role",
@@ -261,6 +270,35 @@ class StoreSession:
         query = MODELS_FROM_RECORDS if from_records else self._summary()[1]
         return {str(v): str(m) for v, m in self._run(
             "reading vehicle models", lambda c: c.execute(query).fetchall())}
+
+    def outside(self, approved: Mapping[str, Mapping[str, Sequence[str]]], *,
+                from_records: bool = False) -> tuple[list[tuple[Known, str]], set[str]]:
+        """The ECUs whose last known software the `approved` versions (model -> ECU ->
+        versions) do not include, each with its vehicle's model; and the models (or
+        "(model of VIN unknown)") with no entry in `approved`. Compared in the database, so
+        only the answer travels (the whole fleet's 70,000 ECUs would take longer to read
+        than to compare)."""
+        software, models = (LAST_KNOWN_FROM_RECORDS, MODELS_FROM_RECORDS) if from_records \
+            else self._summary()
+        with_ = (f"WITH k (vin, ecu, version, time, workstation, source, log, seq) AS "
+                 f"({software}), m (vin, model) AS ({models}) ")  # shipped SQL, no input
+        base = with_ + "SELECT k.*, m.model FROM k LEFT JOIN m ON m.vin = k.vin "
+        wanted = Jsonb({str(m): {str(e): [str(v) for v in vs] for e, vs in ecus.items()}
+                        for m, ecus in approved.items()})
+
+        def work(c: psycopg.Connection[Any]) -> tuple[list[tuple[Known, str]], set[str]]:
+            found = [((str(v), str(e), str(s), str(t), str(w), str(k), str(g), int(q)), str(m))
+                     for v, e, s, t, w, k, g, q, m in c.execute(
+                         (base + "WHERE m.model <> '' AND %(a)s::jsonb ? m.model AND NOT "
+                          "coalesce(%(a)s::jsonb -> m.model -> k.ecu, '[]') ? k.version "
+                          "ORDER BY k.vin, k.ecu").encode(), {"a": wanted}).fetchall()]
+            unknown = {str(m) if m else f"(model of {v} unknown)" for m, v in c.execute(
+                (with_ + "SELECT DISTINCT m.model, CASE "
+                 "WHEN coalesce(m.model, '') = '' THEN k.vin END FROM k LEFT JOIN m "
+                 "ON m.vin = k.vin WHERE coalesce(m.model, '') = '' "
+                 "OR NOT %(a)s::jsonb ? m.model").encode(), {"a": wanted}).fetchall()}
+            return found, unknown
+        return self._run("comparing the fleet's software with the baselines", work)
 
     def dtc_counts(self) -> list[tuple[str, str, str, int, int]]:
         """(ecu, software version, DTC, vehicles, occurrences) of the DTCs each flash found
