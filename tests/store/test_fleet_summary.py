@@ -189,8 +189,9 @@ def test_a_push_rolled_back_by_a_deadlock_on_the_summary_is_run_again(
             _flash_body(name, 1, VINS[0]), _flash_body(name, 2, VINS[1])])))
         pusher.start()
         with psycopg.connect(store_db, autocommit=True) as watch:
-            while not watch.execute("SELECT wait_event_type = 'Lock' FROM pg_stat_activity "
-                                    "WHERE pid = %s", (pid,)).fetchone()[0]:
+            while pusher.is_alive() and not watch.execute(
+                    "SELECT wait_event_type IS NOT DISTINCT FROM 'Lock' FROM pg_stat_activity "
+                    "WHERE pid = %s", (pid,)).fetchone()[0]:
                 watch.execute("SELECT pg_sleep(0.05)")
         # now the other side takes VINS[0]: the push's deadlock check rolls it back, it runs
         # again and waits for this transaction to commit
