@@ -63,6 +63,12 @@ def test_deviations_name_the_vehicles_outside_the_baseline(store_db: str, unique
     assert sorted((d.vin, d.ecu, d.version, d.workstation) for d in found) == [
         ("VIN00000000000002", "ENGINE", "1.0.5", a.workstation),
         ("VIN00000000000003", "ABS", "0.9.0", b.workstation)]
+    # each answer names its record: the flash outcome that wrote that version
+    for d in found:
+        entry = next(e for e in fleet.vin_history(store_db, d.vin)
+                     if (e.log, e.record.seq) == (d.log, d.seq))
+        assert entry.record.action == "flash.ecu" and entry.record.ecu == d.ecu
+        assert entry.record.details["result"]["version_after"] == d.version
     # what the shipped baseline approves (ENGINE also 1.2.0, for the powertrain package)
     assert {d.ecu: d.approved for d in found} == {"ENGINE": ("1.1.0", "1.2.0"),
                                                   "ABS": ("1.1.0",)}

@@ -75,3 +75,19 @@ def test_a_workstation_pushing_records_in_anothers_name_is_found(
     assert not report.ok
     assert any(f"signed as 'ws-b-{unique}' were pushed by 'ws-a-{unique}'" in p
                for p in report.logs[0].problems)
+
+
+def test_a_fleet_summary_changed_behind_the_records_is_found(store_db: str, unique: str,
+                                                             tmp_path: Path) -> None:
+    """The summary `fleet deviations` reads is the database's own (migration 4); an owner who
+    writes to it directly makes it disagree with the records, and verify says where."""
+    _synced(store_db, unique, tmp_path)
+    assert fleet.verify_store(store_db).summary == []
+    with psycopg.connect(store_db, autocommit=True) as owner:
+        log = owner.execute("SELECT log FROM workshop.logs").fetchone()[0]
+        owner.execute("INSERT INTO workshop.fleet_software VALUES ('WDEMO000000000001', "
+                      "'ENGINE', '1.1.0', '2026-01-01', 'ws-x', %s, 1, 'flash', now())", (log,))
+    report = fleet.verify_store(store_db)
+    assert not report.ok and all(r.ok for r in report.logs)
+    assert report.summary == ["fleet summary for WDEMO000000000001 ENGINE: holds 1.1.0 (flash "
+                              f"2026-01-01 by ws-x, log {log} seq 1), the records say nothing"]

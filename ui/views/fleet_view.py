@@ -216,7 +216,7 @@ class FleetView(QWidget):
         rows, unknown = found
         _fill(self.deviations, [
             [d.vin, d.model, d.ecu, d.version, ", ".join(d.approved) or "no software",
-             d.baseline, _when(d.flashed_at), d.workstation] for d in rows])
+             d.baseline, _when(d.flashed_at), _by(d)] for d in rows])
         text = (f"{len(rows)} ECU(s) run software outside their approved baseline."
                 if rows else "Every vehicle's last flashed software is in its baseline.")
         if unknown:
@@ -256,6 +256,14 @@ class FleetView(QWidget):
         self._say(f"{sum(c.occurrences for c in counts)} DTC(s) seen by flashes across the "
                   f"group, on {len(keys)} ECU software version(s)." if counts else
                   "No DTCs recorded by flashes in the central store.")
+
+
+def _by(d: Any) -> str:
+    """Who said so, and which record: a lying clock makes its own record the newest, so the
+    answer names the record to look up in the VIN's history (and `store verify`)."""
+    how = "flash" if d.source == "flash" else "scan"
+    return f"{d.workstation} ({how}, record {d.seq} of log {d.log[:8]})" if d.log else \
+        d.workstation
 
 
 def _fill(table: QTableWidget, rows: list[list[str]], colour_column: int | None = None) -> None:

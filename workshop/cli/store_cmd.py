@@ -175,6 +175,8 @@ def _verify(args: argparse.Namespace) -> int:
             print(f"    {resolution.text()}")
         elif resolution is not None:
             print(f"    a resolution was recorded but does not count: {resolution.problem}")
+    for p in report.summary:
+        print(f"  {p} (the fleet answers disagree with the records: report it)")
     return 0 if report.ok else 1
 
 
@@ -298,7 +300,7 @@ def _deviations(args: argparse.Namespace) -> int:
         print(f"{d.vin} {d.model} {d.ecu}: runs {d.version}, baseline {d.baseline} approves "
               f"{', '.join(d.approved) or 'no software for this ECU'} ("
               f"{'flashed' if d.source == 'flash' else 'read by a scan'} {d.flashed_at} "
-              f"by {d.workstation})")
+              f"by {d.workstation}, record {d.seq} of log {d.log[:16]})")
     for model in unknown:
         print(f"note: no verified baseline published for {model}")
     return 0

@@ -58,6 +58,8 @@ class StoreReport:
     alarms: list[Alarm]
     # alarm id -> its auditor's resolution (checked: `problem` says why it does not count)
     resolutions: dict[int, CheckedResolution] = field(default_factory=dict)
+    # where the fleet summary (migration 4) differs from the answer computed from the records
+    summary: list[str] = field(default_factory=list)
 
     def resolution(self, alarm: Alarm) -> CheckedResolution | None:
         found = self.resolutions.get(alarm.id)
@@ -65,7 +67,8 @@ class StoreReport:
 
     @property
     def ok(self) -> bool:
-        return all(r.ok for r in self.logs) and all(self.resolution(a) for a in self.alarms)
+        return (all(r.ok for r in self.logs) and all(self.resolution(a) for a in self.alarms)
+                and not self.summary)
 
     def to_json(self) -> dict[str, Any]:
         alarms = []
@@ -73,7 +76,8 @@ class StoreReport:
             r = self.resolutions.get(a.id)
             alarms.append({**vars(a), "resolution": vars(r) if r else None,
                            "resolved": self.resolution(a) is not None})
-        return {"ok": self.ok, "logs": [r.to_json() for r in self.logs], "alarms": alarms}
+        return {"ok": self.ok, "logs": [r.to_json() for r in self.logs], "alarms": alarms,
+                "summary_problems": self.summary}
 
 
 def _parse(body: str, kind: type[Record] | type[Checkpoint]) -> Any:
@@ -135,7 +139,35 @@ def verify_store(dsn: str, trust_dir: Path | None = None, *,
             held = checked.get(stored.alarm)
             if held is None or held.problem is not None:
                 checked[stored.alarm] = check_resolution(stored, checker)
-        return StoreReport(reports, store.alarms(), checked)
+        summary = summary_problems(store) if only is None else []
+        return StoreReport(reports, store.alarms(), checked, summary)
+
+
+def summary_problems(store: StoreSession, limit: int = 20) -> list[str]:
+    """Where the fleet summary (what `fleet deviations` reads) differs from the same answer
+    computed from every record this role may read; empty when they agree."""
+    problems = []
+    kept = {(k[0], k[1]): k for k in store.last_known()}
+    full = {(k[0], k[1]): k for k in store.last_known(from_records=True)}
+    for key in sorted(kept.keys() | full.keys()):
+        if kept.get(key) != full.get(key):
+            held, want = kept.get(key), full.get(key)
+            problems.append(f"fleet summary for {key[0]} {key[1]}: holds "
+                            f"{_known(held)}, the records say {_known(want)}")
+    models, full_models = store.vehicle_models(), store.vehicle_models(from_records=True)
+    for vin in sorted(models.keys() | full_models.keys()):
+        if models.get(vin) != full_models.get(vin):
+            problems.append(f"fleet summary for {vin}: model {models.get(vin) or 'none'}, "
+                            f"the records say {full_models.get(vin) or 'none'}")
+    if len(problems) > limit:
+        problems[limit:] = [f"... and {len(problems) - limit} more"]
+    return problems
+
+
+def _known(k: tuple[Any, ...] | None) -> str:
+    if k is None:
+        return "nothing"
+    return f"{k[2]} ({k[5]} {k[3]} by {k[4]}, log {k[6]} seq {k[7]})"
 
 
 @dataclass
@@ -182,6 +214,8 @@ class Deviation:
     flashed_at: str  # when that software was last seen (the record's signed time)
     workstation: str
     source: str = "flash"  # "flash": a successful flash wrote it; "scan": a scan read it
+    log: str = ""  # the record that says so: `fleet history VIN` shows it, `store verify`
+    seq: int = 0   # says whether its log holds up
 
     def to_json(self) -> dict[str, Any]:
         return {**vars(self), "approved": list(self.approved)}
@@ -214,20 +248,16 @@ def deviations(dsn: str, trust: TrustStore) -> tuple[list[Deviation], list[str]]
     vehicle model; and the models with no verified baseline."""
     with StoreSession(dsn) as store:
         baselines = _published_baselines(store, trust)
-        models = store.vehicle_models()
-        known = store.last_known()
-    out, unknown = [], set()
-    for vin, ecu, version, time, workstation, source in known:
-        model = models.get(vin)
-        baseline = baselines.get(model) if model else None
-        if baseline is None:
-            unknown.add(model or f"(model of {vin} unknown)")
-            continue
+        found, unknown = store.outside({
+            model: {ecu: list(a.software_versions) for ecu, a in b.ecus.items()}
+            for model, b in baselines.items()})
+    out = []
+    for (vin, ecu, version, time, workstation, source, log, seq), model in found:
+        baseline = baselines[model]
         approved = baseline.ecus.get(ecu)
-        allowed = approved.software_versions if approved else ()
-        if version not in allowed:
-            out.append(Deviation(vin, model or "", ecu, version, tuple(allowed),
-                                 baseline.integration_level, time, workstation, source))
+        out.append(Deviation(vin, model, ecu, version,
+                             tuple(approved.software_versions if approved else ()),
+                             baseline.integration_level, time, workstation, source, log, seq))
     return out, sorted(unknown)
 
 

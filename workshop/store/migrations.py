@@ -27,6 +27,7 @@ import psycopg
 
 from workshop.store.dsn import connect, database_error
 from workshop.store.errors import StoreError
+from workshop.store.fleet_summary import SUMMARY_SQL as _V4
 
 WORKSTATION_ROLE = "workshop_workstation"
 PUBLISHER_ROLE = "workshop_publisher"
@@ -270,6 +271,7 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (2, "alarm resolutions: signed by an auditor, append-only, read by the alarm's workstation",
      _V2),
     (3, "fleet answers: software and model derived once from each record", _V3),
+    (4, "fleet summary: last known software and model per VIN, kept by the database", _V4),
 )
 LATEST = MIGRATIONS[-1][0]
 

@@ -13,20 +13,45 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import psycopg
+from psycopg.types.json import Jsonb
 
 from workshop.store.dsn import connect, database_error
 
 T = TypeVar("T")
+_ATTEMPTS = 3  # of a transaction the server rolled back (deadlock, serialization)
+_ROLLED_BACK = {"40P01", "40001"}
 BATCH = 500  # records per transaction: a kill mid-sync loses at most one uncommitted batch
-# Each ECU's newest known software, from the records' derived `software` column (a
-# successful flash's version_after, or a scan's identification), newest by signed time.
-LAST_KNOWN = (
+# Each ECU's newest known software and each vehicle's model, computed from the records
+# themselves (what the fleet summary of migration 4 keeps; `store verify` compares the two).
+# Newest by the record's signed time, ties broken by workstation, log and seq (all
+# descending); a record without a signed time does not count.
+LAST_KNOWN_FROM_RECORDS = (
     "SELECT DISTINCT ON (r.vin, e.key) r.vin, e.key, e.value ->> 'software_version', r.time, "
-    "r.workstation, CASE r.action WHEN 'flash.ecu' THEN 'flash' ELSE 'scan' END "
+    "r.workstation, CASE r.action WHEN 'flash.ecu' THEN 'flash' ELSE 'scan' END, r.log, r.seq "
     "FROM workshop.records r, jsonb_each(r.software) e "
-    "WHERE r.software IS NOT NULL AND r.vin IS NOT NULL AND jsonb_typeof(e.value) = 'object' "
-    "AND e.value ->> 'software_version' IS NOT NULL "
-    "ORDER BY r.vin, e.key, r.time DESC")
+    "WHERE r.software IS NOT NULL AND r.vin IS NOT NULL AND r.time IS NOT NULL "
+    "AND jsonb_typeof(e.value) = 'object' AND e.value ->> 'software_version' IS NOT NULL "
+    "ORDER BY r.vin, e.key, r.time DESC, r.workstation DESC, r.log DESC, r.seq DESC")
+MODELS_FROM_RECORDS = (
+    "SELECT DISTINCT ON (vin) vin, model FROM workshop.records "
+    "WHERE model IS NOT NULL AND vin IS NOT NULL AND time IS NOT NULL "
+    "ORDER BY vin, time DESC, workstation DESC, log DESC, seq DESC")
+# The same answers from the summary: an auditor reads the fleet-wide table, a workstation
+# its own rows (row-level security), as it reads only its own records.
+_SUMMARY = {
+    "fleet": ("SELECT vin, ecu, version, time, workstation, source, log, seq "
+              "FROM workshop.fleet_software ORDER BY vin, ecu",
+              "SELECT vin, model FROM workshop.fleet_models"),
+    "own": ("SELECT vin, ecu, version, time, workstation, source, log, seq "
+            "FROM workshop.software_by_workstation ORDER BY vin, ecu",
+            "SELECT vin, model FROM workshop.model_by_workstation"),
+    "records": (LAST_KNOWN_FROM_RECORDS, MODELS_FROM_RECORDS),  # a store before migration 4
+}
+_SUMMARY_READ = (
+    "SELECT CASE WHEN to_regclass('workshop.fleet_software') IS NULL THEN 'records' "
+    "WHEN has_table_privilege('workshop.fleet_software', 'SELECT') THEN 'fleet' "
+    "ELSE 'own' END")
+Known = tuple[str, str, str, str, str, str, str, int]
 
 
 @dataclass(frozen=True)
@@ -78,12 +103,18 @@ class StoreSession:
             self.conn.close()
 
     def _run(self, doing: str, work: Callable[[psycopg.Connection[Any]], T]) -> T:
-        """`work` in one transaction; driver errors become StoreErrors."""
-        try:
-            with self.conn.transaction():
-                return work(self.conn)
-        except psycopg.Error as exc:
-            raise database_error(exc, doing, self.dsn) from exc
+        """`work` in one transaction; driver errors become StoreErrors. A transaction the
+        server rolled back to break a deadlock is run again: two workstations pushing records
+        about the same vehicles update the same fleet summary rows (migration 4), in
+        whatever order their batches hold them."""
+        for attempt in range(_ATTEMPTS):
+            try:
+                with self.conn.transaction():
+                    return work(self.conn)
+            except psycopg.Error as exc:
+                if exc.sqlstate not in _ROLLED_BACK or attempt == _ATTEMPTS - 1:
+                    raise database_error(exc, doing, self.dsn) from exc
+        raise AssertionError("unreachable")
 
     def role(self) -> str:
         row = self._run("identifying the role",
@@ -219,20 +250,55 @@ class StoreSession:
                 "SELECT workstation, log, body, received_at FROM workshop.records "
                 "WHERE vin = %s ORDER BY time, workstation, log, seq", (vin,)).fetchall())]
 
-    def last_known(self) -> list[tuple[str, str, str, str, str, str]]:
-        """(vin, ecu, software version, time, workstation, source) of each ECU's last known
-        software, by the records' signed time: the newest of its last successful flash
-        ('flash') and its last scan identification ('scan')."""
-        return [(str(v), str(e), str(s), str(t), str(w), str(k))
-                for v, e, s, t, w, k in self._run(
-                    "reading the last known software of each ECU",
-                    lambda c: c.execute(LAST_KNOWN).fetchall())]
+    def _summary(self) -> tuple[str, str]:
+        row = self._run("reading the schema", lambda c: c.execute(_SUMMARY_READ).fetchone())
+        return _SUMMARY[str(row[0]) if row else "records"]
 
-    def vehicle_models(self) -> dict[str, str]:
+    def last_known(self, *, from_records: bool = False) -> list[Known]:
+        """(vin, ecu, software version, time, workstation, source, log, seq) of each ECU's
+        last known software by the records' signed time: the newest of its last successful
+        flash ('flash') and its last scan identification ('scan'), from the summary (or,
+        `from_records`, computed from every record: seconds per million)."""
+        query = LAST_KNOWN_FROM_RECORDS if from_records else self._summary()[0]
+        return [(str(v), str(e), str(s), str(t), str(w), str(k), str(g), int(q))
+                for v, e, s, t, w, k, g, q in self._run(
+                    "reading the last known software of each ECU",
+                    lambda c: c.execute(query).fetchall())]
+
+    def vehicle_models(self, *, from_records: bool = False) -> dict[str, str]:
         """VIN -> vehicle model named by its newest flash or scan."""
-        return {str(v): str(m) for v, m in self._run("reading vehicle models", lambda c: c.execute(
-            "SELECT DISTINCT ON (vin) vin, model FROM workshop.records "
-            "WHERE model IS NOT NULL AND vin IS NOT NULL ORDER BY vin, time DESC").fetchall())}
+        query = MODELS_FROM_RECORDS if from_records else self._summary()[1]
+        return {str(v): str(m) for v, m in self._run(
+            "reading vehicle models", lambda c: c.execute(query).fetchall())}
+
+    def outside(self, approved: Mapping[str, Mapping[str, Sequence[str]]], *,
+                from_records: bool = False) -> tuple[list[tuple[Known, str]], set[str]]:
+        """The ECUs whose last known software the `approved` versions (model -> ECU ->
+        versions) do not include, each with its vehicle's model; and the models (or
+        "(model of VIN unknown)") with no entry in `approved`. Compared in the database, so
+        only the answer travels (the whole fleet's 70,000 ECUs would take longer to read
+        than to compare)."""
+        software, models = (LAST_KNOWN_FROM_RECORDS, MODELS_FROM_RECORDS) if from_records \
+            else self._summary()
+        with_ = (f"WITH k (vin, ecu, version, time, workstation, source, log, seq) AS "
+                 f"({software}), m (vin, model) AS ({models}) ")  # shipped SQL, no input
+        base = with_ + "SELECT k.*, m.model FROM k LEFT JOIN m ON m.vin = k.vin "
+        wanted = Jsonb({str(m): {str(e): [str(v) for v in vs] for e, vs in ecus.items()}
+                        for m, ecus in approved.items()})
+
+        def work(c: psycopg.Connection[Any]) -> tuple[list[tuple[Known, str]], set[str]]:
+            found = [((str(v), str(e), str(s), str(t), str(w), str(k), str(g), int(q)), str(m))
+                     for v, e, s, t, w, k, g, q, m in c.execute(
+                         (base + "WHERE m.model <> '' AND %(a)s::jsonb ? m.model AND NOT "
+                          "coalesce(%(a)s::jsonb -> m.model -> k.ecu, '[]') ? k.version "
+                          "ORDER BY k.vin, k.ecu").encode(), {"a": wanted}).fetchall()]
+            unknown = {str(m) if m else f"(model of {v} unknown)" for m, v in c.execute(
+                (with_ + "SELECT DISTINCT m.model, CASE "
+                 "WHEN coalesce(m.model, '') = '' THEN k.vin END FROM k LEFT JOIN m "
+                 "ON m.vin = k.vin WHERE coalesce(m.model, '') = '' "
+                 "OR NOT %(a)s::jsonb ? m.model").encode(), {"a": wanted}).fetchall()}
+            return found, unknown
+        return self._run("comparing the fleet's software with the baselines", work)
 
     def dtc_counts(self) -> list[tuple[str, str, str, int, int]]:
         """(ecu, software version, DTC, vehicles, occurrences) of the DTCs each flash found
