@@ -1,5 +1,5 @@
 """Fleet: the dealer group's answers from the central store, in words: a vehicle's software
-history across every workstation, the vehicles whose last flashed software is outside the
+history across every workstation, the vehicles whose last known software is outside the
 approved baseline, and DTC frequency by ECU and software version (with a chart: did a
 release raise a DTC?). Every query runs on a worker thread."""
 
@@ -31,7 +31,7 @@ from workshop.foundation.settings import load_settings
 HISTORY = ["When (UTC)", "Workstation", "Technician", "ECU", "Outcome", "What", "Package",
            "Package signer", "Log verified"]
 DEVIATIONS = ["VIN", "Model", "ECU", "Runs", "Baseline approves", "Baseline",
-              "Flashed (UTC)", "By"]
+              "Last seen (UTC)", "By"]
 DTCS = ["ECU", "Software", "DTC", "Vehicles", "Times seen"]
 # what a vehicle's history is about; the steps of each flash are there with "Every step"
 MAIN_ACTIONS = {"flash", "flash.ecu", "dtc.clear", "store.alarm"}
@@ -218,7 +218,7 @@ class FleetView(QWidget):
             [d.vin, d.model, d.ecu, d.version, ", ".join(d.approved) or "no software",
              d.baseline, _when(d.flashed_at), _by(d)] for d in rows])
         text = (f"{len(rows)} ECU(s) run software outside their approved baseline."
-                if rows else "Every vehicle's last flashed software is in its baseline.")
+                if rows else "Every vehicle's last known software is in its baseline.")
         if unknown:
             text += f" No verified baseline published for: {', '.join(unknown)}."
         self._say(text, "outdated" if rows else None)
