@@ -85,7 +85,7 @@ def test_ecu_info_decodes_identification_from_the_pdx(
     assert doc["identification"]["coolant_temperature (0xF1B0)"] == "50 °C"
     assert doc["identification"]["operating_mode (0xF1B1)"] == "running"
     assert doc["description"] == {
-        "file": "sault.pdx", "variant": "somersault_lazy", "identified": True,
+        "file": "sault.pdx", "variant": "somersault_lazy", "identified": True, "assumed": None,
         "conflicts": [], "sessions": ["session_start (1000)", "session_stop (1001)"],
         "security": [], "routines": ["schroedinger"]}
 
@@ -108,7 +108,7 @@ def test_dtc_read_shows_texts_and_snapshot_from_the_pdx(
     assert values == {"engine_speed (0xF40C)": "750 rpm", "coolant_temperature (0xF1B0)": "50 °C"}
 
 
-def test_a_named_variant_is_used_and_an_unidentified_ecu_is_said_so(
+def test_a_named_variant_is_used_and_an_unidentified_ecu_is_read_as_its_base_variant(
         tmp_path: Path, pdx: Path, capsys: pytest.CaptureFixture[str]) -> None:
     vehicle = definition(tmp_path, pdx, extra='variant = "somersault_assiduous"', mode="01")
     code, out, _ = cli(capsys, vehicle, "ecu", "info", "SAULT")
@@ -116,8 +116,19 @@ def test_a_named_variant_is_used_and_an_unidentified_ecu_is_said_so(
     assert "idle" in out
     vehicle = definition(tmp_path, pdx, mode="01")  # idle: no variant's pattern says that
     code, out, err = cli(capsys, vehicle, "ecu", "info", "SAULT")
-    assert code != 0
-    assert "SAULT: its answers match no variant of sault.pdx" in err
+    assert code == 0, out + err
+    assert "variant somersault_base_variant (assumed)" in out
+    assert ("its answers match no variant of sault.pdx; its base variant "
+            "somersault_base_variant is assumed") in out
+    # the ECU is still read: its DTCs with the base variant's texts, the note beside them
+    code, out, _ = cli(capsys, vehicle, "dtc", "read", "--ecu", "SAULT")
+    assert code == 0, out
+    assert "its base variant somersault_base_variant is assumed" in out
+    assert "P033500  Crankshaft position sensor circuit" in out
+    code, out, _ = cli(capsys, vehicle, "dtc", "read", "--ecu", "SAULT", "--json")
+    (ecu,) = json.loads(out)["ecus"]
+    assert ecu["error"] is None and ecu["variant"] == "somersault_base_variant"
+    assert "base variant somersault_base_variant is assumed" in ecu["variant_note"]
 
 
 def test_what_the_toml_says_wins_and_a_conflict_is_reported_once(

@@ -1,8 +1,8 @@
-"""Issue 19, done when: a new ECU diagnosed, watched live and flashed from its PDX alone. The test writes
-the supplier's PDX (with odxtools, tests/vehicles/odx_ecu_builder.py) and a TOML naming only
-the PDX, the ECU's addresses and its seed/key; the simulated ECU serves what the PDX says;
-the tool decodes identification, DTC texts and live values from it, builds a signed package from its ODX-F
-(`package build --odx`) and flashes it over the simulated bus."""
+"""Issue 19, done when: a new ECU diagnosed, watched live and flashed from its PDX alone.
+The test writes the supplier's PDX (with odxtools, tests/vehicles/odx_ecu_builder.py) and a
+TOML naming only the PDX, the ECU's addresses and its seed/key; the simulated ECU serves what
+the PDX says; the tool decodes identification, DTC texts and live values from it, builds a
+signed package from its ODX-F (`package build --odx`) and flashes it over the simulated bus."""
 
 from __future__ import annotations
 
