@@ -238,3 +238,29 @@ def test_live_data_names_and_units_come_from_the_pdx(
     rows = [json.loads(line) for line in out.splitlines()]
     value = rows[0]["values"][0]
     assert value["did"] == "F1B0" and value["unit"] == "°C" and value["value"] == 50
+
+
+def test_extended_data_records_are_decoded_from_the_pdx_and_the_toml_wins(
+        tmp_path: Path, pdx: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The PDX's 0x19 06 services describe records 0x01 (occurrence_counter) and 0x10
+    (odometer_at_first_failure, x10 km); the ECU answers "all records" and the tool splits
+    them by the PDX's sizes."""
+    stored = '[ecus.dtcs.extended]\n"1" = "05"\n"16" = "000C"\n'  # decimal keys
+    vehicle = definition(tmp_path, pdx, tables=stored)
+    code, out, _ = cli(capsys, vehicle, "dtc", "read", "--ecu", "SAULT")
+    assert code == 0, out
+    assert "occurrence_counter (record 1): 5" in out
+    assert "odometer_at_first_failure (record 16): 120 km" in out
+    assert "(undescribed)" not in out
+    code, out, _ = cli(capsys, vehicle, "dtc", "read", "--ecu", "SAULT", "--json")
+    (dtc,) = json.loads(out)["ecus"][0]["dtcs"]
+    assert {v["label"]: (v["value"], v["raw"]) for v in dtc["extended_values"]} == {
+        "occurrence_counter (record 1)": ("5", "05"),
+        "odometer_at_first_failure (record 16)": ("120 km", "000C")}
+    # the definition's [extended_records] names a record: its words win
+    vehicle = definition(tmp_path, pdx, tables=stored + '[extended_records]\n'
+                         '"0x01" = { size = 1, name = "Occurrences (ours)" }\n')
+    code, out, err = cli(capsys, vehicle, "dtc", "read", "--ecu", "SAULT")
+    assert code == 0, out + err
+    assert "Occurrences (ours) (record 1): 5" in out
+    assert "odometer_at_first_failure (record 16): 120 km" in out
