@@ -24,6 +24,7 @@ from workshop.vehicles.odx_routine import (
     decode_response,
     encode_request,
     find_routine,
+    routines,
 )
 
 EXTENDED_SESSION = 0x03  # routines run outside the default session (ISO 14229-1)
@@ -58,13 +59,19 @@ def _described(conn: VehicleConnection, ecu_name: str) -> EcuDefinition:
 def prepare(conn: VehicleConnection, ecu_name: str, routine: str,
             params: dict[str, str]) -> bytes:
     """The request as the description encodes it (the named variant, else the base variant
-    every variant shares); ConfigError in words for anything the description does not allow.
-    Nothing is sent."""
+    every variant shares, else an ECU variant that has the routine); ConfigError in words for
+    anything the description does not allow. Nothing is sent."""
     definition = _described(conn, ecu_name)
     odx = definition.odx
     assert odx is not None
-    layer = odx.description.database.diag_layers[odx.summary().name]
-    return encode_request(find_routine(layer, routine, definition.name), params,
+    layers = odx.description.database.diag_layers
+    first = odx.summary().name
+    # a routine only some ECU variants have is checked against the first that has it; the
+    # run itself uses the variant the ECU identifies as (and refuses if it lacks the routine)
+    names = [first] + ([] if odx.variant else [
+        n for n, s in odx.description.summaries.items() if s.kind == "ECU-VARIANT"])
+    having = next((n for n in names if routine in routines(layers[n])), first)
+    return encode_request(find_routine(layers[having], routine, definition.name), params,
                           definition.name)
 
 
