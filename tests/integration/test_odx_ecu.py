@@ -85,7 +85,7 @@ def test_ecu_info_decodes_identification_from_the_pdx(
     assert doc["identification"]["coolant_temperature (0xF1B0)"] == "50 °C"
     assert doc["identification"]["operating_mode (0xF1B1)"] == "running"
     assert doc["description"] == {
-        "file": "sault.pdx", "variant": "somersault_lazy", "identified": True,
+        "file": "sault.pdx", "variant": "somersault_lazy", "identified": True, "assumed": None,
         "conflicts": [], "sessions": ["session_start (1000)", "session_stop (1001)"],
         "security": [], "routines": ["schroedinger"]}
 
@@ -108,7 +108,7 @@ def test_dtc_read_shows_texts_and_snapshot_from_the_pdx(
     assert values == {"engine_speed (0xF40C)": "750 rpm", "coolant_temperature (0xF1B0)": "50 °C"}
 
 
-def test_a_named_variant_is_used_and_an_unidentified_ecu_is_said_so(
+def test_a_named_variant_is_used_and_an_unidentified_ecu_is_read_as_its_base_variant(
         tmp_path: Path, pdx: Path, capsys: pytest.CaptureFixture[str]) -> None:
     vehicle = definition(tmp_path, pdx, extra='variant = "somersault_assiduous"', mode="01")
     code, out, _ = cli(capsys, vehicle, "ecu", "info", "SAULT")
@@ -116,8 +116,19 @@ def test_a_named_variant_is_used_and_an_unidentified_ecu_is_said_so(
     assert "idle" in out
     vehicle = definition(tmp_path, pdx, mode="01")  # idle: no variant's pattern says that
     code, out, err = cli(capsys, vehicle, "ecu", "info", "SAULT")
-    assert code != 0
-    assert "SAULT: its answers match no variant of sault.pdx" in err
+    assert code == 0, out + err
+    assert "variant somersault_base_variant (assumed)" in out
+    assert ("its answers match no variant of sault.pdx; its base variant "
+            "somersault_base_variant is assumed") in out
+    # the ECU is still read: its DTCs with the base variant's texts, the note beside them
+    code, out, _ = cli(capsys, vehicle, "dtc", "read", "--ecu", "SAULT")
+    assert code == 0, out
+    assert "its base variant somersault_base_variant is assumed" in out
+    assert "P033500  Crankshaft position sensor circuit" in out
+    code, out, _ = cli(capsys, vehicle, "dtc", "read", "--ecu", "SAULT", "--json")
+    (ecu,) = json.loads(out)["ecus"]
+    assert ecu["error"] is None and ecu["variant"] == "somersault_base_variant"
+    assert "base variant somersault_base_variant is assumed" in ecu["variant_note"]
 
 
 def test_what_the_toml_says_wins_and_a_conflict_is_reported_once(
@@ -227,3 +238,29 @@ def test_live_data_names_and_units_come_from_the_pdx(
     rows = [json.loads(line) for line in out.splitlines()]
     value = rows[0]["values"][0]
     assert value["did"] == "F1B0" and value["unit"] == "°C" and value["value"] == 50
+
+
+def test_extended_data_records_are_decoded_from_the_pdx_and_the_toml_wins(
+        tmp_path: Path, pdx: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The PDX's 0x19 06 services describe records 0x01 (occurrence_counter) and 0x10
+    (odometer_at_first_failure, x10 km); the ECU answers "all records" and the tool splits
+    them by the PDX's sizes."""
+    stored = '[ecus.dtcs.extended]\n"1" = "05"\n"16" = "000C"\n'  # decimal keys
+    vehicle = definition(tmp_path, pdx, tables=stored)
+    code, out, _ = cli(capsys, vehicle, "dtc", "read", "--ecu", "SAULT")
+    assert code == 0, out
+    assert "occurrence_counter (record 1): 5" in out
+    assert "odometer_at_first_failure (record 16): 120 km" in out
+    assert "(undescribed)" not in out
+    code, out, _ = cli(capsys, vehicle, "dtc", "read", "--ecu", "SAULT", "--json")
+    (dtc,) = json.loads(out)["ecus"][0]["dtcs"]
+    assert {v["label"]: (v["value"], v["raw"]) for v in dtc["extended_values"]} == {
+        "occurrence_counter (record 1)": ("5", "05"),
+        "odometer_at_first_failure (record 16)": ("120 km", "000C")}
+    # the definition's [extended_records] names a record: its words win
+    vehicle = definition(tmp_path, pdx, tables=stored + '[extended_records]\n'
+                         '"0x01" = { size = 1, name = "Occurrences (ours)" }\n')
+    code, out, err = cli(capsys, vehicle, "dtc", "read", "--ecu", "SAULT")
+    assert code == 0, out + err
+    assert "Occurrences (ours) (record 1): 5" in out
+    assert "odometer_at_first_failure (record 16): 120 km" in out

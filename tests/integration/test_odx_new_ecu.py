@@ -1,8 +1,8 @@
-"""Issue 19, done when: a new ECU diagnosed and flashed from its PDX alone. The test writes
-the supplier's PDX (with odxtools, tests/vehicles/odx_ecu_builder.py) and a TOML naming only
-the PDX, the ECU's addresses and its seed/key; the simulated ECU serves what the PDX says;
-the tool decodes identification and DTC texts from it, builds a signed package from its ODX-F
-(`package build --odx`) and flashes it over the simulated bus."""
+"""Issue 19, done when: a new ECU diagnosed, watched live and flashed from its PDX alone.
+The test writes the supplier's PDX (with odxtools, tests/vehicles/odx_ecu_builder.py) and a
+TOML naming only the PDX, the ECU's addresses and its seed/key; the simulated ECU serves what
+the PDX says; the tool decodes identification, DTC texts and live values from it, builds a
+signed package from its ODX-F (`package build --odx`) and flashes it over the simulated bus."""
 
 from __future__ import annotations
 
@@ -59,6 +59,14 @@ def test_a_new_ecu_is_diagnosed_and_flashed_from_its_pdx_alone(
     assert code == 0, out
     assert "P033500  Crankshaft position sensor circuit" in out
     assert "P011500  Engine coolant temperature circuit" in out
+
+    # watched live: the DID named as the PDX names it, its value scaled with the PDX's unit
+    code, out = run(capsys, channel, vehicle, "live", "SAULT", "coolant_temperature",
+                    "--count", "3", "--json")
+    assert code == 0, out
+    values = [json.loads(line)["values"][0] for line in out.splitlines()]
+    assert len(values) == 3 and all(v["did"] == "F1B0" and v["unit"] == "°C" for v in values)
+    assert any(v["value"] == 50 for v in values)  # a cycle the busy machine missed is empty
 
     pkg = tmp_path / "sault-1.1.0.wspkg"
     code, out = run(capsys, channel, vehicle, "package", "build", "--odx",

@@ -1,5 +1,6 @@
 """Issue 19 in the app: the Faults panel words a DTC of an ECU described by a PDX alone
-(text, snapshot names, units, scaling), over the simulator; rendered offscreen to a PNG."""
+(text, snapshot and extended data names, units, scaling), over the simulator; rendered
+offscreen to a PNG."""
 
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ from ui.main_window import MainWindow
 def test_faults_panel_words_the_dtc_from_the_pdx(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     pdx = tmp_path / "built.pdx"
     build(PDX, pdx, ecu=True)
-    vehicle = definition(tmp_path, pdx)
+    # extended data records 1 and 16 stored; their names and units are the PDX's
+    vehicle = definition(tmp_path, pdx,
+                         tables='[ecus.dtcs.extended]\n"1" = "05"\n"16" = "000C"\n')
     before = {t.ident for t in threading.enumerate()}
     w = MainWindow(str(vehicle), channel=f"gui-{uuid.uuid4()}")
     qtbot.addWidget(w)
@@ -38,6 +41,8 @@ def test_faults_panel_words_the_dtc_from_the_pdx(qtbot, tmp_path: Path) -> None:
         text = faults.detail.toPlainText()
         assert "engine_speed (0xF40C)" in text and "750 rpm" in text
         assert "coolant_temperature (0xF1B0)" in text and "50 °C" in text
+        assert "occurrence_counter (record 1)\n5" in text
+        assert "odometer_at_first_failure (record 16)\n120 km" in text
         assert "(undescribed)" not in text
         # the PDF report words it the same way, from the same description
         pdf = tmp_path / "report.pdf"
@@ -46,6 +51,8 @@ def test_faults_panel_words_the_dtc_from_the_pdx(qtbot, tmp_path: Path) -> None:
         pages = " ".join("".join(p.extract_text() for p in PdfReader(str(pdf)).pages).split())
         assert "Crankshaft position sensor circuit" in pages
         assert "engine_speed (0xF40C): 750 rpm" in pages and "50 °C" in pages
+        assert "occurrence_counter (record 1): 5; odometer_at_" in pages  # "fi": a ligature
+        assert "(record 16): 120 km" in pages
         # the Vehicle view's ECU cell lists the identification in words
         vehicle_view = w.views["VehicleView"]
         tip = vehicle_view.table.item(0, 0).toolTip()

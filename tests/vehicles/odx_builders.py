@@ -101,6 +101,44 @@ def add_read_service(db: odxtools.database.Database, did: int, name: str,
         pos_response_refs=[OdxLinkRef.from_id(pr.odx_id)]))
 
 
+def add_extended_record(db: odxtools.database.Database, record: int, name: str,
+                        dop: DataObjectProperty, dtc_dop: Any) -> None:
+    """A 0x19 06 service reading extended data record `record` of one DTC, its answer's data
+    one value `name` of `dop` (what odx_extended reads as the record's description)."""
+    raw, oid = ids(db)
+    spec = raw.diag_data_dictionary_spec
+    spec.data_object_props.append(dop)
+    status = DataObjectProperty(
+        short_name=f"{name}_status_dop", odx_id=oid(f"DOP.{name}_status"),
+        diag_coded_type=uint(8), physical_type=PhysicalType(base_data_type=DataType.A_UINT32),
+        compu_method=IdenticalCompuMethod(category=CompuCategory.IDENTICAL,
+                                          internal_type=DataType.A_UINT32,
+                                          physical_type=DataType.A_UINT32))
+    spec.data_object_props.append(status)
+
+    def dtc(pos: int) -> ValueParameter:
+        return ValueParameter(short_name="dtc", byte_position=pos,
+                              dop_ref=OdxLinkRef.from_id(dtc_dop.odx_id))
+    rq = Request(short_name=f"read_{name}_req", odx_id=oid(f"RQ.{name}"),
+                 parameters=NamedItemList([const("sid", 0x19, 8, 0), const("sub", 6, 8, 1),
+                                           dtc(2), const("record", record, 8, 5)]))
+    pr = Response(short_name=f"read_{name}_resp", odx_id=oid(f"PR.{name}"),
+                  response_type=ResponseType.POSITIVE,
+                  parameters=NamedItemList([
+                      const("sid", 0x59, 8, 0), const("sub", 6, 8, 1), dtc(2),
+                      ValueParameter(short_name="status", byte_position=5,
+                                     dop_ref=OdxLinkRef.from_id(status.odx_id)),
+                      const("record", record, 8, 6),
+                      ValueParameter(short_name=name, byte_position=7,
+                                     dop_ref=OdxLinkRef.from_id(dop.odx_id))]))
+    raw.requests.append(rq)
+    raw.positive_responses.append(pr)
+    raw.diag_comms_raw.append(DiagService(
+        short_name=f"read_{name}", odx_id=oid(f"DS.{name}"), semantic="FAULTREAD",
+        request_ref=OdxLinkRef.from_id(rq.odx_id),
+        pos_response_refs=[OdxLinkRef.from_id(pr.odx_id)]))
+
+
 def build_db(source: Path, *, dtc_text: str = "Crankshaft position sensor circuit",
              flash: bool = False, ecu: bool = False,
              defaults: bool = False) -> odxtools.database.Database:
@@ -108,8 +146,9 @@ def build_db(source: Path, *, dtc_text: str = "Crankshaft position sensor circui
     engine_speed in rpm and identification DIDs 0xF1B0 coolant_temperature (8 bit, raw - 40,
     unit °C) and 0xF1B1 operating_mode (text table parked/idle/running), and
     ECU-VARIANT-PATTERNs on 0xF1B1: somersault_lazy answers "running", somersault_assiduous
-    "parked". With `defaults` the values carry physical defaults a simulated ECU serves:
-    3000 rpm, 50 °C, running."""
+    "parked", and DTC extended data records 0x01 occurrence_counter (8 bit) and 0x10
+    odometer_at_first_failure (16 bit, x10 km). With `defaults` the values carry physical
+    defaults a simulated ECU serves: 3000 rpm, 50 °C, running."""
     db = odxtools.load_pdx_file(str(source))
     base = db.diag_layers.somersault_base_variant
     raw = base.diag_layer_raw
@@ -188,6 +227,25 @@ def build_db(source: Path, *, dtc_text: str = "Crankshaft position sensor circui
                     domain_type=DataType.A_UINT32, range_type=DataType.A_UNICODE2STRING)
                     for i, text in enumerate(modes)]))),
             default="running" if defaults else None)
+        km = Unit(short_name="km", odx_id=oid("UNIT.km"), display_name="km")
+        spec.unit_spec.units.append(km)
+        add_extended_record(db, 0x01, "occurrence_counter", DataObjectProperty(
+            short_name="occurrences_dop", odx_id=oid("DOP.occurrences"), diag_coded_type=uint(8),
+            physical_type=PhysicalType(base_data_type=DataType.A_UINT32),
+            compu_method=IdenticalCompuMethod(category=CompuCategory.IDENTICAL,
+                                              internal_type=DataType.A_UINT32,
+                                              physical_type=DataType.A_UINT32)), dtc_dop)
+        add_extended_record(db, 0x10, "odometer_at_first_failure", DataObjectProperty(
+            short_name="odometer_dop", odx_id=oid("DOP.odometer"), diag_coded_type=uint(16),
+            physical_type=PhysicalType(base_data_type=DataType.A_FLOAT64),
+            compu_method=LinearCompuMethod(
+                category=CompuCategory.LINEAR, internal_type=DataType.A_UINT32,
+                physical_type=DataType.A_FLOAT64,
+                compu_internal_to_phys=CompuInternalToPhys(compu_scales=[CompuScale(
+                    compu_rational_coeffs=CompuRationalCoeffs(
+                        value_type=DataType.A_FLOAT64, numerators=[0, 10], denominators=[1]),
+                    domain_type=DataType.A_UINT32, range_type=DataType.A_FLOAT64)])),
+            unit_ref=OdxLinkRef.from_id(km.odx_id)), dtc_dop)
         for variant, mode in (("somersault_lazy", "running"), ("somersault_assiduous", "parked")):
             db.diag_layers[variant].ecu_variant_raw.ecu_variant_patterns.append(
                 EcuVariantPattern(matching_parameters=[MatchingParameter(

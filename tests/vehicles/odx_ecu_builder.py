@@ -15,7 +15,14 @@ import bincopy
 import odxtools
 from odxtools.checksum import Checksum
 from odxtools.compumethods.compucategory import CompuCategory
+from odxtools.compumethods.compuconst import CompuConst
+from odxtools.compumethods.compuinternaltophys import CompuInternalToPhys
+from odxtools.compumethods.compurationalcoeffs import CompuRationalCoeffs
+from odxtools.compumethods.compuscale import CompuScale
 from odxtools.compumethods.identicalcompumethod import IdenticalCompuMethod
+from odxtools.compumethods.limit import Limit
+from odxtools.compumethods.linearcompumethod import LinearCompuMethod
+from odxtools.compumethods.texttablecompumethod import TexttableCompuMethod
 from odxtools.datablock import Datablock
 from odxtools.datafile import Datafile
 from odxtools.dataformat import Dataformat
@@ -47,6 +54,7 @@ from odxtools.session import Session
 from odxtools.sessionsubelemtype import SessionSubElemType
 from odxtools.sizedefphyssegment import SizedefPhysSegment
 from odxtools.text import Text
+from odxtools.unit import Unit
 from odxtools.validityfor import ValidityFor
 from odxtools.writepdxfile import write_pdx_file
 
@@ -59,6 +67,8 @@ APP_START, APP_MEMORY = 0x8000, 0x8000  # the ECU-MEM's one physical segment
 IDENT = {0xF187: ("spare_part_number", "SAULT-NEW-1"), 0xF189: ("software_version", "1.0.0"),
          0xF191: ("hardware_part_number", "HW-A")}
 ROUTINE = 0x0210  # check_injectors (0x0203 is the simulator's own self-test)
+MEASURE = 0x0211  # measure_injector: cylinder 1..4 -> flow_rate (x0.1 mg), result (text)
+RESET = 0x0212    # reset_adaptations: its answer has no default, the simulated ECU refuses it
 BREAKAGES = ("missing_block", "outside", "dotdot_datafile", "unknown_datafile", "bad_checksum")
 
 
@@ -79,6 +89,7 @@ def build_new_ecu(out: Path, *, image: bytes | None = None, encoded: bool = Fals
     _identification(db)
     _dtcs(db)
     _routine(db)
+    _measure_routine(db)
     _flash(db, image, encoded, breakage, hardware, DataformatSelection(data_format))
     if breakage != "missing_block":  # a link odxtools cannot resolve: written unresolved
         db.refresh()
@@ -133,6 +144,76 @@ def _routine(db: odxtools.database.Database) -> None:
         short_name="check_injectors", odx_id=oid("DS.inj"), semantic="ROUTINE",
         request_ref=OdxLinkRef.from_id(rq.odx_id),
         pos_response_refs=[OdxLinkRef.from_id(pr.odx_id)]))
+
+
+def _measure_routine(db: odxtools.database.Database) -> None:
+    """Two routines with parameters: measure_injector (cylinder in, flow rate with its unit
+    and a result word out, served by the simulated ECU from the defaults) and
+    reset_adaptations (its answer has no default: the simulated ECU does not serve it)."""
+    raw, oid = ids(db)
+    spec = raw.diag_data_dictionary_spec
+    mg = Unit(short_name="mg", odx_id=oid("UNIT.mg"), display_name="mg")
+    spec.unit_spec.units.append(mg)
+    cylinder = DataObjectProperty(
+        short_name="cylinder_dop", odx_id=oid("DOP.cylinder"), diag_coded_type=uint(8),
+        physical_type=PhysicalType(base_data_type=DataType.A_UINT32),
+        compu_method=LinearCompuMethod(
+            category=CompuCategory.LINEAR, internal_type=DataType.A_UINT32,
+            physical_type=DataType.A_UINT32,
+            compu_internal_to_phys=CompuInternalToPhys(compu_scales=[CompuScale(
+                lower_limit=Limit(value_raw="1", value_type=DataType.A_UINT32),
+                upper_limit=Limit(value_raw="4", value_type=DataType.A_UINT32),
+                compu_rational_coeffs=CompuRationalCoeffs(
+                    value_type=DataType.A_UINT32, numerators=[0, 1], denominators=[1]),
+                domain_type=DataType.A_UINT32, range_type=DataType.A_UINT32)])))
+    flow = DataObjectProperty(
+        short_name="flow_dop", odx_id=oid("DOP.flow"), diag_coded_type=uint(16),
+        physical_type=PhysicalType(base_data_type=DataType.A_FLOAT64),
+        compu_method=LinearCompuMethod(
+            category=CompuCategory.LINEAR, internal_type=DataType.A_UINT32,
+            physical_type=DataType.A_FLOAT64,
+            compu_internal_to_phys=CompuInternalToPhys(compu_scales=[CompuScale(
+                compu_rational_coeffs=CompuRationalCoeffs(
+                    value_type=DataType.A_FLOAT64, numerators=[0, 0.1], denominators=[1]),
+                domain_type=DataType.A_UINT32, range_type=DataType.A_FLOAT64)])),
+        unit_ref=OdxLinkRef.from_id(mg.odx_id))
+    result = DataObjectProperty(
+        short_name="result_dop", odx_id=oid("DOP.result"), diag_coded_type=uint(8),
+        physical_type=PhysicalType(base_data_type=DataType.A_UNICODE2STRING),
+        compu_method=TexttableCompuMethod(
+            category=CompuCategory.TEXTTABLE, internal_type=DataType.A_UINT32,
+            physical_type=DataType.A_UNICODE2STRING,
+            compu_internal_to_phys=CompuInternalToPhys(compu_scales=[CompuScale(
+                lower_limit=Limit(value_raw=str(i), value_type=DataType.A_UINT32),
+                upper_limit=Limit(value_raw=str(i), value_type=DataType.A_UINT32),
+                compu_const=CompuConst(vt=text, data_type=DataType.A_UNICODE2STRING),
+                domain_type=DataType.A_UINT32, range_type=DataType.A_UNICODE2STRING)
+                for i, text in enumerate(["within limits", "too low", "too high"])])))
+    spec.data_object_props.extend([cylinder, flow, result])
+
+    def value(name: str, pos: int, dop: DataObjectProperty,
+              default: str | None = None) -> ValueParameter:
+        return ValueParameter(short_name=name, byte_position=pos,
+                              dop_ref=OdxLinkRef.from_id(dop.odx_id),
+                              physical_default_value_raw=default)
+    for name, rid, outs in (
+            ("measure_injector", MEASURE, [value("flow_rate", 4, flow, "12.5"),
+                                           value("result", 6, result, "within limits")]),
+            ("reset_adaptations", RESET, [value("result", 4, result)])):
+        ins = [value("cylinder", 4, cylinder)] if rid == MEASURE else []
+        rq = Request(short_name=f"{name}_req", odx_id=oid(f"RQ.{name}"),
+                     parameters=NamedItemList([const("sid", 0x31, 8, 0), const("kind", 1, 8, 1),
+                                               const("rid", rid, 16, 2), *ins]))
+        pr = Response(short_name=f"{name}_resp", odx_id=oid(f"PR.{name}"),
+                      response_type=ResponseType.POSITIVE,
+                      parameters=NamedItemList([const("sid", 0x71, 8, 0), const("kind", 1, 8, 1),
+                                                const("rid", rid, 16, 2), *outs]))
+        raw.requests.append(rq)
+        raw.positive_responses.append(pr)
+        raw.diag_comms_raw.append(DiagService(
+            short_name=name, odx_id=oid(f"DS.{name}"), semantic="ROUTINE",
+            request_ref=OdxLinkRef.from_id(rq.odx_id),
+            pos_response_refs=[OdxLinkRef.from_id(pr.odx_id)]))
 
 
 def _flash(db: odxtools.database.Database, image: bytes, encoded: bool,

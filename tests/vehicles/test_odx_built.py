@@ -79,3 +79,21 @@ def test_flash_sessions_from_odx_f(tmp_path: Path, capsys: pytest.CaptureFixture
     text = capsys.readouterr().out
     assert "update_app (somersault_mem) expects hw HW-A" in text
     assert "block application (CODE) from app_data: 0x8000+16; becomes new_version 1.1.0" in text
+
+
+def test_extended_data_records_from_the_0x19_06_services(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "ecu.pdx"
+    build(PDX, out, ecu=True)
+    descriptions = load_description(out).data_descriptions("somersault_lazy")
+    odometer = descriptions.extended_record(0x10)
+    assert odometer is not None and (odometer.size, odometer.name, odometer.unit) == (
+        2, "odometer_at_first_failure", "km")
+    assert odometer.text(bytes.fromhex("000C")) == "120 km"
+    assert descriptions.extended_record(2) is None  # no service describes it
+    assert main(["describe", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "record 16 (0x10): odometer_at_first_failure (A_FLOAT64 x10+0 km)" in text
+    assert main(["describe", str(out), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["variant"]["extended"]["1"][0]["name"] == "occurrence_counter"

@@ -147,5 +147,6 @@ def _identification(e: EcuScan) -> str:
     """Every value the ECU identified itself with, in words (its description's where it has
     one), for the ECU cell's tooltip."""
     lines = [f"variant {e.variant} (ODX)"] if e.variant else []
+    lines += [e.variant_note] if e.variant_note else []
     lines += [f"{k}: {v}" for k, v in e.identity.by_name().items()]
     return printable("\n".join(lines), layout=True)

@@ -17,10 +17,11 @@ from workshop.cli import (
     live_cmd,
     package_cmd,
     pki_cmd,
+    routine_cmd,
     settings_cmd,
     store_cmd,
 )
 
 ALL: list[ModuleType] = [diag_cmd, pki_cmd, package_cmd, baseline_cmd, audit_cmd, identity_cmd,
                          flash_cmd, settings_cmd, store_cmd, describe_cmd,
-                         live_cmd]
+                         live_cmd, routine_cmd]

@@ -46,6 +46,8 @@ def _describe(args: argparse.Namespace) -> int:
     _section("DIDs", [f"0x{d.did:04X} {d.service}: {_values(d.values)}" for d in summary.dids])
     _section("DTCs", [f"{d.display or f'0x{d.code:06X}'} {d.name}: {d.text}"
                       for d in summary.dtcs])
+    _section("DTC extended data records", [f"record {n} (0x{n:02X}): {_values(values)}"
+                                           for n, values in sorted(summary.extended.items())])
     for title, services in (("sessions", summary.sessions), ("security", summary.security),
                             ("routines", summary.routines)):
         _section(title, [f"{s.name} [{s.request_prefix or '-'}]"

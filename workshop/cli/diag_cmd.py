@@ -181,6 +181,8 @@ def _print_ecu(e: EcuScan, dtc_only: bool = False,
         print(f"  -> run '{RESUME_COMMAND}' to finish the flash")
     elif e.error:
         print(f"  ! {e.error}")
+    if e.variant_note:
+        print(printable(f"  ! {e.variant_note}"))
     if not dtc_only:
         for key, value in e.identity.by_name().items():
             print(f"  {key:<34} {value}")
@@ -243,7 +245,8 @@ def cmd_ecu_info(args: argparse.Namespace) -> int:
     with connect(args) as conn, conn.client(args.ecu) as ecu:
         name = ecu.target.name
         definition = next((e for e in conn.vehicle.ecus if e.name == name), None)
-        identity, variant = described.read_identity(ecu, definition, conn.vehicle.descriptions)
+        identity, variant, note = described.read_identity(ecu, definition,
+                                                          conn.vehicle.descriptions)
         boot = identity.software_version is None and in_bootloader(ecu, definition)
     odx = definition.odx if definition is not None else None
     if args.json:
@@ -252,13 +255,17 @@ def cmd_ecu_info(args: argparse.Namespace) -> int:
                     "in_bootloader": boot,
                     "description": None if odx is None else {
                         "file": odx.file.name, "variant": variant,
-                        "identified": odx.variant is None, "conflicts": list(odx.conflicts),
+                        "identified": odx.variant is None and not note, "assumed": note or None,
+                        "conflicts": list(odx.conflicts),
                         **_services(odx.summary(variant))}})
     else:
         print(name)
         if odx is not None:
             how = "identified from its answers" if odx.variant is None else "named"
-            print(printable(f"  description {odx.file.name}, variant {variant} ({how})"))
+            print(printable(f"  description {odx.file.name}, variant {variant} "
+                            f"({'assumed' if note else how})"))
+            if note:
+                print(printable(f"  ! {note}"))
             for text in odx.conflicts:
                 print(printable(f"  ! the definition and {odx.file.name} disagree: {text}"))
             for kind, names in _services(odx.summary(variant)).items():
@@ -280,7 +287,8 @@ def cmd_dtc_read(args: argparse.Namespace) -> int:
                                     events=event_printer(args), cancel=token)
     if args.json:
         print_json({"vin": result.vin, "in_bootloader": result.in_bootloader, "ecus": [
-            {"name": e.name, "error": e.error, "variant": e.variant, "dtcs": [
+            {"name": e.name, "error": e.error, "variant": e.variant,
+             "variant_note": e.variant_note or None, "dtcs": [
                 dict(d.to_json(), status_words=status_words(d.status),
                      **details_json(describe(e.name, d, _descriptions(conn, e))))
                 for d in e.dtcs],

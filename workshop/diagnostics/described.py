@@ -18,29 +18,32 @@ from workshop.vehicles import EcuDefinition
 from workshop.vehicles.data_ids import NO_DESCRIPTIONS, DataDescriptions, LayeredDescriptions
 
 
-def ecu_variant(client: EcuClient, ecu: EcuDefinition | None) -> str | None:
+def ecu_variant(client: EcuClient, ecu: EcuDefinition | None) -> tuple[str | None, str]:
     """The variant the definition names, or the one whose patterns the ECU's answers
-    match; None when the ECU has no description. Raises ConfigError when it matches none."""
+    match, with a note in words when it had to be assumed ("" otherwise); (None, "") when the
+    ECU has no description. Answers that match no variant are no reason to leave the ECU
+    unread: its base variant (what every variant shares) is assumed, and the note says so."""
     if ecu is None or ecu.odx is None:
-        return None
+        return None, ""
     if ecu.odx.variant is not None:
-        return ecu.odx.variant
+        return ecu.odx.variant, ""
     description = ecu.odx.description
     if not description.patterned():
         variants = [n for n, s in description.summaries.items() if s.kind == "ECU-VARIANT"]
         if len(variants) <= 1:  # one ECU variant, or only a base variant: nothing to choose
-            return variants[0] if variants else ecu.odx.summary().name
+            return (variants[0] if variants else ecu.odx.summary().name), ""
         raise ConfigError(f"{ecu.name}: {ecu.odx.file.name} has {len(variants)} variants and "
                           "no patterns to tell them apart",
                           hint=f"name the variant in the vehicle definition (variant = one of "
                                f"{', '.join(variants)})")
     found = description.identify(client.request)
-    if found is None:
-        raise ConfigError(f"{ecu.name}: its answers match no variant of {ecu.odx.file.name}",
-                          hint="name the variant in the vehicle definition (variant = \"...\"; "
-                               "'workshop describe FILE' lists them) or use the ECU's own "
-                               "description")
-    return found
+    if found is not None:
+        return found, ""
+    base = ecu.odx.summary(None)
+    kind = "its base variant" if base.kind == "BASE-VARIANT" else "variant"
+    return base.name, (f"its answers match no variant of {ecu.odx.file.name}; {kind} "
+                       f"{base.name} is assumed (name the variant in the vehicle definition "
+                       "if it is known)")
 
 
 def identity_dids(ecu: EcuDefinition | None, variant: str | None) -> tuple[int, ...]:
@@ -58,12 +61,13 @@ def descriptions(tables: DataDescriptions, ecu: EcuDefinition | None,
 
 
 def read_identity(client: EcuClient, ecu: EcuDefinition | None, tables: DataDescriptions
-                  ) -> tuple[EcuIdentity, str | None]:
-    """Identify the variant, read the identification and give it in words."""
-    variant = ecu_variant(client, ecu)
+                  ) -> tuple[EcuIdentity, str | None, str]:
+    """Identify the variant, read the identification and give it in words; the third item
+    is the note when the variant was assumed (see `ecu_variant`)."""
+    variant, note = ecu_variant(client, ecu)
     identity = client.read_identity(identity_dids(ecu, variant))
     identity.describe(descriptions(tables, ecu, variant))
-    return identity, variant
+    return identity, variant, note
 
 
 def add_texts(dtcs: list[Dtc], ecu: EcuDefinition | None, variant: str | None) -> None:

@@ -51,6 +51,7 @@ class EcuScan:
     # no application runs: an interrupted flash left it in its bootloader (no DTCs read)
     in_bootloader: bool = False
     variant: str | None = None  # the ECU's ODX variant, named or identified
+    variant_note: str = ""  # in words, when the variant was assumed (answers matched none)
 
     @property
     def responded(self) -> bool:
@@ -72,7 +73,8 @@ class EcuScan:
                 "vin_valid": None if vin is None else self.vin_problem is None,
                 "vin_problem": self.vin_problem,
                 "dtcs": [d.to_json() for d in self.dtcs], "error": self.error,
-                "in_bootloader": self.in_bootloader, "variant": self.variant}
+                "in_bootloader": self.in_bootloader, "variant": self.variant,
+                "variant_note": self.variant_note}
 
 
 @dataclass
@@ -144,7 +146,7 @@ class _ScanRun:
         if first_try:
             self.events(EcuStarted(self.task, target.name))
         result.identity, result.dtcs, result.error = EcuIdentity(), [], None
-        result.in_bootloader, result.variant = False, None
+        result.in_bootloader, result.variant, result.variant_note = False, None, ""
         job.try_again = False
         client = EcuClient(self.endpoint, target)
         try:
@@ -165,7 +167,8 @@ class _ScanRun:
         try:
             self.events(EcuStep(self.task, name, SCAN_STEPS[0], 1, len(SCAN_STEPS)))
             definition = self.definitions.get(name)
-            result.identity, result.variant = read_identity(client, definition, self.tables)
+            result.identity, result.variant, result.variant_note = read_identity(
+                client, definition, self.tables)
             self.cancel.raise_if_cancelled()
             # An application names its version; only an ECU that does not is asked the
             # bootloader question, so a healthy scan sends no request more.

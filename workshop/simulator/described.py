@@ -6,7 +6,8 @@ simulator serves what the description says, encoded by odxtools:
   from them (so the tester decodes the same physical values with the same description);
 - every DTC of the ECU's DTC-DOPs, stored as testFailed + confirmed (status 0x09);
 - each RoutineControl start (31 01 <id>) described, answered with its encoded positive
-  response.
+  response (one whose request takes values: the same answer whatever the values; one whose
+  answer has values without defaults is not served: requestOutOfRange).
 The variant is the TOML's `variant`, else the one whose ECU-VARIANT-PATTERNs the served
 values match (odxtools' VariantMatcher), else the base variant.
 """
@@ -79,7 +80,20 @@ def _encoded_answers(database: Any, variant: str) -> dict[bytes, bytes]:
                 out[request] = bytes(responses[0].encode(coded_request=request))
             except Exception as exc:  # a value with no default: not served from here
                 log.debug("%s: %s not served: %s", variant, service.short_name, exc)
+                _routine_with_parameters(out, service, responses[0])
     return out
+
+
+def _routine_with_parameters(out: dict[bytes, bytes], service: Any, response: Any) -> None:
+    """A routine start whose request takes values: answered (whatever the values) with the
+    answer its defaults encode, keyed by its constant 31 01 <id>."""
+    prefix = bytes(service.request.coded_const_prefix())
+    if len(prefix) != 4 or prefix[:2] != b"\x31\x01":
+        return
+    try:
+        out[prefix] = bytes(response.encode())
+    except Exception as exc:  # an answer value with no default: the ECU refuses the routine
+        log.debug("%s not served: %s", service.short_name, exc)
 
 
 def _j2012(number: int) -> str:

@@ -7,7 +7,8 @@ refused as a ConfigError naming the file and odxtools' reason (nothing half-load
 communication parameters, DIDs (ReadDataByIdentifier services) with data types, units and
 scaling, DTCs with texts, routines, sessions and security levels; `Description.flash_sessions`
 the ODX-F sessions with their blocks and segments; `Description.data_descriptions(variant)`
-the DIDs as the `DataDescriptions` DTC details decode with.
+the DIDs and DTC extended data records (odx_extended) as the `DataDescriptions` DTC details
+decode with.
 
 Data only: no transport, nothing is sent to an ECU here.
 """
@@ -26,6 +27,7 @@ from typing import Any
 
 from workshop.foundation.errors import ConfigError
 from workshop.vehicles.data_ids import DataDescription, TableDescriptions
+from workshop.vehicles.odx_extended import extended_records
 from workshop.vehicles.odx_flash import FlashSession, flash_sessions
 
 log = logging.getLogger(__name__)
@@ -115,6 +117,7 @@ class VariantSummary:
     security: list[Service]
     services: list[Service]               # every service, the above included
     state_charts: dict[str, list[str]]    # semantic/name -> states (e.g. SESSION, SECURITY)
+    extended: dict[int, list[Value]] = field(default_factory=dict)  # DTC extended data records
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -150,12 +153,18 @@ class Description:
         decode with: each DID whose answer is one whole-byte integer, scaled identically or
         linearly or named by a text table, or one ASCII text. Other DIDs (several values,
         floats) are left out for now."""
+        summary = self.summary(variant)
         dids: dict[int, DataDescription] = {}
-        for d in self.summary(variant).dids:
+        for d in summary.dids:
             one = _data_description(d)
             if one is not None:
                 dids[d.did] = one
-        return TableDescriptions(dids=dids)
+        extended: dict[int, DataDescription] = {}
+        for record, values in summary.extended.items():
+            one = _data_description(Did(record, "", values))
+            if one is not None:
+                extended[record] = one
+        return TableDescriptions(dids=dids, extended=extended)
 
     def patterned(self) -> list[str]:
         """The ECU variants that say how to recognise them (ECU-VARIANT-PATTERNs)."""
@@ -338,7 +347,8 @@ def _summarise(layer: Any) -> VariantSummary:
         can_response_id=_optional(layer.get_can_send_id),
         dids=dids, dtcs=_dtcs(layer),
         routines=pick(_SID_ROUTINE, "ROUTINE"), sessions=pick(_SID_SESSION, "SESSION"),
-        security=pick(_SID_SECURITY, "SECURITY"), services=services, state_charts=charts)
+        security=pick(_SID_SECURITY, "SECURITY"), services=services, state_charts=charts,
+        extended=extended_records(layer, _value))
 
 
 def _timing(comparams: dict[str, Any]) -> dict[str, float]:
@@ -398,7 +408,7 @@ def _value(param: Any) -> Value:
         for scale in citp.compu_scales if citp is not None else []:
             if scale.lower_limit is not None and scale.compu_const is not None:
                 texts[str(scale.lower_limit.value)] = str(scale.compu_const.value)
-    unit = dop.unit
+    unit = getattr(dop, "unit", None)  # a DTC-DOP has none
     return Value(name=param.short_name,
                  coded_type=_enum(dop.diag_coded_type.base_data_type),
                  bit_length=getattr(dop.diag_coded_type, "bit_length", None),
