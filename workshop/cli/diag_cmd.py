@@ -185,7 +185,7 @@ def _print_ecu(e: EcuScan, dtc_only: bool = False,
         print(printable(f"  ! {e.variant_note}"))
     if not dtc_only:
         for key, value in e.identity.by_name().items():
-            print(f"  {key:<34} {value}")
+            print(printable(f"  {key:<34} {value}"))
     for d in e.dtcs:
         details = describe(e.name, d, descriptions)
         print(f"  {d.code}  {printable(d.text)}")
