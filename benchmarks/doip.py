@@ -127,9 +127,10 @@ class QuietDoIPClient(DoIPClient):  # type: ignore[misc]
                                                payload_data))
 
 
-def raw_doipclient_bps(port: int, total: int, *, quiet: bool = False) -> float:
+def raw_doipclient_bps(port: int, total: int, *, quiet: bool = False,
+                       target: int = ADDRESS) -> float:
     kind = QuietDoIPClient if quiet else DoIPClient
-    client = kind("127.0.0.1", ADDRESS, tcp_port=port, udp_port=port)
+    client = kind("127.0.0.1", target, tcp_port=port, udp_port=port)
     message = bytes([0x36, 0x01]) + os.urandom(MESSAGE - 2)
     try:
         sent = 0
