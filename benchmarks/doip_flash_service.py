@@ -18,6 +18,10 @@ Run: python benchmarks/doip_flash_service.py [--runs N] [--mib N] [--before REV]
       per block).
   (a') benchmarks/doip.py's quiet doipclient: 64 KiB diagnostic messages to the same ECU,
       each answered, from this process, to the same served gateway.
+  (t) that quiet doipclient sending the image's TransferData blocks into a real download
+      of the same ECU (session, security, fingerprint, erase and RequestDownload done
+      before by our client, untimed): what the ECU's handling of real blocks leaves of
+      (a'), so (s)/(t) is the tester's own share.
   --before REV: (s) also with the tester code of git revision REV (exported with
       `git archive` to a temporary folder), interleaved with this tree's: before/after
       side by side in one run. The served gateway is always this tree's.
@@ -36,16 +40,19 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.doip import MIB, raw_doipclient_bps  # noqa: E402
+from benchmarks.doip import MIB, QuietDoIPClient, prepare, raw_doipclient_bps  # noqa: E402
 from benchmarks.flash import package, vehicle_toml  # noqa: E402
 from workshop.simulator.state import reset_state  # noqa: E402
-from workshop.uds.targets import doip_address  # noqa: E402
-from workshop.vehicles import load_vehicle  # noqa: E402
+from workshop.transport.doip import DoipConnection  # noqa: E402
+from workshop.uds.client import EcuClient, EcuTarget  # noqa: E402
+from workshop.uds.targets import doip_address, link_address  # noqa: E402
+from workshop.vehicles import EcuDefinition, VehicleDefinition, load_vehicle  # noqa: E402
 
 CLI = "import sys; from workshop.cli import main; sys.exit(main())"
 
@@ -134,6 +141,36 @@ def flash_service(tree: Path, vehicle: Path, pkg: Path, size: int
     return size / blocks_s, size / download_s, total
 
 
+def doipclient_download_bps(vehicle: Path, v: VehicleDefinition, ecu: EcuDefinition,
+                            image: bytes) -> float:
+    """(t): doipclient's TransferData blocks into a real download, bytes/s."""
+    address = doip_address(v, ecu)
+    target = EcuTarget(ecu.name, link_address(v, ecu), seed_key=ecu.seed_key,
+                       doip_address=address)
+    served = Served(vehicle)
+    try:
+        with (DoipConnection("127.0.0.1", served.port) as doip,
+              EcuClient(doip, target) as client):
+            prepare(client, ecu)
+            length = client.request_download(0x00, ecu.flash.address_and_length_format,
+                                              ecu.memory[0].start, len(image))
+        raw = QuietDoIPClient("127.0.0.1", address, tcp_port=served.port,
+                              udp_port=served.port)
+        per, counter = length - 2, 1
+        try:
+            t0 = time.perf_counter()
+            for at in range(0, len(image), per):
+                raw.send_diagnostic(bytes([0x36, counter]) + image[at:at + per])
+                answer = raw.receive_diagnostic(timeout=5)
+                assert answer is not None and answer[:1] == b"\x76", answer
+                counter = (counter + 1) & 0xFF
+            return len(image) / (time.perf_counter() - t0)
+        finally:
+            raw.close()
+    finally:
+        served.close()
+
+
 def export(rev: str, folder: Path) -> Path:
     tree = folder / f"tree-{rev.replace('/', '_')}"
     tree.mkdir()
@@ -156,7 +193,9 @@ def main() -> int:
         os.environ["WORKSHOP_HOME"] = str(tmp / "home")
         vehicle = ethernet_vehicle(tmp, size)
         v = load_vehicle(vehicle)
-        address = doip_address(v, next(e for e in v.ecus if e.name == "B0"))
+        b0 = next(e for e in v.ecus if e.name == "B0")
+        address = doip_address(v, b0)
+        image = os.urandom(size)
         pkg = package(tmp, "2.0.0", ["B0"], size=size)
         trees = {"now": ROOT}
         if args.before:
@@ -165,13 +204,15 @@ def main() -> int:
         steps: dict[str, list[float]] = {k: [] for k in trees}
         totals: dict[str, list[float]] = {k: [] for k in trees}
         raw: list[float] = []
+        real: list[float] = []
         for run in range(args.runs):
             served = Served(vehicle)
             try:
                 raw.append(raw_doipclient_bps(served.port, size, quiet=True, target=address))
             finally:
                 served.close()
-            line = [f"run {run + 1}: (a') {raw[-1] / 1e6:.1f} MB/s"]
+            real.append(doipclient_download_bps(vehicle, v, b0, image))
+            line = [f"run {run + 1}: (a') {raw[-1] / 1e6:.1f} MB/s, (t) {real[-1] / 1e6:.1f} MB/s"]
             for name, tree in trees.items():
                 bps, step, total = flash_service(tree, vehicle, pkg, size)
                 service[name].append(bps)
@@ -180,16 +221,21 @@ def main() -> int:
                 line.append(f"(s, {name}) blocks {bps / 1e6:.1f} MB/s, step {step / 1e6:.1f}"
                             f" MB/s, flash {total:.2f} s")
             print("; ".join(line), flush=True)
-    a = statistics.median(raw)
+    a, rt = statistics.median(raw), statistics.median(real)
     print(f"(a') doipclient raw, 64 KiB messages each answered: {a / 1e6:.1f} MB/s")
+    print(f"(t)  doipclient's TransferData blocks into a real download: {rt / 1e6:.1f} MB/s "
+          f"({rt / a:.2f} of (a'))")
     for name in trees:
         s, t = statistics.median(service[name]), statistics.median(totals[name])
         d = statistics.median(steps[name])
         label = "this tree" if name == "now" else f"{args.before}"
+        per_run_a = statistics.median(x / y for x, y in zip(service[name], raw, strict=True))
+        per_run_t = statistics.median(x / y for x, y in zip(service[name], real, strict=True))
         print(f"(s)  flash service over --adapter doip ({label}), {args.mib} MiB to the "
               f"Ethernet ECU: blocks {s / 1e6:.1f} MB/s ({size / s:.2f} s), (s)/(a') "
-              f"{s / a:.2f}; download step with RequestTransferExit {d / 1e6:.1f} MB/s "
-              f"({size / d:.2f} s); whole flash {t:.2f} s")
+              f"{s / a:.2f} (median of the runs' own ratios {per_run_a:.2f}), (s)/(t) "
+              f"{s / rt:.2f} ({per_run_t:.2f}); download step with RequestTransferExit "
+              f"{d / 1e6:.1f} MB/s ({size / d:.2f} s); whole flash {t:.2f} s")
     return 0
 
 
