@@ -12,6 +12,9 @@ the gateway. Three setups, interleaved in each run:
 Each setup's concurrent scan is set against its own sequential scan's bound, as in
 benchmarks/scan.py: the slowest ECU's own chain of requests (its first try alone on the bus),
 timed from its EcuStarted to its EcuFinished event. Goal: concurrent within 1.5x of it.
+Beside it, the bus floor: the on-wire time of every CAN frame of the CAN setup's concurrent
+scan, summed (the simulated wire carries one frame at a time, so no scan of these ECUs on
+one 500 kbit/s bus is shorter; a real gateway often has several CAN buses).
 `--workers` caps the scan's concurrent ECUs (workshop.diagnostics.scan.MAX_SCAN_WORKERS
 unless given), to see whether the scan's own concurrency is the limit.
 """
@@ -26,10 +29,14 @@ import os
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
+
+import can
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -40,12 +47,33 @@ from workshop.services import diagnose  # noqa: E402
 from workshop.services.connection import VehicleConnection  # noqa: E402
 from workshop.services.sim_serve import ServedVehicle  # noqa: E402
 from workshop.transport.adapters import DOIP, SIM, SIM_DOIP, AdapterConfig  # noqa: E402
+from workshop.transport.simbus import SimulatedWire  # noqa: E402
 from workshop.vehicles import VehicleDefinition, load_vehicle  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from scan import synthetic_vehicle  # noqa: E402
 
 SETUPS = ("served", "in-process", "CAN")
+
+
+class BusClock:
+    """Sums the on-wire time of every frame this process's simulated wires carry."""
+
+    def __init__(self) -> None:
+        self.busy_s = 0.0
+        self._lock = threading.Lock()
+        transmit = SimulatedWire.transmit
+
+        def counting(wire: SimulatedWire, msg: can.Message, deliver: Any) -> float:
+            if wire.model is not None:
+                with self._lock:
+                    self.busy_s += wire.model.message_time(msg)
+            return transmit(wire, msg, deliver)
+
+        SimulatedWire.transmit = counting  # type: ignore[method-assign]
+
+
+BUS = BusClock()
 
 
 def serve(vehicle: str, home: str, pipe: Connection) -> None:
@@ -113,6 +141,7 @@ def main() -> None:
     conc: dict[str, list[float]] = {s: [] for s in setups}
     bound: dict[str, list[float]] = {s: [] for s in setups}
     seq: dict[str, list[float]] = {s: [] for s in setups}
+    floor: list[float] = []
     ctx = multiprocessing.get_context("spawn")
     pipe, child = ctx.Pipe()
     process = ctx.Process(target=serve, args=(str(folder / f"fleet-{args.ecus}.toml"), home,
@@ -123,12 +152,15 @@ def main() -> None:
         for run in range(args.runs):  # interleaved
             for setup in setups:
                 for concurrent in (True, False):
+                    BUS.busy_s = 0.0
                     t, ok, n, chain = one_scan(vehicle, adapter_for(setup, vehicle, port, run),
                                                concurrent)
                     assert ok == n, f"{setup} scan: only {ok}/{n} ECUs answered"
                     (conc if concurrent else seq)[setup].append(t)
                     if not concurrent:
                         bound[setup].append(chain)
+                    elif setup == "CAN":
+                        floor.append(BUS.busy_s)
             print(f"run {run + 1}: " + "; ".join(
                 f"{s} {conc[s][-1]:.2f} s (bound {bound[s][-1]:.2f} s, sequential "
                 f"{seq[s][-1]:.2f} s)" for s in setups), flush=True)
@@ -138,6 +170,8 @@ def main() -> None:
     workers = args.workers or scan_module.MAX_SCAN_WORKERS
     print(f"DoIP scan, synthetic {len(vehicle.ecus)} ECUs (500 kbit/s bus-rate model behind "
           f"the gateway, 20-50 ms latency), {workers} workers, {args.runs} runs, medians")
+    if floor:
+        print(f"  bus floor (CAN frames' on-wire time, summed): {statistics.median(floor):.2f} s")
     for s in setups:
         c, b, q = (statistics.median(x[s]) for x in (conc, bound, seq))
         print(f"  {s:10s}: concurrent {c:6.2f} s, bound {b:5.2f} s, concurrent/bound "
