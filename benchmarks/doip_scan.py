@@ -1,46 +1,103 @@
 """Scan benchmark over DoIP: a 60-ECU vehicle behind the simulated DoIP gateway on loopback.
 
-Run: python benchmarks/doip_scan.py [--runs N] [--ecus N]
+Run: python benchmarks/doip_scan.py [--runs N] [--ecus N] [--workers N]
 The vehicle is benchmarks/scan.py's synthetic one (29-bit, full identification and a DTC per
 ECU, 20-50 ms ECU latency); its ECUs sit on the gateway's CAN side at 500 kbit/s with the
 bus-rate model (every frame takes its on-wire time), the tester reaches them over TCP through
-the gateway (`sim-doip`). Concurrent and sequential scans are interleaved.
-
-Lower bound of a concurrent scan, as in benchmarks/scan.py: the slowest ECU's own chain of
-requests, timed from its EcuStarted to its EcuFinished event in the sequential scan (where
-it has the gateway and the bus to itself). Goal: concurrent within 1.5x of it. Beside it, the
-same vehicle's concurrent scan on the CAN bus model without the gateway (`sim`): what the
-simulated ECUs and the tester's threads cost on this machine without DoIP.
+the gateway. Three setups, interleaved in each run:
+  served  the simulated vehicle and its gateway in a process of their own (as a real gateway
+          is another machine), the tester through `--adapter doip --host 127.0.0.1 --port N`
+  in-process  `sim-doip`: gateway, 60 ECUs and tester in one process (one interpreter lock)
+  CAN     the same vehicle on the CAN bus model without a gateway (`sim`)
+Each setup's concurrent scan is set against its own sequential scan's bound, as in
+benchmarks/scan.py: the slowest ECU's own chain of requests (its first try alone on the bus),
+timed from its EcuStarted to its EcuFinished event. Goal: concurrent within 1.5x of it.
+Beside it, the bus floor: the on-wire time of every CAN frame of the CAN setup's concurrent
+scan, summed (the simulated wire carries one frame at a time, so no scan of these ECUs on
+one 500 kbit/s bus is shorter; a real gateway often has several CAN buses).
+`--workers` caps the scan's concurrent ECUs (workshop.diagnostics.scan.MAX_SCAN_WORKERS
+unless given), to see whether the scan's own concurrency is the limit.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
+import multiprocessing
 import os
 import statistics
 import sys
 import tempfile
+import threading
 import time
+import uuid
+from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
+
+import can
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.scan import one_scan as can_scan  # noqa: E402
-from benchmarks.scan import synthetic_vehicle  # noqa: E402
+from workshop.diagnostics import scan as scan_module  # noqa: E402
 from workshop.foundation.events import EcuFinished, EcuStarted, Event  # noqa: E402
 from workshop.services import diagnose  # noqa: E402
 from workshop.services.connection import VehicleConnection  # noqa: E402
-from workshop.transport.adapters import SIM_DOIP, AdapterConfig  # noqa: E402
-from workshop.vehicles import VehicleDefinition  # noqa: E402
+from workshop.services.sim_serve import ServedVehicle  # noqa: E402
+from workshop.transport.adapters import DOIP, SIM, SIM_DOIP, AdapterConfig  # noqa: E402
+from workshop.transport.simbus import SimulatedWire  # noqa: E402
+from workshop.vehicles import VehicleDefinition, load_vehicle  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from scan import synthetic_vehicle  # noqa: E402
+
+SETUPS = ("served", "in-process", "CAN")
 
 
-def one_scan(vehicle: VehicleDefinition, concurrent: bool, run: int
+class BusClock:
+    """Sums the on-wire time of every frame this process's simulated wires carry."""
+
+    def __init__(self) -> None:
+        self.busy_s = 0.0
+        self._lock = threading.Lock()
+        transmit = SimulatedWire.transmit
+
+        def counting(wire: SimulatedWire, msg: can.Message, deliver: Any) -> float:
+            if wire.model is not None:
+                with self._lock:
+                    self.busy_s += wire.model.message_time(msg)
+            return transmit(wire, msg, deliver)
+
+        SimulatedWire.transmit = counting  # type: ignore[method-assign]
+
+
+BUS = BusClock()
+
+
+def serve(vehicle: str, home: str, pipe: Connection) -> None:
+    """The vehicle behind its gateway (bus-rate model on its CAN side), a process of its own."""
+    os.environ["WORKSHOP_HOME"] = home
+    v = load_vehicle(Path(vehicle))
+    adapter = AdapterConfig(channel=f"doip-scan-{uuid.uuid4()}", bitrate=v.bitrate,
+                            rate_model=True)
+    with ServedVehicle(v, adapter, 0) as served:
+        pipe.send(served.port)
+        pipe.recv()
+
+
+def adapter_for(setup: str, vehicle: VehicleDefinition, port: int, run: int) -> AdapterConfig:
+    if setup == "served":
+        return AdapterConfig(interface=DOIP, host="127.0.0.1", port=port)
+    return AdapterConfig(interface=SIM_DOIP if setup == "in-process" else SIM,
+                         channel=f"bench-doip-{run}-{uuid.uuid4()}", bitrate=vehicle.bitrate,
+                         rate_model=True)
+
+
+def one_scan(vehicle: VehicleDefinition, adapter: AdapterConfig, concurrent: bool
              ) -> tuple[float, int, int, float]:
     """(scan s, ECUs answered, ECUs, longest chain s)."""
-    adapter = AdapterConfig(interface=SIM_DOIP, channel=f"bench-doip-{run}-{concurrent}",
-                            bitrate=vehicle.bitrate, rate_model=True)
     with VehicleConnection(adapter, vehicle) as conn:
         started: dict[str, float] = {}
         chains: dict[str, float] = {}
@@ -59,8 +116,8 @@ def one_scan(vehicle: VehicleDefinition, concurrent: bool, run: int
     answered = sum(1 for e in result.ecus if e.error is None)
     for e in result.ecus:
         if e.error is not None:
-            print(f"  {'concurrent' if concurrent else 'sequential'} run {run + 1}: {e.name} "
-                  f"did not answer in full: {e.error}", flush=True)
+            print(f"  {adapter.interface} {'concurrent' if concurrent else 'sequential'}: "
+                  f"{e.name} did not answer in full: {e.error}", flush=True)
     return result.duration_s, answered, len(result.ecus), max(chains.values(), default=0.0)
 
 
@@ -68,34 +125,57 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--ecus", type=int, default=60)
+    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--setups", default=",".join(SETUPS),
+                        help=f"comma-separated, of {', '.join(SETUPS)}")
     args = parser.parse_args()
-    os.environ.setdefault("WORKSHOP_HOME", tempfile.mkdtemp(prefix="workshop-bench-"))
+    setups = [s for s in args.setups.split(",") if s]
+    home = os.environ.setdefault("WORKSHOP_HOME", tempfile.mkdtemp(prefix="workshop-bench-"))
     for name in ("UdsClient", "isotp", "can"):  # NRC 0x31 on absent DIDs, in the results
         logging.getLogger(name).setLevel(logging.CRITICAL)
-    vehicle = synthetic_vehicle(args.ecus, Path(tempfile.mkdtemp(prefix="workshop-fleet-")))
-    conc, seq, bounds, can = [], [], [], []
-    for run in range(args.runs):  # interleaved
-        t, ok, n, _ = one_scan(vehicle, True, run)
-        assert ok == n, f"concurrent scan: only {ok}/{n} ECUs answered"
-        conc.append(t)
-        t, _wall, ok, n, _peak, _chain = can_scan(vehicle, True, run)
-        assert ok == n, f"concurrent CAN scan: only {ok}/{n} ECUs answered"
-        can.append(t)
-        t, ok, n, chain = one_scan(vehicle, False, run)
-        assert ok == n, f"sequential scan: only {ok}/{n} ECUs answered"
-        seq.append(t)
-        bounds.append(chain)
-    mc, ms, mb = statistics.median(conc), statistics.median(seq), statistics.median(bounds)
-    mcan = statistics.median(can)
-    print(f"DoIP scan, synthetic {len(vehicle.ecus)} ECUs behind the simulated gateway "
-          f"(500 kbit/s bus-rate model on its CAN side, 20-50 ms latency), {args.runs} runs")
-    print(f"  concurrent scan : median {mc:6.2f} s  (runs: {', '.join(f'{x:.2f}' for x in conc)})")
-    print(f"  sequential scan : median {ms:6.2f} s  (runs: {', '.join(f'{x:.2f}' for x in seq)})")
-    print(f"  lower bound     : median {mb:6.2f} s  (the slowest ECU's own chain of requests); "
-          f"concurrent/bound {mc / mb:.2f} (goal <= 1.5)")
-    print(f"  ratio sequential/concurrent: {ms / mc:5.1f}x")
-    print(f"  the same vehicle on the CAN bus model directly (sim, concurrent): median "
-          f"{mcan:6.2f} s (runs: {', '.join(f'{x:.2f}' for x in can)}); DoIP/CAN {mc / mcan:.2f}")
+    if args.workers is not None:  # the service passes none: the scan's default, replaced
+        diagnose.scan_vehicle = functools.partial(scan_module.scan_vehicle,  # type: ignore
+                                                  max_workers=args.workers)
+    folder = Path(tempfile.mkdtemp(prefix="workshop-fleet-"))
+    vehicle = synthetic_vehicle(args.ecus, folder)
+    conc: dict[str, list[float]] = {s: [] for s in setups}
+    bound: dict[str, list[float]] = {s: [] for s in setups}
+    seq: dict[str, list[float]] = {s: [] for s in setups}
+    floor: list[float] = []
+    ctx = multiprocessing.get_context("spawn")
+    pipe, child = ctx.Pipe()
+    process = ctx.Process(target=serve, args=(str(folder / f"fleet-{args.ecus}.toml"), home,
+                                              child), daemon=True)
+    process.start()
+    port: int = pipe.recv()
+    try:
+        for run in range(args.runs):  # interleaved
+            for setup in setups:
+                for concurrent in (True, False):
+                    BUS.busy_s = 0.0
+                    t, ok, n, chain = one_scan(vehicle, adapter_for(setup, vehicle, port, run),
+                                               concurrent)
+                    assert ok == n, f"{setup} scan: only {ok}/{n} ECUs answered"
+                    (conc if concurrent else seq)[setup].append(t)
+                    if not concurrent:
+                        bound[setup].append(chain)
+                    elif setup == "CAN":
+                        floor.append(BUS.busy_s)
+            print(f"run {run + 1}: " + "; ".join(
+                f"{s} {conc[s][-1]:.2f} s (bound {bound[s][-1]:.2f} s, sequential "
+                f"{seq[s][-1]:.2f} s)" for s in setups), flush=True)
+    finally:
+        pipe.send(None)
+        process.join(30)
+    workers = args.workers or scan_module.MAX_SCAN_WORKERS
+    print(f"DoIP scan, synthetic {len(vehicle.ecus)} ECUs (500 kbit/s bus-rate model behind "
+          f"the gateway, 20-50 ms latency), {workers} workers, {args.runs} runs, medians")
+    if floor:
+        print(f"  bus floor (CAN frames' on-wire time, summed): {statistics.median(floor):.2f} s")
+    for s in setups:
+        c, b, q = (statistics.median(x[s]) for x in (conc, bound, seq))
+        print(f"  {s:10s}: concurrent {c:6.2f} s, bound {b:5.2f} s, concurrent/bound "
+              f"{c / b:4.2f} (goal <= 1.5); sequential {q:6.2f} s")
 
 
 if __name__ == "__main__":

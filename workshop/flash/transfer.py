@@ -64,8 +64,9 @@ def download(ecu: EcuClient, profile: FlashProfile, *, data_format: int, address
     if per_block < 1:
         raise ValueError(f"maxNumberOfBlockLength {max_len} leaves no room for data")
     counter = 1
+    image = memoryview(data)  # blocks are views: a 64 KiB block is copied once, into its request
     for start in range(0, len(data), per_block):
-        block = data[start:start + per_block]
+        block = image[start:start + per_block]
         limit = BLOCK_MARGIN_S + WRITE_TIME_FACTOR * len(block) / profile.write_bytes_per_s
         for attempt in range(1, BLOCK_ATTEMPTS + 1):
             try:

@@ -251,7 +251,8 @@ class DoipGateway:
             client.send(DiagnosticMessageNegativeAcknowledgement(target, source,
                                                                  NACK_INVALID_SOURCE))
             return
-        if self.faults.should_reset(bytes(m.user_data)):
+        payload = bytes(m.user_data)
+        if self.faults.should_reset(payload):
             _reset(client.sock)
             raise ConnectionResetError("simulated gateway fault: TCP reset")
         if target == self.functional_address:
@@ -266,7 +267,7 @@ class DoipGateway:
         # ACK at reception, as gateways do: the message is accepted for routing to CAN.
         client.send(DiagnosticMessagePositiveAcknowledgement(target, source, 0x00))
         with contextlib.suppress(SendNotConfirmedError):
-            link.send_confirmed(bytes(m.user_data))  # no answer then: the tester's P2 ends
+            link.send_confirmed(payload)  # no answer then: the tester's P2 ends
 
     def _functional(self, client: _Client, m: DiagnosticMessage) -> None:
         """To every ECU at once: one functional single frame on the CAN side; each ECU's

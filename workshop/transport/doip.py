@@ -47,6 +47,7 @@ from workshop.transport.confirmation import SendNotConfirmedError
 # the wire codec's names, importable from here as before it had its own module
 from workshop.transport.doip_codec import PROTOCOL_VERSION as PROTOCOL_VERSION
 from workshop.transport.doip_codec import Framer as Framer
+from workshop.transport.doip_codec import diagnostic_head, write_parts
 from workshop.transport.doip_codec import pack as pack
 from workshop.transport.doip_codec import read_messages as read_messages
 from workshop.transport.doip_tls import TLS_PORT, TlsChannel, TlsError, explain
@@ -201,7 +202,7 @@ class DoipLink:
             raise self.conn.error  # the connection is gone: say so, not "no answer"
         while not self.acks.empty():
             self.acks.get_nowait()  # an ACK nobody waited for
-        self.conn.send(DiagnosticMessage(self.conn.tester_address, self.target, payload))
+        self.conn.send_diagnostic(self.target, payload)
         try:
             ack = self.acks.get(timeout=A_DOIP_DIAGNOSTIC_MESSAGE_S)
         except queue.Empty as exc:
@@ -322,9 +323,21 @@ class DoipConnection:
 
     def send(self, message: Any) -> None:
         self._observe("tx", message)
+        self._write(pack(message))
+
+    def send_diagnostic(self, target: int, payload: bytes | memoryview) -> None:
+        """A diagnostic message to `target`; its payload is written as it is, not copied."""
+        if self.observers:
+            self._observe("tx", DiagnosticMessage(self.tester_address, target, bytes(payload)))
+        self._write(diagnostic_head(self.tester_address, target, len(payload)), payload)
+
+    def _write(self, *parts: bytes | memoryview) -> None:
         with self._send_lock:
             try:
-                self._sock.sendall(pack(message))
+                if isinstance(self._sock, socket.socket):
+                    write_parts(self._sock, parts)
+                else:  # TLS: the channel encrypts one buffer
+                    self._sock.sendall(b"".join(parts))
             except OSError as exc:
                 # the reader knows why (e.g. the gateway's TLS alert): tell that instead
                 wait_s = A_DOIP_CTRL_S if self._reader.is_alive() else 0.0

@@ -3,7 +3,9 @@ over doipclient's message classes."""
 
 from __future__ import annotations
 
+import socket
 import struct
+from collections.abc import Sequence
 from typing import Any
 
 from doipclient.client import Parser
@@ -33,6 +35,22 @@ def pack(message: Any) -> bytes:
 
 
 HEADER = struct.Struct("!BBHL")
+DIAGNOSTIC_HEAD = struct.Struct("!BBHLHH")  # generic header, source and target address
+DIAGNOSTIC_MESSAGE = 0x8001
+
+
+def diagnostic_head(source: int, target: int, length: int) -> bytes:
+    """A diagnostic message's first 12 bytes, for a payload of `length` bytes."""
+    return DIAGNOSTIC_HEAD.pack(PROTOCOL_VERSION, 0xFF ^ PROTOCOL_VERSION, DIAGNOSTIC_MESSAGE,
+                                length + 4, source, target)
+
+
+def write_parts(sock: socket.socket, parts: Sequence[bytes | memoryview]) -> None:
+    """One gathered write: a 64 KiB block goes out behind its header without being copied
+    into one buffer with it."""
+    sent = sock.sendmsg(parts)
+    if sent < sum(len(p) for p in parts):  # a partial write (rare): the rest in one piece
+        sock.sendall(b"".join(parts)[sent:])
 
 
 class Framer:
@@ -56,7 +74,8 @@ class Framer:
             end = HEADER.size + length
             if len(self._buf) < end:
                 break
-            payload = bytes(self._buf[HEADER.size:end])
+            with memoryview(self._buf) as view:  # one copy of a 64 KiB block, not two
+                payload = bytes(view[HEADER.size:end])
             del self._buf[:end]
             kind: Any = payload_type_to_message.get(payload_type)
             out.append(kind.unpack(payload, length) if kind is not None

@@ -159,13 +159,15 @@ class EcuClient(ProgrammingServices):
     # -- error translation ---------------------------------------------------------------
 
     def _call(self, service: str, sid: int, fn: Callable[[], T]) -> T:
-        name, addr = self.target.name, self.target.address.describe()
+        name = self.target.name
         with self._lock:
             try:
                 return fn()
             except NegativeResponseException as exc:
                 raise NegativeResponseError(name, service, sid, exc.response.code or 0) from exc
             except OperationTimeout as exc:
+                # the address in words only when it is said (not per 64 KiB block)
+                addr = self.target.address.describe()
                 raise OperationTimeoutError(name, addr, service, exc.limit_s,
                                             exc.pending) from exc
             except TimeoutException as exc:
@@ -173,7 +175,7 @@ class EcuClient(ProgrammingServices):
                     raise BusOffError(f"the adapter cannot transmit: {self._link.tx_error}",
                                       hint="check wiring, termination (60 ohm) and the "
                                            "bitrate") from exc
-                raise EcuTimeoutError(name, addr, service) from exc
+                raise EcuTimeoutError(name, self.target.address.describe(), service) from exc
             except (InvalidResponseException, UnexpectedResponseException) as exc:
                 raise InvalidResponseError(f"{name} sent an invalid answer to {service}: {exc}",
                                            hint="the ECU may not follow ISO 14229 here; "

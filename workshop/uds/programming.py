@@ -33,7 +33,7 @@ class ProgrammingServices:
                                        hint="the bootloader does not follow ISO 14229 here")
         return int.from_bytes(answer[1:1 + length_bytes], "big")
 
-    def transfer_data(self, counter: int, data: bytes) -> None:
+    def transfer_data(self, counter: int, data: bytes | memoryview) -> None:
         answer = self._raw("TransferData", 0x36, None, bytes([counter]) + data)
         if answer[:1] != bytes([counter]):
             raise InvalidResponseError(f"{self.target.name} confirmed TransferData block "
