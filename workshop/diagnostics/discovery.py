@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -11,11 +9,9 @@ import can
 
 from workshop.transport.confirmation import confirm_sent
 from workshop.transport.errors import BusOffError
+from workshop.transport.functional_answers import FunctionalAnswers
 from workshop.transport.isotp_link import functional_message, parse_single_frame
 from workshop.transport.router import BusEndpoint
-
-P2_STAR_S = 5.0
-MAX_PENDING_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -43,28 +39,13 @@ class FunctionalRequest:
 
     def run(self, payload: bytes, window_s: float, finish_when: set[int] | None = None
             ) -> list[FunctionalAnswer]:
-        answers: dict[int, bytes] = {}
-        pending: set[int] = set()
-        done = threading.Event()
-        sid_ok, sid_nrc = payload[0] + 0x40, 0x7F
-        lock = threading.Lock()
+        answers = FunctionalAnswers(payload, finish_when)
 
         def tap(msg: can.Message) -> None:
             if msg.is_extended_id != self.extended or msg.arbitration_id == self.functional_id:
                 return
-            if not self.is_response_id(msg.arbitration_id):
-                return
-            data = parse_single_frame(bytes(msg.data))
-            if not data or data[0] not in (sid_ok, sid_nrc):
-                return
-            with lock:
-                if data[0] == sid_nrc and len(data) >= 3 and data[2] == 0x78:
-                    pending.add(msg.arbitration_id)
-                    return
-                answers[msg.arbitration_id] = data
-                pending.discard(msg.arbitration_id)
-                if finish_when and finish_when <= answers.keys() and not pending:
-                    done.set()
+            if self.is_response_id(msg.arbitration_id):
+                answers.offer(msg.arbitration_id, parse_single_frame(bytes(msg.data)))
 
         self.endpoint.router.add_tap(tap)
         try:
@@ -75,14 +56,7 @@ class FunctionalRequest:
             except can.CanOperationError as exc:
                 raise BusOffError(f"the adapter cannot transmit: {exc}",
                                   hint="check wiring, termination and the bitrate") from exc
-            deadline = time.monotonic() + window_s
-            cap = deadline + MAX_PENDING_S
-            while not done.wait(max(0.0, deadline - time.monotonic())):
-                with lock:
-                    if not pending or time.monotonic() > cap:
-                        break
-                # Someone still works on it (0x78): extend by P2* like a tester must.
-                deadline = min(cap, time.monotonic() + P2_STAR_S)
+            found = answers.wait(window_s)
         finally:
             self.endpoint.router.remove_tap(tap)
-        return [FunctionalAnswer(k, v) for k, v in sorted(answers.items())]
+        return [FunctionalAnswer(k, v) for k, v in found.items()]
