@@ -140,16 +140,25 @@ def bitrate(what: str, low: int, high: int) -> Callable[[str], int]:
     return convert
 
 
-def tcp_port(text: str) -> int:
-    """A TCP port number, 1-65535."""
+def _port(text: str, lowest: int, what: str) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a port number (e.g. 13400)"
                                          ) from None
-    if not 1 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"{value} is not a TCP port (1-65535; DoIP: 13400)")
+    if not lowest <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not {what}")
     return value
+
+
+def tcp_port(text: str) -> int:
+    """A TCP port number, 1-65535."""
+    return _port(text, 1, "a TCP port (1-65535; DoIP: 13400)")
+
+
+def listen_port(text: str) -> int:
+    """A TCP/UDP port to listen on; 0: any free one (said when listening)."""
+    return _port(text, 0, "a port (0-65535; 0: any free one)")
 
 
 def doip_host(text: str) -> str:

@@ -6,22 +6,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from workshop.cli.options import adapter_config, vehicle
+from workshop.cli.options import adapter_config, listen_port, vehicle
 from workshop.foundation.errors import ConfigError
 from workshop.services.sim_serve import LOOPBACK, ServedVehicle
 from workshop.transport.adapters import SIM
-
-
-def listen_port(text: str) -> int:
-    """A TCP/UDP port to listen on; 0: any free one (said when listening)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (e.g. 13400)"
-                                         ) from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"{value} is not a port (0-65535; 0: any free one)")
-    return value
 
 
 def register_serve(sim: argparse._SubParsersAction) -> None:
