@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import queue
+from collections.abc import Callable
 
 from workshop.simulator.ecu import SimulatedEcu
 from workshop.simulator.state import VehicleStore
@@ -22,11 +23,19 @@ __all__ = ["ETHERNET_BLOCK_LENGTH", "DoipNativeEcu", "PipeEnd", "ethernet_defini
 
 
 class PipeEnd:
-    """One end of an in-memory message pipe, with the link calls both sides use."""
+    """One end of an in-memory message pipe, with the link calls both sides use.
+
+    An end given `deliver_to` has each message handed to its callback by the sender's
+    thread instead of queued for `recv`."""
 
     def __init__(self, inbox: queue.SimpleQueue[bytes], outbox: queue.SimpleQueue[bytes]
                  ) -> None:
         self._inbox, self._outbox = inbox, outbox
+        self.peer: PipeEnd | None = None
+        self._deliver: Callable[[bytes], None] | None = None
+
+    def deliver_to(self, deliver: Callable[[bytes], None]) -> None:
+        self._deliver = deliver
 
     def start(self) -> None:
         pass
@@ -35,9 +44,12 @@ class PipeEnd:
         pass
 
     def send(self, data: bytes) -> None:
-        self._outbox.put(bytes(data))
+        deliver = self.peer._deliver if self.peer is not None else None
+        if deliver is not None:
+            deliver(bytes(data))
+        else:
+            self._outbox.put(bytes(data))
 
-    send_confirmed = send  # the gateway's send: a pipe takes every message at once
 
     def recv(self, block: bool = False, timeout: float | None = None) -> bytearray | None:
         try:
@@ -49,7 +61,9 @@ class PipeEnd:
 def pipe() -> tuple[PipeEnd, PipeEnd]:
     a: queue.SimpleQueue[bytes] = queue.SimpleQueue()
     b: queue.SimpleQueue[bytes] = queue.SimpleQueue()
-    return PipeEnd(a, b), PipeEnd(b, a)
+    ends = PipeEnd(a, b), PipeEnd(b, a)
+    ends[0].peer, ends[1].peer = ends[1], ends[0]
+    return ends
 
 
 def ethernet_definition(base: EcuDefinition, name: str) -> EcuDefinition:
@@ -65,5 +79,7 @@ class DoipNativeEcu(SimulatedEcu):
         self.gateway_end, self._ecu_end = pipe()
         super().__init__(definition, None, None, store)
 
-    def _open_link(self, endpoint: BusEndpoint | None) -> PipeEnd:
+    def _open_link(self, endpoint: BusEndpoint | None, deliver: Callable[[bytes], None]
+                   ) -> PipeEnd:
+        self._ecu_end.deliver_to(deliver)
         return self._ecu_end

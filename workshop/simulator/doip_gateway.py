@@ -20,6 +20,7 @@ import ssl
 import struct
 import threading
 import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
@@ -41,9 +42,9 @@ from doipclient.messages import (
 
 from workshop.simulator.doip_ecu import DoipNativeEcu, PipeEnd
 from workshop.simulator.doip_faults import GatewayFaults
+from workshop.simulator.ecu import SIMULATOR_IDLE_S
 from workshop.simulator.vehicle import SimulatedVehicle
 from workshop.transport.adapters import open_bus
-from workshop.transport.confirmation import SendNotConfirmedError
 from workshop.transport.doip import (
     ROUTING_REQUIRES_TLS,
     ROUTING_SUCCESS,
@@ -108,10 +109,16 @@ class DoipGateway:
         # an Ethernet ECU of the definition is the gateway's own (no CAN hop)
         self._native = [ecu for ecu in vehicle.ecus.values() if isinstance(ecu, DoipNativeEcu)]
         served = {ecu.definition.name: ecu.gateway_end for ecu in self._native}
-        self._links: dict[int, RoutedLink | PipeEnd] = {
-            doip_address(definition, e): served[e.name] if e.name in served else
-            open_link(self._endpoint, link_address(definition, e), LinkParams(fd=e.fd))
-            for e in definition.ecus}
+        self._links: dict[int, RoutedLink | PipeEnd] = {}
+        for e in definition.ecus:
+            address = doip_address(definition, e)
+            if e.name in served:
+                served[e.name].deliver_to(self._answerer(address))
+                self._links[address] = served[e.name]
+            else:
+                self._links[address] = open_link(
+                    self._endpoint, link_address(definition, e), LinkParams(fd=e.fd),
+                    deliver=self._answerer(address), idle_s=SIMULATOR_IDLE_S, queued=True)
         self._owner: dict[int, _Client] = {}  # who last sent to an ECU gets its answers
         self._tcp = socket.create_server((host, port))
         self.host, self.port = self._tcp.getsockname()[:2]
@@ -133,6 +140,7 @@ class DoipGateway:
             raise RuntimeError("attach Ethernet ECUs before the gateway starts")
         if address in self._links or address == GATEWAY_ADDRESS:
             raise ValueError(f"logical address 0x{address:04X} is taken")
+        ecu.gateway_end.deliver_to(self._answerer(address))
         self._links[address] = ecu.gateway_end
         self._native.append(ecu)
         self.addresses[ecu.name] = address
@@ -147,8 +155,6 @@ class DoipGateway:
         self._spawn(self._identify, "doip-udp")
         if self.announce_port is not None:
             self._spawn(self._announce, "doip-announce")
-        for address in self._links:
-            self._spawn(lambda a=address: self._forward_answers(a), f"doip-{address:04X}")
         return self
 
     def _spawn(self, target: Any, name: str) -> None:
@@ -264,10 +270,12 @@ class DoipGateway:
                                                                  NACK_UNKNOWN_TARGET))
             return
         self._owner[target] = client
-        # ACK at reception, as gateways do: the message is accepted for routing to CAN.
+        # ACK at reception, as gateways do: the message is accepted for routing to CAN,
+        # where it waits its turn in that ECU's transmit queue while the next message from
+        # the tester, perhaps to another ECU, is read. A send that fails: no answer then,
+        # and the tester's P2 ends.
         client.send(DiagnosticMessagePositiveAcknowledgement(target, source, 0x00))
-        with contextlib.suppress(SendNotConfirmedError):
-            link.send_confirmed(payload)  # no answer then: the tester's P2 ends
+        link.send(payload)
 
     def _functional(self, client: _Client, m: DiagnosticMessage) -> None:
         """To every ECU at once: one functional single frame on the CAN side; each ECU's
@@ -296,17 +304,20 @@ class DoipGateway:
             with contextlib.suppress(OSError):
                 client.sock.shutdown(socket.SHUT_RDWR)
 
-    def _forward_answers(self, address: int) -> None:
-        link = self._links[address]
-        while self._running.is_set():
-            data = link.recv(block=True, timeout=0.1)
-            if data is None:
-                continue
+    def _answerer(self, address: int) -> Callable[[bytes], None]:
+        """What the link to the ECU at `address` calls with each of its answers (from the
+        link's own thread): the answer, to the tester that last sent to that ECU."""
+
+        def answer(data: bytes) -> None:
+            if not self._running.is_set():
+                return
             if self.faults.answer_delay_s:
                 time.sleep(self.faults.answer_delay_s)
             client = self._owner.get(address)
             if client is not None and client.tester is not None:
-                client.send(DiagnosticMessage(address, client.tester, bytes(data)))
+                client.send(DiagnosticMessage(address, client.tester, data))
+
+        return answer
 
     def shutdown(self) -> None:
         if not self._running.is_set():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from workshop.simulator import bootloaders
@@ -19,6 +20,12 @@ from workshop.transport.isotp_link import LinkAddress, LinkParams, open_link
 from workshop.transport.router import BusEndpoint
 from workshop.vehicles import EcuDefinition
 from workshop.vehicles.data_ids import NO_DESCRIPTIONS, DataDescriptions
+
+# How long an idle simulated link's ISO-TP threads sleep: a frame, a send or a stop wakes
+# them at once, so only its timeouts are noticed this late. A 60-ECU vehicle and its
+# gateway have 120 links; at can-isotp's default 50 ms their idle wake-ups took a third of
+# a core.
+SIMULATOR_IDLE_S = 1.0
 
 
 class SimulatedEcu:
@@ -39,18 +46,21 @@ class SimulatedEcu:
         self.server.power_cut_after = self.faults.transfer_bytes
         self.server.boot_fails = self.faults.take_boot_failure
         self._rng = self.server.rng
-        self._stack = self._open_link(endpoint)
-        self._requests: queue.Queue[tuple[bytes, bool] | None] = queue.Queue()
+        self._requests: queue.SimpleQueue[tuple[bytes, bool] | None] = queue.SimpleQueue()
+        self._stack = self._open_link(endpoint, lambda data: self._requests.put((data, False)))
         self._running = threading.Event()
         self._stopped = threading.Event()  # wakes a reply that is waiting out its delay
         self._threads: list[threading.Thread] = []
         self._held: bytes | None = None  # a late answer, sent before the next physical one
 
-    def _open_link(self, endpoint: BusEndpoint | None) -> Any:
-        """The ECU's side of its transport: here ISO-TP on the vehicle's bus."""
+    def _open_link(self, endpoint: BusEndpoint | None, deliver: Callable[[bytes], None]
+                   ) -> Any:
+        """The ECU's side of its transport: here ISO-TP on the vehicle's bus, each request
+        handed to `deliver` as it completes."""
         assert endpoint is not None and self.address is not None
         stack = open_link(endpoint, self.address, LinkParams(fd=self.definition.fd),
-                          server=True, error_handler=lambda _e: None)
+                          server=True, error_handler=lambda _e: None, deliver=deliver,
+                          idle_s=SIMULATOR_IDLE_S)
         stack.tx = FaultyTx(endpoint.bus, self.faults)
         return stack
 
@@ -65,10 +75,9 @@ class SimulatedEcu:
         self._stack.start()
         self._stopped.clear()
         self._running.set()
-        for target in (self._read_physical, self._work):
-            t = threading.Thread(target=target, name=f"sim-{self.name}", daemon=True)
-            t.start()
-            self._threads.append(t)
+        t = threading.Thread(target=self._work, name=f"sim-{self.name}", daemon=True)
+        t.start()
+        self._threads.append(t)
 
     def stop(self) -> None:
         if not self._running.is_set():
@@ -82,12 +91,6 @@ class SimulatedEcu:
 
     def submit_functional(self, payload: bytes) -> None:
         self._requests.put((payload, True))
-
-    def _read_physical(self) -> None:
-        while self._running.is_set():
-            data = self._stack.recv(block=True, timeout=0.1)
-            if data is not None:
-                self._requests.put((bytes(data), False))
 
     def _powered(self) -> bool:
         back = self.faults.power_back_at

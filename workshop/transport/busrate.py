@@ -31,6 +31,14 @@ def _typical_bits(dlc_bytes: int, extended_id: bool, fd: bool, brs: bool) -> tup
             statistics.fmean(f.data for f in frames))
 
 
+# A scan or a flash sends the same frames again and again (requests, flow control,
+# padding): counting their stuff bits once each saves a tenth of a busy simulator's time.
+@lru_cache(maxsize=4096)
+def _frame_bits(arbitration_id: int, data: bytes, extended_id: bool, fd: bool, brs: bool
+                ) -> FrameBits:
+    return frame_bits(arbitration_id, data, extended_id=extended_id, fd=fd, brs=brs)
+
+
 @dataclass(frozen=True)
 class BusRateModel:
     bitrate: int = 500_000
@@ -41,9 +49,9 @@ class BusRateModel:
 
     def message_time(self, msg: can.Message) -> float:
         """On-wire time of this very frame (SOF to the end of intermission)."""
-        return self.bits_time(frame_bits(msg.arbitration_id, bytes(msg.data),
-                                         extended_id=msg.is_extended_id, fd=msg.is_fd,
-                                         brs=msg.is_fd and msg.bitrate_switch))
+        return self.bits_time(_frame_bits(msg.arbitration_id, bytes(msg.data),
+                                          msg.is_extended_id, msg.is_fd,
+                                          msg.is_fd and msg.bitrate_switch))
 
     def frame_time(self, dlc_bytes: int, extended_id: bool, fd: bool = False,
                    brs: bool = False) -> float:

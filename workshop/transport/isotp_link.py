@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,6 +78,46 @@ def isotp_address(addr: LinkAddress, *, server: bool = False) -> isotp.Address:
     return isotp.Address(isotp.AddressingMode.Normal_11bits, txid=tx, rxid=rx)
 
 
+class _Handoff:
+    """Stands in for can-isotp's receive queue: each complete message goes to `deliver`
+    at once, from the link's own thread, instead of waiting for a reader thread to poll."""
+
+    def __init__(self, deliver: Callable[[bytes], None]) -> None:
+        self._deliver = deliver
+
+    def put(self, data: bytearray) -> None:
+        self._deliver(bytes(data))
+
+    def empty(self) -> bool:
+        return True
+
+    def get(self, block: bool = True, timeout: float | None = None) -> bytearray:
+        raise queue.Empty
+
+    def get_nowait(self) -> bytearray:
+        raise queue.Empty
+
+
+class _SendQueue(queue.SimpleQueue):  # type: ignore[type-arg]
+    """Unbounded, as can-isotp's own; it asks whether it is full."""
+
+    def full(self) -> bool:
+        return False
+
+
+class _RelayFeed:
+    """A link's router subscription: each frame, as can-isotp's message, into its queue."""
+
+    def __init__(self, relay: queue.SimpleQueue[isotp.CanMessage | None]) -> None:
+        self._relay = relay
+
+    def put(self, msg: can.Message) -> None:
+        self._relay.put(isotp.CanMessage(
+            arbitration_id=msg.arbitration_id, data=bytes(msg.data),
+            extended_id=msg.is_extended_id, is_fd=msg.is_fd,
+            bitrate_switch=msg.bitrate_switch))
+
+
 class RoutedLink(isotp.TransportLayer):  # type: ignore[misc]
     """An ISO-TP link fed by a FrameRouter queue; `tx` may be swapped (fault injection).
 
@@ -84,27 +126,43 @@ class RoutedLink(isotp.TransportLayer):  # type: ignore[misc]
     the wire. can-isotp itself completes a send when it hands the last frame to the bus, one
     frame early, and on the simulated wire a frame may wait in the transmit queue; on a real
     adapter, python-can's send returning is the confirmation there is.
+
+    With `deliver`, complete messages are handed to it instead of being read with `recv`
+    (the simulator's ECUs and gateway: no thread per link polling for them). `idle_s` is how
+    long the link's threads sleep when nothing happens: the simulator's hundreds of links
+    would otherwise wake 20 times a second each for nothing. A `queued` link's `send`
+    returns at once, as an ECU's does (a gateway forwarding requests).
     """
 
     def __init__(self, endpoint: BusEndpoint, addr: LinkAddress, params: LinkParams,
-                 server: bool, error_handler: Any) -> None:
+                 server: bool, error_handler: Any, *,
+                 deliver: Callable[[bytes], None] | None = None, idle_s: float = 0.05,
+                 queued: bool = False) -> None:
         self.endpoint = endpoint
         self.tx: Any = endpoint.bus
         self.server = server
         self._isotp_addr = isotp_address(addr, server=server)
         self._rx_key = (self._isotp_addr.get_rx_arbitration_id(), addr.extended_id)
-        self._rx = endpoint.router.subscribe(*self._rx_key)
+        self._wake: queue.SimpleQueue[None] = queue.SimpleQueue()
         self.tx_error: can.CanOperationError | None = None
         self._unconfirmed: list[Any] = []  # sends whose last frame is about to leave
         isotp_params = params.as_isotp()
-        isotp_params["blocking_send"] = not server
+        isotp_params["blocking_send"] = not (server or queued)
         super().__init__(rxfn=self._receive, txfn=self._transmit, address=self._isotp_addr,
-                         params=isotp_params, error_handler=error_handler)
+                         params=isotp_params, error_handler=error_handler, read_timeout=idle_s)
+        # can-isotp's queues, in C: its queue.Queue's locking in Python was a fifth of a
+        # busy simulator's time.
+        relay: queue.SimpleQueue[isotp.CanMessage | None] = queue.SimpleQueue()
+        received: Any = queue.SimpleQueue() if deliver is None else _Handoff(deliver)
+        self.rx_relay_queue, self.tx_queue, self.rx_queue = relay, _SendQueue(), received  # type: ignore[assignment]
+        # Frames go from the bus listener straight to the ISO-TP worker's queue, which
+        # can-isotp fills from a relay thread of its own: one thread hand-over less a frame.
+        self._rx = endpoint.router.subscribe(*self._rx_key, _RelayFeed(relay))
 
     def send_confirmed(self, payload: bytes) -> None:
         """Send `payload`; return once its last frame has left (ISO 15765-2 T_Data.con)."""
-        if self.server:
-            raise RuntimeError("an ECU's link does not wait for transmit confirmations")
+        if not self.params.blocking_send:
+            raise RuntimeError("this link queues its sends; it has no transmit confirmation")
         size = 64 if self.params.can_fd else 8
         frames = 1 + len(payload) // (size - 1)
         try:
@@ -134,20 +192,17 @@ class RoutedLink(isotp.TransportLayer):  # type: ignore[misc]
 
     def _confirm(self) -> None:
         sent = self.tx_error is None
-        if sent and not self.server:  # nobody waits on an ECU's confirmation
+        if sent and self.params.blocking_send:  # nobody waits on a queued send
             confirm_sent(self.endpoint.bus)
         done, self._unconfirmed = self._unconfirmed, []
         for request in done:
             request.complete(sent)
 
-    def _receive(self, timeout: float) -> isotp.CanMessage | None:
-        try:
-            msg = self._rx.get(timeout=timeout)
-        except queue.Empty:
-            return None
-        return isotp.CanMessage(arbitration_id=msg.arbitration_id, data=bytes(msg.data),
-                                extended_id=msg.is_extended_id, is_fd=msg.is_fd,
-                                bitrate_switch=msg.bitrate_switch)
+    def _receive(self, timeout: float) -> None:
+        """can-isotp's relay thread reads here; the frames reach its queue without it
+        (`_RelayFeed`), so it only waits, to be woken by stop()."""
+        with contextlib.suppress(queue.Empty):
+            self._wake.get(timeout=timeout)
 
     def _transmit(self, msg: isotp.CanMessage) -> None:
         try:
@@ -179,6 +234,19 @@ class RoutedLink(isotp.TransportLayer):  # type: ignore[misc]
             is_extended_id=self._isotp_addr.is_tx_29bits(), is_fd=fd, bitrate_switch=fd,
             data=single_frame(payload, fd, self.params.tx_padding)))
 
+    # Each wakes the threads first: they may sleep `idle_s` before looking at the request.
+    def stop(self) -> None:
+        self._wake.put(None)
+        super().stop()
+
+    def stop_sending(self) -> None:
+        self.rx_relay_queue.put(None)
+        super().stop_sending()
+
+    def stop_receiving(self) -> None:
+        self.rx_relay_queue.put(None)
+        super().stop_receiving()
+
     def close(self) -> None:
         """Stop the link (if still running) and stop routing its frames; safe to call twice."""
         if self.started:
@@ -187,9 +255,12 @@ class RoutedLink(isotp.TransportLayer):  # type: ignore[misc]
 
 
 def open_link(endpoint: BusEndpoint, addr: LinkAddress, params: LinkParams, *,
-              server: bool = False, error_handler: Any = None) -> RoutedLink:
+              server: bool = False, error_handler: Any = None,
+              deliver: Callable[[bytes], None] | None = None, idle_s: float = 0.05,
+              queued: bool = False) -> RoutedLink:
     """An ISO-TP link sharing the endpoint's bus with every other link."""
-    return RoutedLink(endpoint, addr, params, server, error_handler)
+    return RoutedLink(endpoint, addr, params, server, error_handler, deliver=deliver,
+                      idle_s=idle_s, queued=queued)
 
 
 def single_frame(payload: bytes, fd: bool = False, padding: int | None = PADDING) -> bytes:

@@ -14,12 +14,19 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable
+from typing import Protocol
 
 import can
 
 from workshop.transport.errors import TransportError
 
 Tap = Callable[[can.Message], None]
+
+
+class Sink(Protocol):
+    """Where a subscriber's frames go: a queue, or anything that takes them the same way."""
+
+    def put(self, msg: can.Message, /) -> None: ...
 
 
 class LinkInUseError(TransportError):
@@ -29,12 +36,14 @@ class LinkInUseError(TransportError):
 class FrameRouter(can.Listener):  # type: ignore[misc]
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._queues: dict[tuple[int, bool], queue.SimpleQueue[can.Message]] = {}
+        self._queues: dict[tuple[int, bool], Sink] = {}
         self._taps: list[Tap] = []
         self._tx_taps: list[Tap] = []
 
-    def subscribe(self, arbitration_id: int, extended: bool) -> queue.SimpleQueue[can.Message]:
-        """A queue of the frames with this ID; raises LinkInUseError if one is taken already."""
+    def subscribe(self, arbitration_id: int, extended: bool, sink: Sink | None = None
+                  ) -> Sink:
+        """Route the frames with this ID to `sink` (a new queue when None) and return it;
+        raises LinkInUseError if the ID has a subscriber already."""
         key = (arbitration_id, extended)
         with self._lock:
             if key in self._queues:
@@ -44,12 +53,12 @@ class FrameRouter(can.Listener):  # type: ignore[misc]
                     "link on this bus (one tester link per ECU)",
                     hint="close the other client of this ECU first, or do both jobs through "
                          "one client; use a tap to only watch the traffic")
-            q: queue.SimpleQueue[can.Message] = queue.SimpleQueue()
+            q: Sink = queue.SimpleQueue() if sink is None else sink
             self._queues[key] = q
             return q
 
     def unsubscribe(self, arbitration_id: int, extended: bool,
-                    q: queue.SimpleQueue[can.Message] | None = None) -> None:
+                    q: Sink | None = None) -> None:
         """Stop routing the ID; with `q`, only if that queue is still the subscriber."""
         with self._lock:
             key = (arbitration_id, extended)
@@ -93,11 +102,19 @@ class BusEndpoint:
     def __init__(self, bus: can.BusABC) -> None:
         self.bus = bus
         self.router = FrameRouter()
-        self.notifier = can.Notifier(bus, [self.router], timeout=0.05)
+        # The simulated bus hands frames to the router itself (`SimulatedBus.listen`): a
+        # notifier thread would be one more thread hand-over per frame.
+        listen = getattr(bus, "listen", None)
+        self.notifier: can.Notifier | None = None
+        if listen is not None:
+            listen(self.router.on_message_received)
+        else:
+            self.notifier = can.Notifier(bus, [self.router], timeout=0.05)
         self._closed = False
 
     def close(self) -> None:
         if not self._closed:
             self._closed = True
-            self.notifier.stop()
+            if self.notifier is not None:
+                self.notifier.stop()
             self.bus.shutdown()
