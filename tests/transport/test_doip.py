@@ -18,6 +18,7 @@ from workshop.transport.doip import (
     entity_status,
     identify,
 )
+from workshop.transport.doip_trace import DoipTraceEvent
 from workshop.uds.client import EcuClient
 
 IDENT_DIDS = (0xF188, 0xF19E, 0xF18A)
@@ -105,6 +106,26 @@ def test_scan_over_one_doip_connection_matches_can(demo: VehicleConnection,
     assert all(e.responded for e in over_ip.ecus), [e.error for e in over_ip.ecus]
     assert {e.name: (e.identity.values, [d.code for d in e.dtcs]) for e in over_ip.ecus} == {
         e.name: (e.identity.values, [d.code for d in e.dtcs]) for e in over_can.ecus}
+
+
+def test_a_gateway_out_of_memory_is_asked_again_by_the_scan(demo: VehicleConnection,
+                                                           gateway: DoipGateway) -> None:
+    """NACK 0x05: the gateway had no room for the message; the ECU is asked once more, after
+    the others, and its result is whole."""
+    engine = demo.vehicle.ecus[0]
+    address = gateway.addresses[engine.name]
+    gateway.faults.out_of_memory(address, times=1)
+    targets = [(dataclasses.replace(demo.target(e), doip_address=gateway.addresses[e.name]),
+                "definition") for e in demo.vehicle.ecus]
+    nacks: list[DoipTraceEvent] = []
+    with DoipConnection("127.0.0.1", gateway.port) as conn:
+        conn.observers.append(lambda e: nacks.append(e) if e.payload_type == 0x8003 else None)
+        result = scan_vehicle(conn, demo.vehicle.name, targets, {})
+    assert all(e.error is None for e in result.ecus), [e.error for e in result.ecus]
+    assert result.ecus[0].identity.software_version
+    # the gateway's NACK as it came: from the ECU's address to the tester, code 0x05
+    assert [(n.source, n.target, n.data[:5]) for n in nacks] == [
+        (address, conn.tester_address, address.to_bytes(2, "big") + b"\x0e\x00\x05")]
 
 
 def test_alive_check_and_entity_status(gateway: DoipGateway) -> None:

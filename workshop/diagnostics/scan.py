@@ -22,7 +22,7 @@ from workshop.foundation.events import (
     EventSink,
     ignore_events,
 )
-from workshop.transport.doip import DoipConnection
+from workshop.transport.doip import DiagnosticNackError, DoipConnection
 from workshop.transport.router import BusEndpoint
 from workshop.uds.client import EcuClient, EcuTarget
 from workshop.uds.dtc import DEFAULT_STATUS_MASK
@@ -37,6 +37,12 @@ SCAN_STEPS = ("identify", "read DTCs")
 # Each worker holds one ECU client, whose ISO-TP link runs two threads of its own: the bound
 # keeps a vehicle of any size to ~100 tester threads, and 32 still scans a 30-ECU truck at once.
 MAX_SCAN_WORKERS = 32
+# Over DoIP an ECU client is two queues on the one TCP connection, no threads of its own,
+# and the gateway queues each ECU's requests: a 60-ECU vehicle is scanned all at once.
+MAX_DOIP_SCAN_WORKERS = 128
+# The gateway had no room for the message (diagnostic message NACK 0x05, out of memory):
+# worth a second try, when fewer ECUs are asked at once.
+NACK_OUT_OF_MEMORY = 0x05
 RETRY_WORKERS = 4
 
 
@@ -188,7 +194,8 @@ class _ScanRun:
         except WorkshopError as exc:
             # Worth a second try: no answer in time, or an answer that does not fit the
             # request (e.g. a late answer to the functional TesterPresent of discovery).
-            job.try_again = isinstance(exc, EcuTimeoutError | InvalidResponseError)
+            job.try_again = isinstance(exc, EcuTimeoutError | InvalidResponseError) or (
+                isinstance(exc, DiagnosticNackError) and exc.code == NACK_OUT_OF_MEMORY)
             # An ECU that did not identify itself keeps the full message with its hint.
             result.error = _failure(step, exc) if step == "DTC read" else str(exc)
         finally:
@@ -224,12 +231,13 @@ def scan_vehicle(endpoint: BusEndpoint | DoipConnection, vehicle: str,
                  concurrent: bool = True,
                  mask: int = DEFAULT_STATUS_MASK, events: EventSink = ignore_events,
                  cancel: CancelToken | None = None, task: str = "scan",
-                 max_workers: int = MAX_SCAN_WORKERS,
+                 max_workers: int | None = None,
                  definitions: Mapping[str, EcuDefinition] | None = None,
                  descriptions: DataDescriptions = NO_DESCRIPTIONS) -> VehicleScan:
     """Scan `targets` (each with its source label) over the one bus (or the one DoIP
     connection to the vehicle's gateway, each target with its `doip_address`), at most
-    `max_workers` ECUs at a time. Raises CancelledError at the next safe point once `cancel` is set.
+    `max_workers` ECUs at a time (MAX_SCAN_WORKERS on CAN, MAX_DOIP_SCAN_WORKERS over DoIP
+    unless given). Raises CancelledError at the next safe point once `cancel` is set.
 
     An ECU that timed out (or gave an answer that fits no request) is asked once more
     after the others, RETRY_WORKERS at a time
@@ -245,6 +253,9 @@ def scan_vehicle(endpoint: BusEndpoint | DoipConnection, vehicle: str,
     started = datetime.now(UTC).isoformat(timespec="seconds")
     t0 = time.perf_counter()
     jobs = [_Job(t, EcuScan(t.name, _where(t), source)) for t, source in targets]
+    if max_workers is None:
+        max_workers = (MAX_DOIP_SCAN_WORKERS if isinstance(endpoint, DoipConnection)
+                       else MAX_SCAN_WORKERS)
     workers = max(1, min(len(jobs), max_workers)) if concurrent else 1
     run.run(jobs, workers, first_try=True, last_try=False)
     late = [j for j in jobs if j.try_again]

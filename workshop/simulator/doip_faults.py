@@ -7,6 +7,8 @@
   table 25, e.g. 0x04 missing authentication); None routes again.
 - unknown_target(address): diagnostic messages to this logical address get NACK 0x03, as a
   gateway whose routing table does not have the ECU.
+- out_of_memory(address, times): the next `times` diagnostic messages to this logical
+  address get NACK 0x05 (out of memory), as a gateway whose buffers are full.
 - answer_slowly(delay_s): every answer from an ECU is held this long before it is forwarded.
 - DoipGateway.restart(): every connection is dropped and the gateway listens again on the
   same port (a gateway reboot); testers must connect and activate routing again.
@@ -24,6 +26,7 @@ class GatewayFaults:
         self.routing_refusal: int | None = None
         self.unknown_targets: set[int] = set()
         self.answer_delay_s = 0.0
+        self._full: dict[int, int] = {}  # address: messages still to refuse for lack of room
         self.resets = threading.Event()  # set when a reset was done
 
     def reset_at(self, sid: int, nth: int = 1) -> None:
@@ -37,6 +40,19 @@ class GatewayFaults:
     def unknown_target(self, address: int) -> None:
         with self._lock:
             self.unknown_targets.add(address)
+
+    def out_of_memory(self, address: int, times: int = 1) -> None:
+        with self._lock:
+            self._full[address] = times
+
+    def take_out_of_memory(self, address: int) -> bool:
+        """Called by the gateway for each message to `address`: True to refuse it (0x05)."""
+        with self._lock:
+            left = self._full.get(address, 0)
+            if left <= 0:
+                return False
+            self._full[address] = left - 1
+            return True
 
     def answer_slowly(self, delay_s: float) -> None:
         self.answer_delay_s = delay_s

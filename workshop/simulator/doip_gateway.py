@@ -65,7 +65,7 @@ from workshop.uds.targets import doip_address, link_address
 
 GATEWAY_ADDRESS = 0x0010
 NACK_INVALID_SOURCE, NACK_UNKNOWN_TARGET, NACK_TARGET_UNREACHABLE = 0x02, 0x03, 0x06
-NACK_TOO_LARGE = 0x04
+NACK_TOO_LARGE, NACK_OUT_OF_MEMORY = 0x04, 0x05
 ROUTING_UNKNOWN_SOURCE, ROUTING_UNSUPPORTED_TYPE = 0x00, 0x06
 GENERIC_UNKNOWN_PAYLOAD_TYPE = 0x01
 ACTIVATION_TYPES = (0x00, 0x01, 0xE1)  # default, WWH-OBD, central security
@@ -268,6 +268,10 @@ class DoipGateway:
         if link is None or target in self.faults.unknown_targets:
             client.send(DiagnosticMessageNegativeAcknowledgement(target, source,
                                                                  NACK_UNKNOWN_TARGET))
+            return
+        if self.faults.take_out_of_memory(target):
+            client.send(DiagnosticMessageNegativeAcknowledgement(target, source,
+                                                                 NACK_OUT_OF_MEMORY))
             return
         self._owner[target] = client
         # ACK at reception, as gateways do: the message is accepted for routing to CAN,
