@@ -4,9 +4,11 @@ Run: python benchmarks/doip_scan.py [--runs N] [--ecus N] [--workers N]
 The vehicle is benchmarks/scan.py's synthetic one (29-bit, full identification and a DTC per
 ECU, 20-50 ms ECU latency); its ECUs sit on the gateway's CAN side at 500 kbit/s with the
 bus-rate model (every frame takes its on-wire time), the tester reaches them over TCP through
-the gateway. Three setups, interleaved in each run:
+the gateway. Four setups, interleaved in each run:
   served  the simulated vehicle and its gateway in a process of their own (as a real gateway
           is another machine), the tester through `--adapter doip --host 127.0.0.1 --port N`
+  ethernet  the same, with every ECU on the vehicle's Ethernet (`ethernet = true`: the
+          gateway serves it with no CAN hop), as a vehicle of DoIP nodes
   in-process  `sim-doip`: gateway, 60 ECUs and tester in one process (one interpreter lock)
   CAN     the same vehicle on the CAN bus model without a gateway (`sim`)
 Each setup's concurrent scan is set against its own sequential scan's bound, as in
@@ -15,8 +17,11 @@ timed from its EcuStarted to its EcuFinished event. Goal: concurrent within 1.5x
 Beside it, the bus floor: the on-wire time of every CAN frame of the CAN setup's concurrent
 scan, summed (the simulated wire carries one frame at a time, so no scan of these ECUs on
 one 500 kbit/s bus is shorter; a real gateway often has several CAN buses).
-`--workers` caps the scan's concurrent ECUs (workshop.diagnostics.scan.MAX_SCAN_WORKERS
-unless given), to see whether the scan's own concurrency is the limit.
+Beside each served setup's concurrent scan, the CPU seconds the served vehicle's process
+spent on it: when they come near the scan's own seconds, the simulated vehicle (60 ECUs as
+Python threads on one interpreter lock), not the tester, sets the pace.
+`--workers` caps the scan's concurrent ECUs (the scan's own default unless given: 32 on CAN,
+all of them over DoIP), to see whether the scan's own concurrency is the limit.
 """
 
 from __future__ import annotations
@@ -53,7 +58,8 @@ from workshop.vehicles import VehicleDefinition, load_vehicle  # noqa: E402
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from scan import synthetic_vehicle  # noqa: E402
 
-SETUPS = ("served", "in-process", "CAN")
+SETUPS = ("served", "ethernet", "in-process", "CAN")
+SERVED = ("served", "ethernet")
 
 
 class BusClock:
@@ -70,7 +76,7 @@ class BusClock:
                     self.busy_s += wire.model.message_time(msg)
             return transmit(wire, msg, deliver)
 
-        SimulatedWire.transmit = counting  # type: ignore[method-assign]
+        SimulatedWire.transmit = counting  # type: ignore[method-assign,assignment]
 
 
 BUS = BusClock()
@@ -84,11 +90,12 @@ def serve(vehicle: str, home: str, pipe: Connection) -> None:
                             rate_model=True)
     with ServedVehicle(v, adapter, 0) as served:
         pipe.send(served.port)
-        pipe.recv()
+        while pipe.recv() is not None:  # asked for its CPU time so far
+            pipe.send(time.process_time())
 
 
 def adapter_for(setup: str, vehicle: VehicleDefinition, port: int, run: int) -> AdapterConfig:
-    if setup == "served":
+    if setup in SERVED:
         return AdapterConfig(interface=DOIP, host="127.0.0.1", port=port)
     return AdapterConfig(interface=SIM_DOIP if setup == "in-process" else SIM,
                          channel=f"bench-doip-{run}-{uuid.uuid4()}", bitrate=vehicle.bitrate,
@@ -138,44 +145,69 @@ def main() -> None:
                                                   max_workers=args.workers)
     folder = Path(tempfile.mkdtemp(prefix="workshop-fleet-"))
     vehicle = synthetic_vehicle(args.ecus, folder)
+    on_ethernet = folder / f"fleet-{args.ecus}-ethernet.toml"
+    on_ethernet.write_text((folder / f"fleet-{args.ecus}.toml").read_text().replace(
+        "[ecus.identification]", "ethernet = true\n\n[ecus.identification]"))
     conc: dict[str, list[float]] = {s: [] for s in setups}
     bound: dict[str, list[float]] = {s: [] for s in setups}
     seq: dict[str, list[float]] = {s: [] for s in setups}
+    cpu: dict[str, list[float]] = {s: [] for s in setups}
     floor: list[float] = []
     ctx = multiprocessing.get_context("spawn")
-    pipe, child = ctx.Pipe()
-    process = ctx.Process(target=serve, args=(str(folder / f"fleet-{args.ecus}.toml"), home,
-                                              child), daemon=True)
-    process.start()
-    port: int = pipe.recv()
+    pipes: dict[str, Connection] = {}
+    ports: dict[str, int] = {}
+    processes = []
+    for setup, path in (("served", folder / f"fleet-{args.ecus}.toml"),
+                        ("ethernet", on_ethernet)):
+        if setup in setups:
+            pipes[setup], child = ctx.Pipe()
+            processes.append(ctx.Process(target=serve, args=(str(path), home, child),
+                                         daemon=True))
+            processes[-1].start()
+            ports[setup] = pipes[setup].recv()
+
+    def served_cpu(setup: str) -> float:
+        if setup not in pipes:
+            return 0.0
+        pipes[setup].send("cpu")
+        return float(pipes[setup].recv())
+
     try:
         for run in range(args.runs):  # interleaved
             for setup in setups:
+                v = load_vehicle(on_ethernet) if setup == "ethernet" else vehicle
                 for concurrent in (True, False):
                     BUS.busy_s = 0.0
-                    t, ok, n, chain = one_scan(vehicle, adapter_for(setup, vehicle, port, run),
-                                               concurrent)
+                    before = served_cpu(setup)
+                    t, ok, n, chain = one_scan(v, adapter_for(setup, v, ports.get(setup, 0),
+                                                              run), concurrent)
                     assert ok == n, f"{setup} scan: only {ok}/{n} ECUs answered"
                     (conc if concurrent else seq)[setup].append(t)
                     if not concurrent:
                         bound[setup].append(chain)
-                    elif setup == "CAN":
-                        floor.append(BUS.busy_s)
+                    else:
+                        cpu[setup].append(served_cpu(setup) - before)
+                        if setup == "CAN":
+                            floor.append(BUS.busy_s)
             print(f"run {run + 1}: " + "; ".join(
                 f"{s} {conc[s][-1]:.2f} s (bound {bound[s][-1]:.2f} s, sequential "
                 f"{seq[s][-1]:.2f} s)" for s in setups), flush=True)
     finally:
-        pipe.send(None)
-        process.join(30)
-    workers = args.workers or scan_module.MAX_SCAN_WORKERS
-    print(f"DoIP scan, synthetic {len(vehicle.ecus)} ECUs (500 kbit/s bus-rate model behind "
-          f"the gateway, 20-50 ms latency), {workers} workers, {args.runs} runs, medians")
+        for pipe in pipes.values():
+            pipe.send(None)
+        for process in processes:
+            process.join(30)
+    print(f"DoIP scan, synthetic {len(vehicle.ecus)} ECUs (20-50 ms latency; on CAN: the "
+          f"500 kbit/s bus-rate model), workers {args.workers or 'the scan default'}, "
+          f"{args.runs} runs, medians")
     if floor:
         print(f"  bus floor (CAN frames' on-wire time, summed): {statistics.median(floor):.2f} s")
     for s in setups:
         c, b, q = (statistics.median(x[s]) for x in (conc, bound, seq))
+        spent = (f"; the served vehicle's CPU during it {statistics.median(cpu[s]):.2f} s"
+                 if s in SERVED else "")
         print(f"  {s:10s}: concurrent {c:6.2f} s, bound {b:5.2f} s, concurrent/bound "
-              f"{c / b:4.2f} (goal <= 1.5); sequential {q:6.2f} s")
+              f"{c / b:4.2f} (goal <= 1.5); sequential {q:6.2f} s{spent}")
 
 
 if __name__ == "__main__":
