@@ -74,8 +74,10 @@ class EcuFlash:
     def step(self, name: str, **details: object) -> Iterator[dict[str, object]]:
         self.step_index += 1
         total = max(len(self.plan.steps), self.step_index)
-        self.events(EcuStep(TASK, self.plan.ecu, name, self.step_index, total))
+        # The step starts once its intent is on record: its event says so then, and the
+        # step's time (progress, ETA, benchmarks) is the ECU's, not the audit log's fsync.
         self.audit("flash.step", {"phase": "intent", "step": name, **details})
+        self.events(EcuStep(TASK, self.plan.ecu, name, self.step_index, total))
         result: dict[str, object] = {}
         try:
             yield result
