@@ -26,6 +26,9 @@ from workshop.vehicles.data_ids import NO_DESCRIPTIONS, DataDescriptions
 # gateway have 120 links; at can-isotp's default 50 ms their idle wake-ups took a third of
 # a core.
 SIMULATOR_IDLE_S = 1.0
+# A wait shorter than this is not waited: the OS would make it last about this long anyway
+# (Linux's timer slack is 50 us), e.g. an instantly writing ECU's microseconds per block.
+SHORTEST_WAIT_S = 1e-4
 
 
 class SimulatedEcu:
@@ -171,7 +174,7 @@ class SimulatedEcu:
         """Wait until `due`; after a 0x78, repeat it before P2* runs out, as ISO 14229-2
         requires of a server still working. False when stopped or powered off meanwhile."""
         every = self._pending_every_s() if pending is not None else None
-        while (remaining := due - time.monotonic()) > 0:
+        while (remaining := due - time.monotonic()) > SHORTEST_WAIT_S:
             if self._stopped.wait(remaining if every is None else min(remaining, every)):
                 return False
             if every is None or due - time.monotonic() <= 0:
