@@ -20,6 +20,7 @@ from workshop.foundation.paths import atomic_write, user_dir, user_home
 from workshop.foundation.text import printable
 
 log = logging.getLogger(__name__)
+_logged: set[str] = set()
 SETTINGS_FILE = "settings.json"
 THEMES = ("system", "light", "dark")
 _MAX_TEXT = 80
@@ -187,7 +188,9 @@ def load_settings(notes: list[str] | None = None) -> Settings:
         bad = settings.gateway_problems()
         for problem in bad.values():
             said = f"{problem.message} in {path}: not used"
-            log.warning("%s", said)
+            if said not in _logged:  # once: every layer loads the settings, some often
+                _logged.add(said)
+                log.warning("%s", said)
             if notes is not None:
                 notes.append(said)
         return replace(settings, **{key: getattr(Settings(), key) for key in bad}).checked()
