@@ -59,6 +59,7 @@ class ConnectionPanel(QWidget):
         super().__init__()
         self.session = session
         self.channel_given = channel  # the simulator's bus channel (tests, screenshots)
+        self._gateway = Settings()  # the remembered DoIP gateway (doip_host, _port, _tls)
         self.adapter = QComboBox()
         self._choices = [AdapterChoice("sim", channel or "workshop-sim", "Simulated vehicle"),
                          *DOIP_CHOICES]
@@ -148,10 +149,14 @@ class ConnectionPanel(QWidget):
 
     def _restore(self) -> None:
         """The user's last adapter; the simulator when a channel was given (tests)."""
+        self.restore_notes: list[str] = []  # what in the settings was not used, in words
         try:
-            s = load_settings()
-        except WorkshopError:
+            s = load_settings(self.restore_notes)
+        except WorkshopError as exc:  # the app says what is wrong with the file when it opens
             s = Settings()
+            self.restore_notes.append(f"settings not read, defaults shown: {exc.message}")
+        self.state.setToolTip("\n".join(self.restore_notes))
+        self._gateway = s
         interface = "sim" if self.channel_given else (s.adapter_interface or "sim")
         self.interface.setCurrentText(interface)
         self.channel.setText(self.channel_given or
@@ -177,12 +182,24 @@ class ConnectionPanel(QWidget):
                   self.data_bitrate):
             w.setVisible(not doip)
         self.doip_row.setVisible(doip)
+        if interface == DOIP and not self.host.text():
+            self._fill_gateway()
         # the simulated gateway listens on 127.0.0.1 at a free port of its own
         self.host.setEnabled(interface == DOIP)
         self.port.setEnabled(interface == DOIP)
         index = next((i for i, c in enumerate(self._choices) if c.interface == interface), -1)
         if index >= 0:
             self.adapter.setCurrentIndex(index)
+
+    def _fill_gateway(self) -> None:
+        """The last gateway connected to, when Ethernet is chosen with no address typed."""
+        g = self._gateway
+        if not g.doip_host:
+            return
+        self.host.setText(g.doip_host)
+        self.tls.setChecked(g.doip_tls)  # first: ticking it moves the port to 3496
+        if g.doip_port is not None:
+            self.port.setValue(g.doip_port)
 
     def _tls_toggled(self, on: bool) -> None:
         if on and self.port.value() == DOIP_PORT:
@@ -268,12 +285,16 @@ class ConnectionPanel(QWidget):
         a = conn.adapter
         try:
             s = load_settings()
+            if a.interface == DOIP and conn.doip is not None:  # not sim-doip's own port
+                s = replace(s, doip_host=conn.doip.host, doip_port=conn.doip.port,
+                            doip_tls=conn.doip.tls)
             save_settings(replace(
                 s, adapter_interface=a.interface,
                 adapter_channel="" if a.is_simulated or a.is_doip else (a.channel or ""),
                 adapter_bitrate=str(self.bitrate.currentData() or ""),
                 adapter_data_bitrate=str(self.data_bitrate.currentData() or "")
                 if self.fd.isChecked() else ""))
+            self._gateway = s
         except WorkshopError as exc:  # a damaged settings file: said, the connection stays
             self.state.setToolTip(f"not remembered: {exc.message}")
 

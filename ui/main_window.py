@@ -93,6 +93,10 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.error)
         self.setCentralWidget(body)
         self.session.error.connect(self.show_error)
+        if self.panel.restore_notes:  # e.g. a remembered gateway address that is no address
+            self.show_error("\n".join(self.panel.restore_notes),
+                            "type the gateway's address again (it is remembered when "
+                            "connected), or fix the settings file")
         self.session.resume_requested.connect(
             lambda: self.tabs.setCurrentWidget(self.views["UpdateView"]))
         self.session.busy_changed.connect(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtWidgets import (
     QComboBox,
@@ -101,13 +102,15 @@ class SettingsDialog(QDialog):
             edit.setText(folder)
 
     def values(self) -> Settings:
-        return replace(self._current, **self.store.values(),
-                       workshop_name=self.workshop.text().strip(),
+        # by name: Any, as Settings holds a few values that are not text (the DoIP gateway's)
+        texts: dict[str, Any] = {
+            **self.store.values(),
+            **{k: str(Path(e.text().strip()).expanduser()) if e.text().strip() else ""
+               for k, e in self.folders.items()}}
+        return replace(self._current, workshop_name=self.workshop.text().strip(),
                        technician_name=self.name.text().strip(),
                        technician_id=self.ident.text().strip(),
-                       theme=str(self.theme.currentData()),
-                       **{k: str(Path(e.text().strip()).expanduser()) if e.text().strip()
-                          else "" for k, e in self.folders.items()})
+                       theme=str(self.theme.currentData()), **texts)
 
     def save(self) -> None:
         try:

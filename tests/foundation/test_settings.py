@@ -89,3 +89,62 @@ def test_settings_trust_store_serves_a_real_adapter_only_when_others_cannot_writ
     assert main(["--adapter", "pcan", "package", "verify", "nothing.wspkg"]) == 4
     firmware.chmod(firmware.stat().st_mode & ~stat.S_IWOTH)
     assert len(trust_policy.trust_store(REAL).all_roots()) == 1
+
+
+def test_the_remembered_gateway_round_trips_as_json_number_and_boolean() -> None:
+    saved = Settings(doip_host="169.254.10.1", doip_port=3496, doip_tls=True)
+    save_settings(saved)
+    on_disk = json.loads(settings_path().read_text())
+    assert (on_disk["doip_port"], on_disk["doip_tls"]) == (3496, True)
+    assert load_settings() == saved
+
+
+@pytest.mark.parametrize(("key", "value", "says"), [
+    ("doip_host", "gw\u001b[2J.local", "not an IP address or host name (it holds control "
+                                        "characters): 'gw\\x1b[2J.local'"),
+    ("doip_host", "169.254.10.1 port 13400", "(it holds spaces)"),
+    ("doip_host", "g" * 300, "(it is 300 characters long (at most 253))"),
+    ("doip_host", "gw;rm -rf", "(it holds spaces)"),
+    ("doip_host", "bad;host", "only letters, digits and hyphens"),
+    ("doip_host", "169.254.10", "not a complete IP address"),
+    ("doip_host", 169, "(it is int, not text)"),
+    ("doip_port", 0, "doip_port must be a port number from 1 to 65535, not 0"),
+    ("doip_port", 70000, "not 70000"),
+    ("doip_port", "13400", "not '13400'"),
+    ("doip_port", 13400.5, "not 13400.5"),
+    ("doip_port", True, "not True"),
+    ("doip_tls", "yes", "doip_tls must be true or false, not 'yes'"),
+    ("doip_tls", 1, "not 1"),
+])
+def test_a_bad_remembered_gateway_value_is_said_and_its_default_used(
+        key: str, value: object, says: str, caplog: pytest.LogCaptureFixture) -> None:
+    good = {"technician_name": "Jane Doe", "doip_host": "10.0.0.7", "doip_port": 13400,
+            "doip_tls": True}
+    settings_path().write_text(json.dumps({**good, key: value}))
+    notes: list[str] = []
+    loaded = load_settings(notes)
+    assert getattr(loaded, key) == getattr(Settings(), key)
+    assert loaded.technician_name == "Jane Doe"  # the rest of the file still counts
+    assert all(getattr(loaded, k) == v for k, v in good.items() if k != key)
+    assert len(notes) == 1 and says in notes[0] and "not used" in notes[0], notes
+    assert "\x1b" not in notes[0] and says in caplog.text
+    with pytest.raises(ConfigError, match=key):  # and nothing bad is ever written
+        save_settings(Settings(**{key: value}))  # type: ignore[arg-type]
+
+
+def test_cli_set_types_the_gateway_values_and_refuses_bad_ones(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["settings", "set", "doip_port", "13400"]) == 0
+    assert main(["settings", "set", "doip_tls", "true"]) == 0
+    assert main(["settings", "set", "doip_host", "gw-7.dealer.example"]) == 0
+    assert (load_settings().doip_port, load_settings().doip_tls) == (13400, True)
+    before = settings_path().read_bytes()
+    assert main(["settings", "set", "doip_port", "99999"]) == 4
+    assert main(["settings", "set", "doip_tls", "maybe"]) == 4
+    assert main(["settings", "set", "doip_host", "a b"]) == 4
+    err = capsys.readouterr().err
+    assert "from 1 to 65535, not 99999" in err and "true or false, not 'maybe'" in err
+    assert "(it holds spaces)" in err and "Traceback" not in err
+    assert settings_path().read_bytes() == before
+    assert main(["settings", "set", "doip_port", ""]) == 0  # '' forgets it
+    assert load_settings().doip_port is None

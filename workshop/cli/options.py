@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from workshop.foundation.errors import ConfigError
+from workshop.foundation.hosts import host_problem
 from workshop.foundation.text import printable
 from workshop.services.session import check_bus_options
 from workshop.transport.adapters import DOIP, SIM_DOIP, AdapterConfig
@@ -162,11 +163,12 @@ def listen_port(text: str) -> int:
 
 
 def doip_host(text: str) -> str:
-    """An IP address or host name: printable, no spaces, a sane length."""
+    """An IP address or host name (the rule the remembered gateway in settings obeys)."""
     value = text.strip()
-    if not value or len(value) > 253 or printable(value) != value or " " in value:
-        raise argparse.ArgumentTypeError(
-            f"{printable(text)!r} is not an IP address or host name (e.g. 169.254.10.1)")
+    problem = host_problem(value)
+    if problem:
+        raise argparse.ArgumentTypeError(f"{printable(text)[:80]!r} is not an IP address or "
+                                         f"host name ({problem}; e.g. 169.254.10.1)")
     return value
 
 

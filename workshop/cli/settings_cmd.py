@@ -7,7 +7,13 @@ from dataclasses import asdict, fields, replace
 from pathlib import Path
 
 from workshop.foundation.errors import ConfigError
-from workshop.foundation.settings import Settings, load_settings, save_settings, settings_path
+from workshop.foundation.settings import (
+    Settings,
+    load_settings,
+    save_settings,
+    setting_from_text,
+    settings_path,
+)
 
 KEYS = [f.name for f in fields(Settings)]
 
@@ -70,7 +76,8 @@ def _set(args: argparse.Namespace) -> int:
                               "installation lacks", hint="pip install 'workshop[store]', then "
                               "set the store again") from exc
         parse(value)
-    path = save_settings(replace(load_settings(), **{args.key: value}))
+    path = save_settings(replace(load_settings(),
+                                 **{args.key: setting_from_text(args.key, value)}))
     print(f"{args.key} saved in {path}")
     if args.key in ("store", "fleet_store") and value and "password" in shown_dsn(value):
         print("note: the connection string holds a password, kept in plain text in the "

@@ -9,19 +9,26 @@ automation set ($WORKSHOP_TECHNICIAN, --trust) still win over the file.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
+from typing import Any
 
 from workshop.foundation.errors import ConfigError
+from workshop.foundation.hosts import host_problem
 from workshop.foundation.paths import atomic_write, user_dir, user_home
 from workshop.foundation.text import printable
 
+log = logging.getLogger(__name__)
+_logged: set[str] = set()
 SETTINGS_FILE = "settings.json"
 THEMES = ("system", "light", "dark")
 _MAX_TEXT = 80
 DEFAULT_SYNC_SECONDS = 60
 SYNC_SECONDS = (10, 86_400)  # no faster than a busy server likes, at least once a day
 _SHORT = ("technician_name", "technician_id", "theme")  # typed names, not paths or DSNs
+GATEWAY = ("doip_host", "doip_port", "doip_tls")  # the port a JSON number, TLS true/false
+_TRUE, _FALSE = ("true", "yes", "on"), ("false", "no", "off")
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,11 @@ class Settings:
     adapter_channel: str = ""
     adapter_bitrate: str = ""
     adapter_data_bitrate: str = ""
+    # the last DoIP gateway connected to (never the simulated one, whose port is its own);
+    # "" and None: none yet (the panel offers 13400, or 3496 with TLS)
+    doip_host: str = ""
+    doip_port: int | None = None
+    doip_tls: bool = False
 
     def folder(self, key: str, default: str) -> Path:
         """A configured folder, else the per-user subfolder `default`; created on first use."""
@@ -66,6 +78,8 @@ class Settings:
         """The same settings, or ConfigError saying which value is wrong and why."""
         for f in fields(self):
             value = getattr(self, f.name)
+            if f.name in GATEWAY:
+                continue
             if not isinstance(value, str):
                 raise ConfigError(f"setting {f.name} must be text, not {type(value).__name__}",
                                   hint=f"fix or delete {settings_path()}")
@@ -88,7 +102,30 @@ class Settings:
         if self.theme not in THEMES:
             raise ConfigError(f"setting theme must be one of {', '.join(THEMES)}, "
                               f"not {printable(self.theme)!r}", hint="choose it in Settings")
+        for problem in self.gateway_problems().values():
+            raise problem
         return self
+
+    def gateway_problems(self) -> dict[str, ConfigError]:
+        """What is wrong with the remembered DoIP gateway, per setting: a file from outside
+        must not put an absurd address in the connection panel (or in a message)."""
+        problems = {}
+        host, port = self.doip_host, self.doip_port
+        problem = (f"it is {type(host).__name__}, not text" if not isinstance(host, str) else
+                   host_problem(host) if host else None)
+        if problem:
+            problems["doip_host"] = ConfigError(
+                f"setting doip_host is not an IP address or host name ({problem}): "
+                f"{_shown(host)}", hint="e.g. 169.254.10.1; '' forgets the gateway")
+        if port is not None and (type(port) is not int or not 1 <= port <= 65535):
+            problems["doip_port"] = ConfigError(
+                f"setting doip_port must be a port number from 1 to 65535, not {_shown(port)}",
+                hint="e.g. 13400 (3496 with TLS), a number without quotes; null forgets it")
+        if type(self.doip_tls) is not bool:
+            problems["doip_tls"] = ConfigError(
+                f"setting doip_tls must be true or false, not {_shown(self.doip_tls)}",
+                hint="true for DoIP over TLS")
+        return problems
 
     @property
     def sync_seconds(self) -> int:
@@ -102,13 +139,34 @@ class Settings:
         return self.technician_name or self.technician_id
 
 
+def _shown(value: object) -> str:
+    """A value from the file as an error message may quote it: escaped, and not too long."""
+    text = f"'{printable(value)}'" if isinstance(value, str) else printable(repr(value))
+    return text if len(text) <= _MAX_TEXT else f"{text[:_MAX_TEXT]}…"
+
+
+def setting_from_text(key: str, text: str) -> Any:
+    """A value typed on the command line as the setting `key` holds it ("" = its default);
+    text that is no such value stays text, for `checked()` to say what is wrong with it."""
+    if key == "doip_port":
+        digits = text.isascii() and text.isdigit() and len(text) <= 6
+        return None if text == "" else int(text) if digits else text
+    if key == "doip_tls":
+        lowered = text.lower()
+        return (False if text == "" or lowered in _FALSE else True if lowered in _TRUE
+                else text)
+    return text
+
+
 def settings_path() -> Path:
     return user_home() / SETTINGS_FILE
 
 
-def load_settings() -> Settings:
+def load_settings(notes: list[str] | None = None) -> Settings:
     """The saved settings; the defaults when none were saved. A damaged file is an error (a
-    silently ignored trust or audit location would put records or trust somewhere else)."""
+    silently ignored trust or audit location would put records or trust somewhere else),
+    except for a bad remembered DoIP gateway value: that one is its default instead (it only
+    costs retyping), said in words on `notes` and in the log."""
     path = settings_path()
     try:
         raw = path.read_text(encoding="utf-8")
@@ -126,7 +184,16 @@ def load_settings() -> Settings:
         unknown = sorted(set(data) - known)
         if unknown:
             raise ValueError(f"unknown setting {', '.join(map(printable, unknown))}")
-        return replace(Settings(), **data).checked()
+        settings = replace(Settings(), **data)
+        bad = settings.gateway_problems()
+        for problem in bad.values():
+            said = f"{problem.message} in {path}: not used"
+            if said not in _logged:  # once: every layer loads the settings, some often
+                _logged.add(said)
+                log.warning("%s", said)
+            if notes is not None:
+                notes.append(said)
+        return replace(settings, **{key: getattr(Settings(), key) for key in bad}).checked()
     except ValueError as exc:
         raise ConfigError(f"the settings {path} are damaged: {exc}",
                           hint="fix the file, or delete it to start from the defaults"
