@@ -15,9 +15,8 @@ from workshop.transport.doip import (
     DiagnosticNackError,
     DoipConnection,
     DoipError,
-    entity_status,
-    identify,
 )
+from workshop.transport.doip_discovery import entity_status, identify
 from workshop.transport.doip_trace import DoipTraceEvent
 from workshop.uds.client import EcuClient
 

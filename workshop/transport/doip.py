@@ -23,7 +23,6 @@ import socket
 import ssl
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
@@ -33,13 +32,9 @@ from doipclient.messages import (
     DiagnosticMessage,
     DiagnosticMessageNegativeAcknowledgement,
     DiagnosticMessagePositiveAcknowledgement,
-    DoipEntityStatusRequest,
-    EntityStatusResponse,
     GenericDoIPNegativeAcknowledge,
     RoutingActivationRequest,
     RoutingActivationResponse,
-    VehicleIdentificationRequest,
-    VehicleIdentificationResponse,
 )
 
 from workshop.transport.confirmation import SendNotConfirmedError
@@ -116,52 +111,6 @@ def tls_failure(exc: ssl.SSLError | OSError, peer: str) -> DoipTlsError:
         return DoipTlsError(told.message, hint=told.hint)
     return DoipTlsError(f"TLS with the DoIP gateway {peer} failed: {exc}",
                         hint="check that the port is the gateway's TLS port (3496)")
-
-
-@dataclass(frozen=True)
-class GatewayIdentity:
-    vin: str
-    logical_address: int
-    eid: bytes
-    gid: bytes
-
-
-def _udp_request(host: str, port: int, request: Any, answer: type, timeout_s: float) -> Any:
-    """Send one UDP request to `host` (one address, never a broadcast); its first answer."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.settimeout(timeout_s)
-        sock.sendto(pack(request), (host, port))
-        parser = Framer()
-        while True:
-            try:
-                data, _ = sock.recvfrom(4096)
-            except TimeoutError as exc:
-                raise DoipError(f"no DoIP entity answered at {host}:{port}") from exc
-            for m in read_messages(parser, data):
-                if isinstance(m, answer):
-                    return m
-
-
-def identify(host: str, port: int, timeout_s: float = A_DOIP_CTRL_S) -> GatewayIdentity:
-    """Vehicle identification request (UDP, to one address): who answers at `host`."""
-    m = _udp_request(host, port, VehicleIdentificationRequest(),
-                     VehicleIdentificationResponse, timeout_s)
-    return GatewayIdentity(str(m.vin), m.logical_address, bytes(m.eid), bytes(m.gid))
-
-
-@dataclass(frozen=True)
-class EntityStatus:
-    node_type: int  # 0x00 gateway, 0x01 node
-    max_sockets: int
-    open_sockets: int
-    max_data_size: int | None  # the largest diagnostic message it takes, if it says
-
-
-def entity_status(host: str, port: int, timeout_s: float = A_DOIP_CTRL_S) -> EntityStatus:
-    """DoIP entity status request (UDP): how many TCP sockets it takes and has open."""
-    m = _udp_request(host, port, DoipEntityStatusRequest(), EntityStatusResponse, timeout_s)
-    return EntityStatus(m.node_type, m.max_concurrent_sockets, m.currently_open_sockets,
-                        m.max_data_size)
 
 
 def _connect(host: str, port: int) -> socket.socket:

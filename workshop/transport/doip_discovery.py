@@ -5,6 +5,8 @@ The tester listens on one UDP socket; identification requests go from it to the 
 given (unicast; by default loopback, where the simulated gateway announces itself). Neither
 the announcement nor the identification answer says whether the entity takes TLS, so each
 one found is asked once on its TLS port (a TCP connect, closed at once).
+
+`identify` and `entity_status` ask one given address directly (UDP, never a broadcast).
 """
 
 from __future__ import annotations
@@ -14,10 +16,23 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import TracebackType
+from typing import Any
 
-from doipclient.messages import VehicleIdentificationRequest, VehicleIdentificationResponse
+from doipclient.messages import (
+    DoipEntityStatusRequest,
+    EntityStatusResponse,
+    VehicleIdentificationRequest,
+    VehicleIdentificationResponse,
+)
 
-from workshop.transport.doip import Framer, offers_tls, pack, read_messages
+from workshop.transport.doip import (
+    A_DOIP_CTRL_S,
+    DoipError,
+    Framer,
+    offers_tls,
+    pack,
+    read_messages,
+)
 from workshop.transport.doip_tls import TLS_PORT
 
 UDP_DISCOVERY = 13400  # ISO 13400-2 UDP_DISCOVERY: announcements and identification
@@ -108,3 +123,49 @@ def discover(timeout_s: float, *, hosts: Sequence[str] = ("127.0.0.1",),
         for host in hosts:
             listener.request_identification(host, port)
         return listener.collect(timeout_s, expect=expect, tls_port=tls_port)
+
+
+@dataclass(frozen=True)
+class GatewayIdentity:
+    vin: str
+    logical_address: int
+    eid: bytes
+    gid: bytes
+
+
+def _udp_request(host: str, port: int, request: Any, answer: type, timeout_s: float) -> Any:
+    """Send one UDP request to `host` (one address, never a broadcast); its first answer."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(timeout_s)
+        sock.sendto(pack(request), (host, port))
+        parser = Framer()
+        while True:
+            try:
+                data, _ = sock.recvfrom(4096)
+            except TimeoutError as exc:
+                raise DoipError(f"no DoIP entity answered at {host}:{port}") from exc
+            for m in read_messages(parser, data):
+                if isinstance(m, answer):
+                    return m
+
+
+def identify(host: str, port: int, timeout_s: float = A_DOIP_CTRL_S) -> GatewayIdentity:
+    """Vehicle identification request (UDP, to one address): who answers at `host`."""
+    m = _udp_request(host, port, VehicleIdentificationRequest(),
+                     VehicleIdentificationResponse, timeout_s)
+    return GatewayIdentity(str(m.vin), m.logical_address, bytes(m.eid), bytes(m.gid))
+
+
+@dataclass(frozen=True)
+class EntityStatus:
+    node_type: int  # 0x00 gateway, 0x01 node
+    max_sockets: int
+    open_sockets: int
+    max_data_size: int | None  # the largest diagnostic message it takes, if it says
+
+
+def entity_status(host: str, port: int, timeout_s: float = A_DOIP_CTRL_S) -> EntityStatus:
+    """DoIP entity status request (UDP): how many TCP sockets it takes and has open."""
+    m = _udp_request(host, port, DoipEntityStatusRequest(), EntityStatusResponse, timeout_s)
+    return EntityStatus(m.node_type, m.max_concurrent_sockets, m.currently_open_sockets,
+                        m.max_data_size)
