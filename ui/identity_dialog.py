@@ -28,7 +28,10 @@ PROTECTIONS = {"OS credential store (recommended)": "keyring",
 
 def identity_status() -> tuple[bool, str]:
     """(certified, what the technician should know) about who signs the audit records."""
-    found = identity.show_identity()
+    try:
+        found = identity.show_identity()
+    except WorkshopError as exc:  # e.g. a damaged settings file: the window still opens
+        return False, f"Who signs the audit records is not known: {exc.message}"
     if found is None:
         return False, ("Audit records are signed by the built-in demo identity, accepted only "
                        "for the simulator. Set up this workstation's identity before working "

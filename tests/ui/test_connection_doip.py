@@ -162,3 +162,16 @@ def test_a_remembered_tls_gateway_and_a_planted_one(qtbot, window: MainWindow) -
     assert "doip_tls must be true or false, not 'yes'" in said
     assert "\x1b" not in said and "\x07" not in said and "owned" in p.state.toolTip()
     planted.close()
+
+
+def test_a_damaged_settings_file_still_opens_the_window(qtbot, window: MainWindow) -> None:
+    """A bad value outside the gateway (theme) leaves the whole file unread: the window opens
+    on the defaults and says what is wrong, instead of failing with a traceback."""
+    settings_path().write_text(json.dumps({"theme": "purple"}))
+    damaged = MainWindow("demo-car")
+    qtbot.addWidget(damaged)
+    assert damaged.panel.interface.currentText() == "sim"
+    said = damaged.error.text()
+    assert "settings not read, defaults shown" in said and "'purple'" in said
+    assert "not known" in damaged.identity.text() and "'purple'" in damaged.identity.text()
+    damaged.close()
