@@ -148,3 +148,15 @@ def test_cli_set_types_the_gateway_values_and_refuses_bad_ones(
     assert settings_path().read_bytes() == before
     assert main(["settings", "set", "doip_port", ""]) == 0  # '' forgets it
     assert load_settings().doip_port is None
+
+
+def test_settings_show_words_the_gateway_values(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["settings", "set", "doip_port", "3496"]) == 0
+    assert main(["settings", "show"]) == 0
+    shown = {line.split()[0]: line.split(None, 1)[1] for line in
+             capsys.readouterr().out.splitlines()[1:]}
+    assert (shown["doip_port"], shown["doip_tls"], shown["doip_host"]) == ("3496", "no",
+                                                                           "(default)")
+    assert main(["settings", "set", "doip_tls", "true"]) == 0
+    assert main(["settings", "show"]) == 0
+    assert "doip_tls           yes" in capsys.readouterr().out

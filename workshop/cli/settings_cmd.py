@@ -44,7 +44,9 @@ def _show(args: argparse.Namespace) -> int:
         return 0
     print(f"settings file: {settings_path()}")
     for key, value in values.items():
-        print(f"  {key:18} {value or '(default)'}")
+        shown = ("yes" if value else "no") if isinstance(value, bool) else (
+            value if value not in ("", None) else "(default)")
+        print(f"  {key:18} {shown}")
     return 0
 
 
