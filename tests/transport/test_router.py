@@ -8,7 +8,8 @@ import can
 import pytest
 
 from workshop.services.connection import VehicleConnection
-from workshop.transport.router import FrameRouter, LinkInUseError
+from workshop.transport.router import BusEndpoint, FrameRouter, LinkInUseError
+from workshop.transport.simbus import SimulatedBus
 
 
 def test_second_client_of_one_ecu_is_refused_and_first_keeps_answering(
@@ -55,3 +56,24 @@ def test_unsubscribe_with_a_stale_queue_leaves_the_subscriber() -> None:
     router.on_message_received(can.Message(arbitration_id=0x7E8, is_extended_id=False,
                                            data=b"\x01\x02"))
     assert bytes(new.get(timeout=1).data) == b"\x01\x02"
+
+
+def test_a_plain_python_can_node_reaches_the_simulated_bus_and_back() -> None:
+    """The simulated bus hands frames to its router itself (no notifier thread); another
+    program's python-can virtual bus on the same channel still sends to it and hears it."""
+    channel = "router-plain-node"
+    endpoint = BusEndpoint(SimulatedBus(channel=channel))
+    heard: list[can.Message] = []
+    got = threading.Event()
+    endpoint.router.add_tap(lambda m: (heard.append(m), got.set()))
+    try:
+        with can.Bus(interface="virtual", channel=channel) as other:
+            other.send(can.Message(arbitration_id=0x123, data=b"\x01\x02", is_extended_id=False))
+            assert got.wait(5)
+            endpoint.bus.send(can.Message(arbitration_id=0x456, data=b"\x03",
+                                          is_extended_id=False))
+            answer = other.recv(timeout=5)
+    finally:
+        endpoint.close()
+    assert (heard[0].arbitration_id, bytes(heard[0].data)) == (0x123, b"\x01\x02")
+    assert answer is not None and (answer.arbitration_id, bytes(answer.data)) == (0x456, b"\x03")

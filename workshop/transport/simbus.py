@@ -115,7 +115,8 @@ class _Direct:
     def __init__(self, on_frame: Deliver) -> None:
         self._on_frame = on_frame
 
-    def put(self, msg: can.Message) -> None:
+    def put(self, msg: can.Message, block: bool = True, timeout: float | None = None) -> None:
+        # python-can's own virtual buses on the channel put with block and timeout too
         try:
             self._on_frame(msg)
         except Exception:  # a listener's bug must not stop the wire for every node
