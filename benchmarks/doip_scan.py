@@ -47,7 +47,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from workshop.diagnostics import scan as scan_module  # noqa: E402
-from workshop.foundation.events import EcuFinished, EcuStarted, Event  # noqa: E402
 from workshop.services import diagnose  # noqa: E402
 from workshop.services.connection import VehicleConnection  # noqa: E402
 from workshop.services.sim_serve import ServedVehicle  # noqa: E402
@@ -56,7 +55,7 @@ from workshop.transport.simbus import SimulatedWire  # noqa: E402
 from workshop.vehicles import VehicleDefinition, load_vehicle  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from scan import synthetic_vehicle  # noqa: E402
+from scan import ChainClock, synthetic_vehicle  # noqa: E402
 
 SETUPS = ("served", "ethernet", "in-process", "CAN")
 SERVED = ("served", "ethernet")
@@ -106,26 +105,14 @@ def one_scan(vehicle: VehicleDefinition, adapter: AdapterConfig, concurrent: boo
              ) -> tuple[float, int, int, float]:
     """(scan s, ECUs answered, ECUs, longest chain s)."""
     with VehicleConnection(adapter, vehicle) as conn:
-        started: dict[str, float] = {}
-        chains: dict[str, float] = {}
-
-        def sample(event: Event) -> None:  # as benchmarks/scan.py: an ECU's first try alone
-            now = time.perf_counter()
-            if isinstance(event, EcuStarted | EcuFinished):
-                for ecu, t in list(started.items()):
-                    if ecu == event.ecu or isinstance(event, EcuStarted):
-                        chains[ecu] = max(chains.get(ecu, 0.0), now - t)
-                        del started[ecu]
-            if isinstance(event, EcuStarted):
-                started[event.ecu] = now
-
-        result = diagnose.scan(conn, concurrent=concurrent, discover=False, events=sample)
+        chains = ChainClock()
+        result = diagnose.scan(conn, concurrent=concurrent, discover=False, events=chains)
     answered = sum(1 for e in result.ecus if e.error is None)
     for e in result.ecus:
         if e.error is not None:
             print(f"  {adapter.interface} {'concurrent' if concurrent else 'sequential'}: "
                   f"{e.name} did not answer in full: {e.error}", flush=True)
-    return result.duration_s, answered, len(result.ecus), max(chains.values(), default=0.0)
+    return result.duration_s, answered, len(result.ecus), chains.longest
 
 
 def main() -> None:

@@ -46,6 +46,31 @@ def synthetic_vehicle(n: int, folder: Path) -> VehicleDefinition:
     return load_vehicle(path)
 
 
+class ChainClock:
+    """An event sink timing each ECU's chain of requests. A chain is the ECU's first try
+    alone on the bus (sequential run): it ends at its EcuFinished or when the next ECU
+    starts. An ECU retried after the others finishes at the end of the scan, which is not
+    its own chain."""
+
+    def __init__(self) -> None:
+        self._started: dict[str, float] = {}
+        self.chains: dict[str, float] = {}
+
+    def __call__(self, event: Event) -> None:
+        now = time.perf_counter()
+        if isinstance(event, EcuStarted | EcuFinished):
+            for ecu, t in list(self._started.items()):
+                if ecu == event.ecu or isinstance(event, EcuStarted):
+                    self.chains[ecu] = max(self.chains.get(ecu, 0.0), now - t)
+                    del self._started[ecu]
+        if isinstance(event, EcuStarted):
+            self._started[event.ecu] = now
+
+    @property
+    def longest(self) -> float:
+        return max(self.chains.values(), default=0.0)
+
+
 def one_scan(vehicle: VehicleDefinition, concurrent: bool, run: int
              ) -> tuple[float, float, int, int, int, float]:
     """(scan s, wall s with discovery, ECUs answered, ECUs, peak threads, longest chain s);
@@ -55,22 +80,11 @@ def one_scan(vehicle: VehicleDefinition, concurrent: bool, run: int
     with VehicleConnection(adapter, vehicle) as conn:
         base = threading.active_count()
         peak = [0]
-        started: dict[str, float] = {}
-        chains: dict[str, float] = {}
+        chains = ChainClock()
 
         def sample(event: Event) -> None:
-            # A chain is the ECU's first try alone on the bus (sequential run): it ends at
-            # its EcuFinished or when the next ECU starts. An ECU retried after the others
-            # finishes at the end of the scan, which is not its own chain.
             peak[0] = max(peak[0], threading.active_count() - base)
-            now = time.perf_counter()
-            if isinstance(event, EcuStarted | EcuFinished):
-                for ecu, t in list(started.items()):
-                    if ecu == event.ecu or isinstance(event, EcuStarted):
-                        chains[ecu] = max(chains.get(ecu, 0.0), now - t)
-                        del started[ecu]
-            if isinstance(event, EcuStarted):
-                started[event.ecu] = now
+            chains(event)
 
         t0 = time.perf_counter()
         result = diagnose.scan(conn, concurrent=concurrent, discover=True, events=sample)
@@ -80,8 +94,7 @@ def one_scan(vehicle: VehicleDefinition, concurrent: bool, run: int
         if e.error is not None:
             print(f"  {'concurrent' if concurrent else 'sequential'} run {run + 1}: {e.name} "
                   f"did not answer in full: {e.error}", flush=True)
-    return (result.duration_s, wall, answered, len(result.ecus), peak[0],
-            max(chains.values(), default=0.0))
+    return (result.duration_s, wall, answered, len(result.ecus), peak[0], chains.longest)
 
 
 def bench(vehicle: VehicleDefinition, runs: int, label: str) -> None:

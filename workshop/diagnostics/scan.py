@@ -22,7 +22,7 @@ from workshop.foundation.events import (
     EventSink,
     ignore_events,
 )
-from workshop.transport.doip import DiagnosticNackError, DoipConnection
+from workshop.transport.doip import NACK_OUT_OF_MEMORY, DiagnosticNackError, DoipConnection
 from workshop.transport.router import BusEndpoint
 from workshop.uds.client import EcuClient, EcuTarget
 from workshop.uds.dtc import DEFAULT_STATUS_MASK
@@ -40,9 +40,6 @@ MAX_SCAN_WORKERS = 32
 # Over DoIP an ECU client is two queues on the one TCP connection, no threads of its own,
 # and the gateway queues each ECU's requests: a 60-ECU vehicle is scanned all at once.
 MAX_DOIP_SCAN_WORKERS = 128
-# The gateway had no room for the message (diagnostic message NACK 0x05, out of memory):
-# worth a second try, when fewer ECUs are asked at once.
-NACK_OUT_OF_MEMORY = 0x05
 RETRY_WORKERS = 4
 
 
@@ -192,8 +189,9 @@ class _ScanRun:
         except CancelledError:
             raise
         except WorkshopError as exc:
-            # Worth a second try: no answer in time, or an answer that does not fit the
-            # request (e.g. a late answer to the functional TesterPresent of discovery).
+            # Worth a second try: no answer in time, an answer that does not fit the
+            # request (e.g. a late answer to the functional TesterPresent of discovery), or
+            # a gateway with no room for the message then (fewer ECUs are asked at once).
             job.try_again = isinstance(exc, EcuTimeoutError | InvalidResponseError) or (
                 isinstance(exc, DiagnosticNackError) and exc.code == NACK_OUT_OF_MEMORY)
             # An ECU that did not identify itself keeps the full message with its hint.

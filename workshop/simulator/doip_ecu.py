@@ -10,7 +10,6 @@ the link's speed instead of in 4 KiB ISO-TP blocks.
 from __future__ import annotations
 
 import dataclasses
-import queue
 from collections.abc import Callable
 
 from workshop.simulator.ecu import SimulatedEcu
@@ -23,14 +22,10 @@ __all__ = ["ETHERNET_BLOCK_LENGTH", "DoipNativeEcu", "PipeEnd", "ethernet_defini
 
 
 class PipeEnd:
-    """One end of an in-memory message pipe, with the link calls both sides use.
+    """One end of an in-memory message pipe, with the link calls both sides use: each
+    message is handed to the other end's `deliver_to` callback by the sender's thread."""
 
-    An end given `deliver_to` has each message handed to its callback by the sender's
-    thread instead of queued for `recv`."""
-
-    def __init__(self, inbox: queue.SimpleQueue[bytes], outbox: queue.SimpleQueue[bytes]
-                 ) -> None:
-        self._inbox, self._outbox = inbox, outbox
+    def __init__(self) -> None:
         self.peer: PipeEnd | None = None
         self._deliver: Callable[[bytes], None] | None = None
 
@@ -45,25 +40,14 @@ class PipeEnd:
 
     def send(self, data: bytes) -> None:
         deliver = self.peer._deliver if self.peer is not None else None
-        if deliver is not None:
+        if deliver is not None:  # else nobody listens yet: lost, as on an unplugged cable
             deliver(bytes(data))
-        else:
-            self._outbox.put(bytes(data))
-
-
-    def recv(self, block: bool = False, timeout: float | None = None) -> bytearray | None:
-        try:
-            return bytearray(self._inbox.get(block=block, timeout=timeout if block else None))
-        except queue.Empty:
-            return None
 
 
 def pipe() -> tuple[PipeEnd, PipeEnd]:
-    a: queue.SimpleQueue[bytes] = queue.SimpleQueue()
-    b: queue.SimpleQueue[bytes] = queue.SimpleQueue()
-    ends = PipeEnd(a, b), PipeEnd(b, a)
-    ends[0].peer, ends[1].peer = ends[1], ends[0]
-    return ends
+    a, b = PipeEnd(), PipeEnd()
+    a.peer, b.peer = b, a
+    return a, b
 
 
 def ethernet_definition(base: EcuDefinition, name: str) -> EcuDefinition:

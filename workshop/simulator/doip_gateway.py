@@ -46,6 +46,7 @@ from workshop.simulator.ecu import SIMULATOR_IDLE_S
 from workshop.simulator.vehicle import SimulatedVehicle
 from workshop.transport.adapters import open_bus
 from workshop.transport.doip import (
+    NACK_OUT_OF_MEMORY,
     ROUTING_REQUIRES_TLS,
     ROUTING_SUCCESS,
     Framer,
@@ -65,7 +66,7 @@ from workshop.uds.targets import doip_address, link_address
 
 GATEWAY_ADDRESS = 0x0010
 NACK_INVALID_SOURCE, NACK_UNKNOWN_TARGET, NACK_TARGET_UNREACHABLE = 0x02, 0x03, 0x06
-NACK_TOO_LARGE, NACK_OUT_OF_MEMORY = 0x04, 0x05
+NACK_TOO_LARGE = 0x04
 ROUTING_UNKNOWN_SOURCE, ROUTING_UNSUPPORTED_TYPE = 0x00, 0x06
 GENERIC_UNKNOWN_PAYLOAD_TYPE = 0x01
 ACTIVATION_TYPES = (0x00, 0x01, 0xE1)  # default, WWH-OBD, central security

@@ -57,6 +57,7 @@ ROUTING_REQUIRES_TLS = 0x07  # ISO 13400-2:2019
 A_DOIP_CTRL_S = 2.0
 A_DOIP_DIAGNOSTIC_MESSAGE_S = 2.0
 
+NACK_OUT_OF_MEMORY = 0x05  # the gateway has no room for the message now: worth a retry
 DIAGNOSTIC_NACK_REASONS = {
     0x02: "invalid source address",
     0x03: "unknown target address",
