@@ -4,9 +4,10 @@ doipclient (jacobschaer/python-doipclient) is the reference: its message classes
 stream parser encode and decode every DoIP message here. What its `DoIPClient` lacks, and
 this module adds:
 
-- several ECUs behind one TCP connection: a reader thread routes each diagnostic message by
-  its source address to that ECU's link (`DoipConnection.link`), instead of one synchronous
-  caller reading whatever comes next;
+- several ECUs behind one TCP connection: whoever reads (the caller waiting for an answer,
+  or a background thread while nobody waits; `doip_reception`) routes each diagnostic
+  message by its source address to that ECU's link (`DoipConnection.link`), instead of one
+  synchronous caller reading whatever comes next;
 - the transmit confirmation a UDS client times P2 from (`ConfirmingLink.send_confirmed`):
   on DoIP that is the gateway's diagnostic message positive acknowledgement; a negative one
   is raised as `DiagnosticNackError` with the ISO 13400-2 reason in words;
@@ -45,6 +46,7 @@ from workshop.transport.doip_codec import Framer as Framer
 from workshop.transport.doip_codec import diagnostic_head, write_parts
 from workshop.transport.doip_codec import pack as pack
 from workshop.transport.doip_codec import read_messages as read_messages
+from workshop.transport.doip_reception import Inbox, Reception, wait_readable
 from workshop.transport.doip_tls import TLS_PORT, TlsChannel, TlsError, explain
 from workshop.transport.doip_trace import DoipTraceEvent, TraceObserver
 from workshop.transport.errors import TransportError
@@ -142,8 +144,8 @@ class DoipLink:
 
     def __init__(self, conn: DoipConnection, target: int) -> None:
         self.conn, self.target = conn, target
-        self.rx: queue.SimpleQueue[bytes | DoipError] = queue.SimpleQueue()
-        self.acks: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.rx: Inbox[bytes | DoipError] = conn.reception.inbox()
+        self.acks: Inbox[Any] = conn.reception.inbox()
         self.tx_error: Exception | None = None
 
     def send_confirmed(self, payload: bytes) -> None:
@@ -231,7 +233,9 @@ class DoipConnection:
             self._sock = channel
         self._send_lock = threading.Lock()
         self._links: dict[int, DoipLink] = {}
-        self._control: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._parser = Framer()
+        self.reception = Reception(self._read_once, f"doip {host}:{port}")
+        self._control: Inbox[Any] = self.reception.inbox()
         self._closed = threading.Event()
         self.error: DoipError | None = None
         self.lost = threading.Event()  # set when the gateway reset or closed the connection
@@ -239,9 +243,7 @@ class DoipConnection:
         self.rejections: queue.SimpleQueue[DoipError] = queue.SimpleQueue()
         # Called with every diagnostic message from the gateway (functional answers, trace).
         self.taps: list[Callable[[Any], None]] = []
-        self._reader = threading.Thread(target=self._read, name=f"doip {host}:{port}",
-                                        daemon=True)
-        self._reader.start()
+        self.reception.start()
         try:
             self._activate(activation_type)
         except BaseException:
@@ -290,7 +292,8 @@ class DoipConnection:
                     self._sock.sendall(b"".join(parts))
             except OSError as exc:
                 # the reader knows why (e.g. the gateway's TLS alert): tell that instead
-                wait_s = A_DOIP_CTRL_S if self._reader.is_alive() else 0.0
+                wait_s = 0.0 if self.reception.ended else A_DOIP_CTRL_S
+                self.reception.listen()
                 if self.lost.wait(wait_s) and self.error is not None:
                     raise self.error from exc
                 raise DoipError(f"DoIP connection to {self.host}:{self.port} lost: {exc}"
@@ -317,35 +320,47 @@ class DoipConnection:
         if self._links.get(link.target) is link:
             del self._links[link.target]
 
-    def _read(self) -> None:
-        parser = Framer()
+    def _read_once(self, timeout_s: float | None) -> None:
+        """Read what arrives within `timeout_s` (None: until something does) and deliver it;
+        when the connection ends, every waiter hears why (Reception's `read`)."""
         try:
-            while not self._closed.is_set():
+            if isinstance(self._sock, socket.socket):
+                if timeout_s is not None and not wait_readable(self._sock, timeout_s):
+                    return
                 data = self._sock.recv(65536)
-                if not data:
-                    raise DoipError(f"the DoIP gateway {self.host}:{self.port} closed the "
-                                    "connection")
-                for m in read_messages(parser, data):
-                    self._observe("rx", m)
-                    self._dispatch(m)
-        except (OSError, DoipError) as exc:
-            if self._closed.is_set():
-                return
-            if isinstance(exc, ssl.SSLError):  # e.g. TLS 1.3: client certificate refused
-                self.error = tls_failure(exc, f"{self.host}:{self.port}")
             else:
-                self.error = exc if isinstance(exc, DoipError) else DoipError(
-                    f"the DoIP gateway {self.host}:{self.port} reset the connection (it "
-                    "restarted, or the Ethernet link went down)"
-                    if isinstance(exc, ConnectionResetError) else
-                    f"DoIP connection to {self.host}:{self.port} lost: {exc}",
-                    hint="check the cable and the gateway; an interrupted flash is finished "
-                         "with 'workshop flash resume'")
-            self._control.put(self.error)
-            for link in list(self._links.values()):
-                link.acks.put(self.error)
-                link.rx.put(self.error)  # a client waiting for an answer hears why none comes
-            self.lost.set()
+                data = self._sock.recv(65536, timeout_s)
+            if not data:
+                raise DoipError(f"the DoIP gateway {self.host}:{self.port} closed the "
+                                "connection")
+            for m in read_messages(self._parser, data):
+                self._observe("rx", m)
+                self._dispatch(m)
+        except TimeoutError:
+            return  # part of a TLS record so far: the rest is read next time
+        except (OSError, DoipError) as exc:
+            self._fail(exc)
+
+    def _fail(self, exc: OSError | DoipError) -> None:
+        if self._closed.is_set() or self.reception.ended:
+            self.reception.end()
+            return
+        if isinstance(exc, ssl.SSLError):  # e.g. TLS 1.3: client certificate refused
+            self.error = tls_failure(exc, f"{self.host}:{self.port}")
+        else:
+            self.error = exc if isinstance(exc, DoipError) else DoipError(
+                f"the DoIP gateway {self.host}:{self.port} reset the connection (it "
+                "restarted, or the Ethernet link went down)"
+                if isinstance(exc, ConnectionResetError) else
+                f"DoIP connection to {self.host}:{self.port} lost: {exc}",
+                hint="check the cable and the gateway; an interrupted flash is finished "
+                     "with 'workshop flash resume'")
+        self._control.put(self.error)
+        for link in list(self._links.values()):
+            link.acks.put(self.error)
+            link.rx.put(self.error)  # a client waiting for an answer hears why none comes
+        self.lost.set()
+        self.reception.end()
 
     def _dispatch(self, m: Any) -> None:
         if isinstance(m, DiagnosticMessage):
@@ -377,7 +392,7 @@ class DoipConnection:
             with contextlib.suppress(OSError):
                 self._sock.shutdown(socket.SHUT_RDWR)
             self._sock.close()
-            self._reader.join(timeout=1.0)
+            self.reception.stop()
 
     def __enter__(self) -> DoipConnection:
         return self

@@ -28,6 +28,7 @@ def functional_request(conn: DoipConnection, functional_address: int, payload: b
     conn.taps.append(tap)
     try:
         link.send_confirmed(payload)
+        conn.reception.listen()  # the answers go to the tap, not to an inbox: read them now
         return answers.wait(window_s)
     finally:
         conn.taps.remove(tap)

@@ -1,6 +1,6 @@
 """TLS under a DoIP connection (ISO 13400-2:2019: TCP port 3496), for tester and gateway.
 
-A DoIP connection reads on one thread and writes from others (keep-alive, several ECUs'
+A DoIP connection reads on one thread at a time and writes from others (keep-alive, several ECUs'
 clients). OpenSSL does not allow one SSL object to be read and written concurrently, so
 the TLS state is a memory-BIO `ssl.SSLObject` behind one lock, and only the plain socket
 read (which needs no TLS state) runs outside it. `TlsChannel` offers the socket calls the
@@ -12,7 +12,9 @@ from __future__ import annotations
 import socket
 import ssl
 import threading
+import time
 
+from workshop.transport.doip_reception import wait_readable
 from workshop.transport.errors import TransportError
 
 TLS_PORT = 3496  # ISO 13400-2:2019 TCP_DATA_SECURED
@@ -104,8 +106,10 @@ class TlsChannel:
             self._tls.write(data)
             self._flush()
 
-    def recv(self, size: int) -> bytes:
-        """Plain bytes; b"" when the peer closed (close_notify or TCP end)."""
+    def recv(self, size: int, timeout_s: float | None = None) -> bytes:
+        """Plain bytes; b"" when the peer closed (close_notify or TCP end); TimeoutError
+        when `timeout_s` passes first (a record can arrive in pieces)."""
+        end = None if timeout_s is None else time.monotonic() + timeout_s
         while True:
             with self._lock:
                 try:
@@ -118,6 +122,8 @@ class TlsChannel:
                     self._flush()  # TLS 1.3 answers some records (key update) itself
             if data is not None:
                 return data
+            if end is not None and not wait_readable(self.sock, end - time.monotonic()):
+                raise TimeoutError("no complete TLS record in time")
             raw = self.sock.recv(65536)
             if not raw:
                 return b""
