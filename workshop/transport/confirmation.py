@@ -38,9 +38,9 @@ def confirm_sent(bus: can.BusABC) -> None:
 class ConfirmingLink(Protocol):
     """What a UDS client needs of its transport."""
 
-    def send_confirmed(self, payload: bytes) -> None:
-        """Send `payload`; return once the transport confirms it has left, else raise
-        SendNotConfirmedError."""
+    def send_confirmed(self, payload: bytes | memoryview, *more: bytes | memoryview) -> None:
+        """Send `payload` (followed by `more`, one message); return once the transport
+        confirms it has left, else raise SendNotConfirmedError."""
 
     def available(self) -> bool:
         """Whether a received message is waiting."""

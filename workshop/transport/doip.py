@@ -148,18 +148,20 @@ class DoipLink:
         self.acks: Inbox[Any] = conn.reception.inbox()
         self.tx_error: Exception | None = None
 
-    def send_confirmed(self, payload: bytes) -> None:
-        """Send; return at the gateway's positive ACK, raise DiagnosticNackError at a NACK."""
+    def send_confirmed(self, payload: bytes | memoryview, *more: bytes | memoryview) -> None:
+        """Send `payload` (+ `more`, one message, not joined); return at the gateway's
+        positive ACK, raise DiagnosticNackError at a NACK."""
         if self.conn.error is not None:
             raise self.conn.error  # the connection is gone: say so, not "no answer"
         while not self.acks.empty():
             self.acks.get_nowait()  # an ACK nobody waited for
-        self.conn.send_diagnostic(self.target, payload)
+        self.conn.send_diagnostic(self.target, payload, *more)
         try:
             ack = self.acks.get(timeout=A_DOIP_DIAGNOSTIC_MESSAGE_S)
         except queue.Empty as exc:
+            size = len(payload) + sum(len(m) for m in more)
             raise SendNotConfirmedError(
-                f"request of {len(payload)} bytes to 0x{self.target:04X} not acknowledged "
+                f"request of {size} bytes to 0x{self.target:04X} not acknowledged "
                 "by the DoIP gateway") from exc
         if isinstance(ack, DiagnosticMessageNegativeAcknowledgement):
             raise DiagnosticNackError(self.target, ack.nack_code)
@@ -277,11 +279,14 @@ class DoipConnection:
         self._observe("tx", message)
         self._write(pack(message))
 
-    def send_diagnostic(self, target: int, payload: bytes | memoryview) -> None:
-        """A diagnostic message to `target`; its payload is written as it is, not copied."""
+    def send_diagnostic(self, target: int, *payload: bytes | memoryview) -> None:
+        """A diagnostic message to `target`; its payload (in pieces) is written as it is,
+        not copied."""
         if self.observers:
-            self._observe("tx", DiagnosticMessage(self.tester_address, target, bytes(payload)))
-        self._write(diagnostic_head(self.tester_address, target, len(payload)), payload)
+            self._observe("tx", DiagnosticMessage(self.tester_address, target,
+                                                  b"".join(payload)))
+        size = sum(len(p) for p in payload)
+        self._write(diagnostic_head(self.tester_address, target, size), *payload)
 
     def _write(self, *parts: bytes | memoryview) -> None:
         with self._send_lock:

@@ -159,8 +159,10 @@ class RoutedLink(isotp.TransportLayer):  # type: ignore[misc]
         # can-isotp fills from a relay thread of its own: one thread hand-over less a frame.
         self._rx = endpoint.router.subscribe(*self._rx_key, _RelayFeed(relay))
 
-    def send_confirmed(self, payload: bytes) -> None:
-        """Send `payload`; return once its last frame has left (ISO 15765-2 T_Data.con)."""
+    def send_confirmed(self, payload: bytes | memoryview, *more: bytes | memoryview) -> None:
+        """Send `payload` (+ `more`, one message); return once its last frame has left
+        (ISO 15765-2 T_Data.con)."""
+        payload = b"".join((payload, *more)) if more else bytes(payload)
         if not self.params.blocking_send:
             raise RuntimeError("this link queues its sends; it has no transmit confirmation")
         size = 64 if self.params.can_fd else 8

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import can
 import udsoncan
-from udsoncan import Request, Response, services
+from udsoncan import Request, Response
 from udsoncan.exceptions import (
     InvalidResponseException,
     NegativeResponseException,
@@ -186,13 +186,13 @@ class EcuClient(DtcServices, ProgrammingServices):
             except can.CanError as exc:
                 raise TransportError(f"CAN error while talking to {name}: {exc}") from exc
 
-    def _raw(self, service: str, sid: int, subfunction: int | None, data: bytes) -> bytes:
-        """Send a request udsoncan has no helper for; return the positive response payload."""
-        req = Request(service=getattr(services, service), subfunction=subfunction, data=data)
-        resp = self._call(service, sid, lambda: self._client.send_request(req))
-        if resp is None:  # only with suppress-positive-response, which we do not ask for
-            return b""
-        return bytes(resp.data or b"")
+    def _raw(self, service: str, sid: int, subfunction: int | None,
+             *data: bytes | memoryview) -> bytes:
+        """Send a request udsoncan has no helper for (its data in pieces, sent as they are);
+        return the positive response's data after the SID."""
+        head = bytes([sid]) if subfunction is None else bytes([sid, subfunction])
+        answer = self._call(service, sid, lambda: self._client.exchange_raw(head, *data))
+        return answer[1:]
 
     # -- sessions, keep-alive, security ----------------------------------------------------
 

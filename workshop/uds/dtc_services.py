@@ -19,7 +19,8 @@ class DtcServices:
     target: EcuTarget
     _dtc_format: int | None
 
-    def _raw(self, service: str, sid: int, subfunction: int | None, data: bytes) -> bytes:
+    def _raw(self, service: str, sid: int, subfunction: int | None,
+             *data: bytes | memoryview) -> bytes:
         raise NotImplementedError
 
     def read_dtcs(self, mask: int = DEFAULT_STATUS_MASK, details: bool = True) -> list[Dtc]:

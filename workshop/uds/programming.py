@@ -16,7 +16,8 @@ class ProgrammingServices:
 
     target: EcuTarget
 
-    def _raw(self, service: str, sid: int, subfunction: int | None, data: bytes) -> bytes:
+    def _raw(self, service: str, sid: int, subfunction: int | None,
+             *data: bytes | memoryview) -> bytes:
         raise NotImplementedError
 
     def request_download(self, data_format: int, address_format: int, address: int,
@@ -34,7 +35,7 @@ class ProgrammingServices:
         return int.from_bytes(answer[1:1 + length_bytes], "big")
 
     def transfer_data(self, counter: int, data: bytes | memoryview) -> None:
-        answer = self._raw("TransferData", 0x36, None, bytes([counter]) + data)
+        answer = self._raw("TransferData", 0x36, None, bytes([counter]), data)  # not copied
         if answer[:1] != bytes([counter]):
             raise InvalidResponseError(f"{self.target.name} confirmed TransferData block "
                                        f"{answer[:1].hex() or 'none'}, not {counter:02x}",
