@@ -328,6 +328,9 @@ class DoipConnection:
     def _read_once(self, timeout_s: float | None) -> None:
         """Read what arrives within `timeout_s` (None: until something does) and deliver it;
         when the connection ends, every waiter hears why (Reception's `read`)."""
+        if self._closed.is_set():
+            self.reception.end()
+            return
         try:
             if isinstance(self._sock, socket.socket):
                 if timeout_s is not None and not wait_readable(self._sock, timeout_s):
@@ -345,6 +348,8 @@ class DoipConnection:
             return  # part of a TLS record so far: the rest is read next time
         except (OSError, DoipError) as exc:
             self._fail(exc)
+        except ValueError as exc:  # the socket was closed under this read (fd -1)
+            self._fail(OSError(str(exc)))
 
     def _fail(self, exc: OSError | DoipError) -> None:
         if self._closed.is_set() or self.reception.ended:
@@ -394,6 +399,7 @@ class DoipConnection:
     def close(self) -> None:
         if not self._closed.is_set():
             self._closed.set()
+            self.reception.end()  # nobody starts another read of the socket
             with contextlib.suppress(OSError):
                 self._sock.shutdown(socket.SHUT_RDWR)
             self._sock.close()
