@@ -4,10 +4,10 @@ and the real UDS client over one TCP connection."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 
 import pytest
 
+from tests.transport.conftest import doip_client
 from workshop.diagnostics.scan import scan_vehicle
 from workshop.services.connection import VehicleConnection
 from workshop.simulator.doip_gateway import GATEWAY_ADDRESS, DoipGateway
@@ -21,21 +21,6 @@ from workshop.transport.doip_trace import DoipTraceEvent
 from workshop.uds.client import EcuClient
 
 IDENT_DIDS = (0xF188, 0xF19E, 0xF18A)
-
-
-@pytest.fixture
-def gateway(demo: VehicleConnection) -> Iterator[DoipGateway]:
-    assert demo.simulator is not None
-    with DoipGateway(demo.simulator, "127.0.0.1", 0) as gw:
-        yield gw
-
-
-def doip_client(demo: VehicleConnection, conn: DoipConnection, gw: DoipGateway, ecu: str
-                ) -> EcuClient:
-    definition = demo.vehicle.ecu(ecu)
-    target = dataclasses.replace(demo.target(definition),
-                                 doip_address=gw.addresses[definition.name])
-    return EcuClient(conn, target)
 
 
 def test_vehicle_identification_over_udp(demo: VehicleConnection, gateway: DoipGateway) -> None:

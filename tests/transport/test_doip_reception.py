@@ -19,7 +19,7 @@ from doipclient.messages import (
     RoutingActivationResponse,
 )
 
-from tests.transport.test_doip import doip_client, gateway  # noqa: F401 (fixture)
+from tests.transport.conftest import doip_client
 from workshop.services.connection import VehicleConnection
 from workshop.simulator.doip_gateway import DoipGateway
 from workshop.transport.doip import DoipConnection, DoipError, pack
@@ -30,7 +30,7 @@ GATEWAY = 0x1010
 
 
 def test_a_caller_reads_its_own_answer(demo: VehicleConnection,
-                                       gateway: DoipGateway) -> None:  # noqa: F811
+                                       gateway: DoipGateway) -> None:
     """After the first exchange no thread hands answers over: the caller reads them."""
     readers: list[tuple[str, str]] = []
 
@@ -54,7 +54,7 @@ def test_a_caller_reads_its_own_answer(demo: VehicleConnection,
 
 
 def test_a_wait_that_times_out_leaves_the_connection_readable(
-        demo: VehicleConnection, gateway: DoipGateway) -> None:  # noqa: F811
+        demo: VehicleConnection, gateway: DoipGateway) -> None:
     with (DoipConnection("127.0.0.1", gateway.port) as conn,
           doip_client(demo, conn, gateway, "ENGINE") as ecu):
         link = conn.link(0x0FFF)  # nobody answers for this address
@@ -64,7 +64,7 @@ def test_a_wait_that_times_out_leaves_the_connection_readable(
 
 
 def test_callers_on_several_threads_each_get_their_own_answers(
-        demo: VehicleConnection, gateway: DoipGateway) -> None:  # noqa: F811
+        demo: VehicleConnection, gateway: DoipGateway) -> None:
     names = ("ENGINE", "ABS", "BODY")
     got: dict[str, list[bytes]] = {}
     failed: list[BaseException] = []
